@@ -1,0 +1,54 @@
+# Atende — the two commands are `make run` and `make test`; everything else is a helper.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+EXTRAS := aws,agent,cdk,local,dev
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+
+.PHONY: help setup run test lint typecheck pytest synth build bench lock clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip==25.3"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[$(EXTRAS)]"
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install the pinned dependencies
+
+run: $(STAMP) ## run the whole platform locally (moto AWS, local gateway, demo tenant)
+	$(BIN)/atende local run
+
+test: $(STAMP) lint typecheck pytest ## ruff + mypy + the whole pytest suite
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy layers/atende_shared functions infra_cdk atende_local voice_fargate
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q
+
+synth: $(STAMP) ## synthesize the CDK app into cdk.out (no Docker, no network)
+	$(BIN)/python -m infra_cdk.app
+
+build: $(STAMP) ## build the Lambda assets and the shared layer into build/ (arm64 wheels)
+	$(BIN)/python -m infra_cdk.assets
+
+bench: $(STAMP) ## run every benchmark under bench/ (prints ratios)
+	$(BIN)/python -m bench
+
+lock: ## re-pin constraints.txt from a fresh resolve of pyproject.toml
+	rm -rf /tmp/atende-lock && $(PYTHON) -m venv /tmp/atende-lock
+	/tmp/atende-lock/bin/pip install --quiet ".[$(EXTRAS)]"
+	/tmp/atende-lock/bin/pip freeze --exclude atende | sed '1i # Pinned versions for every dependency group (pip install -c constraints.txt).\n# Regenerate with `make lock` after changing pyproject.toml.' > constraints.txt
+
+clean: ## remove build outputs (keeps .venv)
+	rm -rf build cdk.out .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""Lambda code, one package per domain."""

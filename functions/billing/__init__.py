@@ -1,0 +1,1 @@
+"""Wiring is in wiring.py; code in handlers/, logic/, dal/, models/."""

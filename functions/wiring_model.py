@@ -1,0 +1,143 @@
+"""The vocabulary of the wiring table: functions, their triggers and the resources they use.
+
+Plain frozen pydantic models so the table is data (validated, printable, comparable) that
+both the CDK app (``infra_cdk``) and the local platform (``atende_local``) read.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from atende_shared.resources import Bucket, Queue, Table
+
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+RouteAuth = Literal["public-signed", "admin"]
+Domain = Literal["webhooks", "sync", "billing", "provision"]
+
+_RATE = re.compile(r"^rate\((1 (minute|hour|day)|[1-9]\d* (minutes|hours|days))\)$")
+_CRON = re.compile(r"^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$")
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class HttpRoute(_Spec):
+    """An API Gateway route. ``public-signed`` routes check a provider signature in the
+    handler; ``admin`` routes are IAM-authorized in AWS (bearer token locally)."""
+
+    method: HttpMethod
+    path: str = Field(pattern=r"^/[A-Za-z0-9_\-/{}.]*$")
+    auth: RouteAuth
+
+    @property
+    def path_parameters(self) -> list[str]:
+        return re.findall(r"{([A-Za-z0-9_]+)}", self.path)
+
+
+class QueueSpec(_Spec):
+    """An SQS work queue and its DLQ."""
+
+    name: Queue
+    fifo: bool = False
+    visibility_timeout_seconds: int = Field(60, ge=1, le=43_200)
+    max_receive_count: int = Field(5, ge=1, le=1_000)
+    retention_days: int = Field(4, ge=1, le=14)
+    dlq_retention_days: int = Field(14, ge=1, le=14)
+    #: EventBridge detail-types on the custom bus delivered into this queue.
+    subscribes_to: tuple[str, ...] = ()
+
+    @property
+    def physical_suffix(self) -> str:
+        """``calls`` or ``payments.fifo``: SQS requires the suffix on FIFO queues."""
+        return f"{self.name.value}.fifo" if self.fifo else self.name.value
+
+
+class QueueTrigger(_Spec):
+    """An SQS event source. Partial batch responses are always on."""
+
+    queue: Queue
+    batch_size: int = Field(10, ge=1, le=10_000)
+    max_batching_window_seconds: int = Field(0, ge=0, le=300)
+    max_concurrency: int | None = Field(None, ge=2, le=1_000)
+
+
+class Schedule(_Spec):
+    """An EventBridge schedule (``rate(...)`` or ``cron(...)``)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9-]+$")
+    expression: str
+    payload: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("expression")
+    @classmethod
+    def _valid_expression(cls, value: str) -> str:
+        if not (_RATE.fullmatch(value) or _CRON.fullmatch(value)):
+            raise ValueError(f"{value!r} is not an EventBridge rate(...) or cron(...) expression")
+        return value
+
+    @property
+    def rate_seconds(self) -> int | None:
+        """Period of a ``rate(...)`` schedule in seconds (None for cron)."""
+        match = re.fullmatch(r"rate\((\d+) (minute|hour|day)s?\)", self.expression)
+        if not match:
+            return None
+        unit = {"minute": 60, "hour": 3_600, "day": 86_400}[match.group(2)]
+        return int(match.group(1)) * unit
+
+
+class Access(_Spec):
+    """What a function may touch; the CDK grants exactly this and sets the env vars."""
+
+    tables_read: tuple[Table, ...] = ()
+    tables_write: tuple[Table, ...] = ()
+    sends_to: tuple[Queue, ...] = ()
+    publishes_events: bool = False
+    bucket_read: tuple[Bucket, ...] = ()
+    bucket_write: tuple[Bucket, ...] = ()
+    #: Secrets Manager name prefixes (under ``atende/<stage>/``) the function reads.
+    secret_prefixes: tuple[str, ...] = ()
+    livekit: bool = False
+
+
+class FunctionSpec(_Spec):
+    """One Lambda function and everything that triggers it."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{2,40}$")
+    domain: Domain
+    handler: str = Field(pattern=r"^functions\.[a-z_.]+\.[a-z_]+$", description="module.attr")
+    description: str
+    memory_mb: int = Field(512, ge=128, le=10_240)
+    timeout_seconds: int = Field(30, ge=1, le=900)
+    reserved_concurrency: int | None = Field(None, ge=1)
+    routes: tuple[HttpRoute, ...] = ()
+    queues: tuple[QueueTrigger, ...] = ()
+    schedules: tuple[Schedule, ...] = ()
+    access: Access = Access()
+
+    @model_validator(mode="after")
+    def _module_in_domain(self) -> FunctionSpec:
+        if not self.handler.startswith(f"functions.{self.domain}.handlers."):
+            raise ValueError(f"{self.name}: handler must live in functions.{self.domain}.handlers")
+        return self
+
+    @property
+    def module(self) -> str:
+        return self.handler.rsplit(".", 1)[0]
+
+    @property
+    def attribute(self) -> str:
+        return self.handler.rsplit(".", 1)[1]
+
+
+class TableSpec(_Spec):
+    """A DynamoDB table: key schema, global secondary indexes, TTL attribute."""
+
+    name: Table
+    partition_key: str
+    sort_key: str | None = None
+    gsis: tuple[tuple[str, str, str], ...] = ()  # (index name, pk attribute, sk attribute)
+    ttl_attribute: str | None = None

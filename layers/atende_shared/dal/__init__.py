@@ -1,0 +1,1 @@
+"""Data access shared by the domains, behind protocols (see ``tenants.TenantStore``)."""

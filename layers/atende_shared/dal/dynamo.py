@@ -1,0 +1,48 @@
+"""DynamoDB table handles and the conversions DynamoDB needs (no floats, Decimals back)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from atende_shared.aws import resource
+from atende_shared.errors import StorageError
+
+
+@cache
+def table(name: str) -> Any:
+    """A cached ``Table`` resource for ``name``."""
+    return resource("dynamodb").Table(name)
+
+
+def to_item(data: dict[str, Any]) -> dict[str, Any]:
+    """Make a JSON-compatible dict storable: floats become Decimals (DynamoDB has no float)."""
+    return json.loads(json.dumps(data), parse_float=Decimal)
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    """Undo :func:`to_item`: Decimals back to int/float for pydantic."""
+    return json.loads(json.dumps(item, default=_decimal_default))
+
+
+def _decimal_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, set):
+        return sorted(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def is_condition_failure(exc: ClientError) -> bool:
+    """True when a conditional write lost (the expected, idempotent outcome)."""
+    code = exc.response.get("Error", {}).get("Code", "")
+    return code in {"ConditionalCheckFailedException", "TransactionCanceledException"}
+
+
+def storage_error(operation: str, exc: ClientError | BotoCoreError) -> StorageError:
+    """Wrap a storage failure in the domain error the API maps to 503."""
+    return StorageError(f"{operation} failed: {exc}")

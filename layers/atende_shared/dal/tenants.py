@@ -1,0 +1,200 @@
+"""Tenants, agent configs and menus: the interface every domain reads through.
+
+Logic depends on the :class:`TenantStore` protocol; the DynamoDB implementation is built
+by :func:`tenant_store` from the validated settings. Tests of logic pass a fake store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+from typing import Any, Protocol
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import BotoCoreError, ClientError
+
+from atende_shared.dal import keys
+from atende_shared.dal.dynamo import from_item, is_condition_failure, storage_error, table, to_item
+from atende_shared.errors import Conflict, NotFound
+from atende_shared.models.menu import Menu, MenuItem
+from atende_shared.models.tenant import AgentConfig, Tenant
+
+_META_KEYS = {keys.PK, keys.SK, keys.GSI1_PK, keys.GSI1_SK, "entity"}
+
+
+class TenantStore(Protocol):
+    def create_tenant(self, tenant: Tenant) -> None: ...
+    def put_tenant(self, tenant: Tenant) -> None: ...
+    def get_tenant(self, tenant_id: str) -> Tenant: ...
+    def list_tenants(
+        self, *, limit: int = 100, cursor: str | None = None
+    ) -> tuple[list[Tenant], str | None]: ...
+    def put_agent_config(self, config: AgentConfig) -> None: ...
+    def get_agent_config(self, tenant_id: str) -> AgentConfig: ...
+    def put_menu(self, tenant_id: str, menu: Menu) -> None: ...
+    def get_menu(self, tenant_id: str) -> Menu: ...
+
+
+def _strip(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in from_item(item).items() if k not in _META_KEYS}
+
+
+class DynamoTenantStore:
+    """:class:`TenantStore` on the main table (see docs/data-model.md)."""
+
+    def __init__(self, table_name: str) -> None:
+        self._table_name = table_name
+
+    @property
+    def _table(self) -> Any:
+        return table(self._table_name)
+
+    def _tenant_item(self, tenant: Tenant) -> dict[str, Any]:
+        return {
+            keys.PK: keys.tenant_pk(tenant.tenant_id),
+            keys.SK: keys.PROFILE_SK,
+            keys.GSI1_PK: keys.TENANT_LIST_PARTITION,
+            keys.GSI1_SK: keys.tenant_pk(tenant.tenant_id),
+            "entity": "tenant",
+            **to_item(tenant.model_dump(mode="json")),
+        }
+
+    def create_tenant(self, tenant: Tenant) -> None:
+        try:
+            self._table.put_item(
+                Item=self._tenant_item(tenant),
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise Conflict(f"tenant {tenant.tenant_id!r} already exists") from exc
+            raise storage_error("create tenant", exc) from exc
+        except BotoCoreError as exc:
+            raise storage_error("create tenant", exc) from exc
+
+    def put_tenant(self, tenant: Tenant) -> None:
+        self._put(self._tenant_item(tenant), "put tenant")
+
+    def get_tenant(self, tenant_id: str) -> Tenant:
+        item = self._get(keys.tenant_pk(tenant_id), keys.PROFILE_SK, "get tenant")
+        if item is None:
+            raise NotFound(f"tenant {tenant_id!r} not found")
+        return Tenant.model_validate(_strip(item))
+
+    def list_tenants(
+        self, *, limit: int = 100, cursor: str | None = None
+    ) -> tuple[list[Tenant], str | None]:
+        query: dict[str, Any] = {
+            "IndexName": keys.GSI1,
+            "KeyConditionExpression": Key(keys.GSI1_PK).eq(keys.TENANT_LIST_PARTITION),
+            "Limit": limit,
+        }
+        if cursor:
+            query["ExclusiveStartKey"] = {
+                keys.PK: cursor,
+                keys.SK: keys.PROFILE_SK,
+                keys.GSI1_PK: keys.TENANT_LIST_PARTITION,
+                keys.GSI1_SK: cursor,
+            }
+        try:
+            answer = self._table.query(**query)
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error("list tenants", exc) from exc
+        tenants = [Tenant.model_validate(_strip(i)) for i in answer.get("Items", [])]
+        last = answer.get("LastEvaluatedKey")
+        return tenants, (last[keys.PK] if last else None)
+
+    def put_agent_config(self, config: AgentConfig) -> None:
+        item = {
+            keys.PK: keys.tenant_pk(config.tenant_id),
+            keys.SK: keys.AGENT_SK,
+            "entity": "agent_config",
+            **to_item(config.model_dump(mode="json")),
+        }
+        self._put(item, "put agent config")
+
+    def get_agent_config(self, tenant_id: str) -> AgentConfig:
+        item = self._get(keys.tenant_pk(tenant_id), keys.AGENT_SK, "get agent config")
+        if item is None:
+            return AgentConfig(tenant_id=tenant_id)  # defaults until the admin sets one
+        return AgentConfig.model_validate(_strip(item))
+
+    def put_menu(self, tenant_id: str, menu: Menu) -> None:
+        """Replace the whole menu: upsert every item, delete items no longer present."""
+        pk = keys.tenant_pk(tenant_id)
+        wanted = {keys.menu_item_sk(i.item_id): i for i in menu.items}
+        existing = set(self._sort_keys(pk, keys.MENU_ITEM_PREFIX))
+        try:
+            with self._table.batch_writer() as batch:
+                for sk, item in wanted.items():
+                    batch.put_item(
+                        Item={
+                            keys.PK: pk,
+                            keys.SK: sk,
+                            "entity": "menu_item",
+                            **to_item(item.model_dump(mode="json")),
+                        }
+                    )
+                for sk in existing - wanted.keys():
+                    batch.delete_item(Key={keys.PK: pk, keys.SK: sk})
+                batch.put_item(
+                    Item={
+                        keys.PK: pk,
+                        keys.SK: keys.MENU_META_SK,
+                        "entity": "menu_meta",
+                        "currency": menu.currency,
+                        "item_count": len(menu.items),
+                    }
+                )
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error("put menu", exc) from exc
+
+    def get_menu(self, tenant_id: str) -> Menu:
+        pk = keys.tenant_pk(tenant_id)
+        items: list[MenuItem] = []
+        currency = "BRL"
+        for raw in self._query_prefix(pk, "MENU#"):
+            if raw[keys.SK] == keys.MENU_META_SK:
+                currency = str(raw.get("currency", "BRL"))
+            else:
+                items.append(MenuItem.model_validate(_strip(raw)))
+        return Menu(items=items, currency=currency)
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _put(self, item: dict[str, Any], operation: str) -> None:
+        try:
+            self._table.put_item(Item=item)
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error(operation, exc) from exc
+
+    def _get(self, pk: str, sk: str, operation: str) -> dict[str, Any] | None:
+        try:
+            answer = self._table.get_item(Key={keys.PK: pk, keys.SK: sk}, ConsistentRead=True)
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error(operation, exc) from exc
+        item = answer.get("Item")
+        return dict(item) if item else None
+
+    def _query_prefix(self, pk: str, prefix: str) -> Iterable[dict[str, Any]]:
+        query: dict[str, Any] = {
+            "KeyConditionExpression": Key(keys.PK).eq(pk) & Key(keys.SK).begins_with(prefix)
+        }
+        while True:
+            try:
+                answer = self._table.query(**query)
+            except (ClientError, BotoCoreError) as exc:
+                raise storage_error("query", exc) from exc
+            yield from answer.get("Items", [])
+            if "LastEvaluatedKey" not in answer:
+                return
+            query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def _sort_keys(self, pk: str, prefix: str) -> Iterable[str]:
+        return (str(i[keys.SK]) for i in self._query_prefix(pk, prefix))
+
+
+@cache
+def tenant_store(table_name: str) -> TenantStore:
+    """The process-wide store for ``table_name`` (built once, on first use)."""
+    return DynamoTenantStore(table_name)

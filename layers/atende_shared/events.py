@@ -1,0 +1,152 @@
+"""The internal event catalog: EventBridge detail-types and their pydantic schemas.
+
+Every domain event is published on the custom bus with ``source = "atende"``, the
+class's ``detail_type`` and a JSON ``detail`` produced by the model. Consumers parse the
+detail back with :func:`parse_event`. A new event is one class here plus a line in
+``EVENT_TYPES``; docs/architecture.md lists who publishes and who subscribes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from atende_shared.models.common import AwareDatetime, Cents, SignedCents, TenantId, utc_now
+from atende_shared.resources import EVENT_SOURCE
+
+
+class DomainEvent(BaseModel):
+    """Fields every event carries."""
+
+    model_config = ConfigDict(frozen=True)
+
+    detail_type: ClassVar[str]
+
+    event_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    tenant_id: TenantId
+    correlation_id: str = Field(min_length=1, max_length=128)
+    occurred_at: AwareDatetime = Field(default_factory=utc_now)
+    schema_version: int = 1
+
+
+class CallStarted(DomainEvent):
+    detail_type: ClassVar[str] = "CallStarted"
+    call_id: str
+    room_name: str
+    caller_number: str | None = None
+    dialled_number: str | None = None
+
+
+class CallEnded(DomainEvent):
+    detail_type: ClassVar[str] = "CallEnded"
+    call_id: str
+    duration_seconds: int = Field(ge=0)
+    billed_seconds: int = Field(ge=0)
+    amount_cents: Cents
+    end_reason: str = "hangup"
+
+
+class OrderLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    item_id: str
+    option_id: str | None = None
+    name: str
+    quantity: int = Field(ge=1, le=100)
+    unit_price_cents: Cents
+    line_total_cents: Cents
+
+
+class OrderPlaced(DomainEvent):
+    detail_type: ClassVar[str] = "OrderPlaced"
+    order_id: str
+    call_id: str
+    lines: list[OrderLine] = Field(min_length=1)
+    total_cents: Cents
+    fulfilment: Literal["pickup", "delivery"]
+    delivery_address: str | None = None
+    customer_phone: str | None = None
+
+
+class CallUsageReported(DomainEvent):
+    detail_type: ClassVar[str] = "CallUsageReported"
+    call_id: str
+    stt_audio_seconds: float = Field(ge=0)
+    llm_prompt_tokens: int = Field(ge=0)
+    llm_completion_tokens: int = Field(ge=0)
+    tts_characters: int = Field(ge=0)
+    models: dict[str, str] = Field(default_factory=dict)
+
+
+class PaymentReceived(DomainEvent):
+    detail_type: ClassVar[str] = "PaymentReceived"
+    payment_id: str
+    provider: str
+    amount_cents: SignedCents
+
+
+class BalanceLow(DomainEvent):
+    detail_type: ClassVar[str] = "BalanceLow"
+    balance_cents: SignedCents
+    threshold_cents: Cents
+
+
+class TenantSuspended(DomainEvent):
+    detail_type: ClassVar[str] = "TenantSuspended"
+    reason: Literal["balance_exhausted", "admin"]
+    balance_cents: SignedCents | None = None
+
+
+class TenantResumed(DomainEvent):
+    detail_type: ClassVar[str] = "TenantResumed"
+    reason: Literal["top_up", "admin"]
+
+
+class CatalogChanged(DomainEvent):
+    detail_type: ClassVar[str] = "CatalogChanged"
+    source: str
+    items_upserted: int = Field(ge=0)
+    items_removed: int = Field(ge=0)
+    menu_version: str
+
+
+EVENT_TYPES: dict[str, type[DomainEvent]] = {
+    cls.detail_type: cls
+    for cls in (
+        CallStarted,
+        CallEnded,
+        OrderPlaced,
+        CallUsageReported,
+        PaymentReceived,
+        BalanceLow,
+        TenantSuspended,
+        TenantResumed,
+        CatalogChanged,
+    )
+}
+
+
+class UnknownEventType(ValueError):
+    """A detail-type that is not in the catalog."""
+
+
+def to_put_events_entry(event: DomainEvent, *, bus_name: str) -> dict[str, Any]:
+    """The ``PutEvents`` entry for ``event`` on ``bus_name``."""
+    return {
+        "Source": EVENT_SOURCE,
+        "DetailType": event.detail_type,
+        "Detail": event.model_dump_json(),
+        "EventBusName": bus_name,
+    }
+
+
+def parse_event(detail_type: str, detail: dict[str, Any] | str) -> DomainEvent:
+    """Parse an EventBridge detail into its catalog model (raises on unknown/invalid)."""
+    model = EVENT_TYPES.get(detail_type)
+    if model is None:
+        raise UnknownEventType(f"unknown detail-type {detail_type!r}")
+    if isinstance(detail, str):
+        return model.model_validate_json(detail)
+    return model.model_validate(detail)

@@ -1,0 +1,1 @@
+"""Models shared by more than one domain."""

@@ -1,0 +1,121 @@
+"""The tenant (a business), its agent configuration and its billing plan."""
+
+from __future__ import annotations
+
+from datetime import time
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from atende_shared.models.common import AwareDatetime, Cents, PhoneNumber, TenantId, utc_now
+
+
+class TenantStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"  # balance exhausted or admin action: calls get a polite refusal
+    CLOSED = "closed"  # offboarded: numbers released, nothing answers
+
+
+class Weekday(StrEnum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+
+class OpeningWindow(BaseModel):
+    """One opening window on a weekday, in the tenant's local time."""
+
+    model_config = ConfigDict(frozen=True)
+
+    day: Weekday
+    opens: time
+    closes: time
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OpeningWindow:
+        if self.closes <= self.opens:
+            raise ValueError("closes must be after opens (split overnight windows in two)")
+        return self
+
+
+class CatalogSource(StrEnum):
+    MANUAL = "manual"  # menu uploaded through the admin API
+    BLING = "bling"
+    PLUGGTO = "pluggto"
+    MONGODB = "mongodb"
+    PUSH = "push"  # batches pushed by an on-premises extractor
+
+
+class PaymentProvider(StrEnum):
+    NONE = "none"
+    ASAAS = "asaas"
+
+
+class Integrations(BaseModel):
+    """Which external systems a tenant uses. Secrets live in Secrets Manager under
+    ``atende/<stage>/tenants/<tenant_id>/<integration>``; only their presence is stored."""
+
+    catalog_source: CatalogSource = CatalogSource.MANUAL
+    payment_provider: PaymentProvider = PaymentProvider.NONE
+    payment_customer_id: str | None = Field(None, max_length=64)
+    whatsapp_gateway: Literal["zapi", "evolution"] | None = None
+    secrets_configured: list[str] = Field(default_factory=list)
+
+
+class BillingPlan(BaseModel):
+    """How a tenant's calls are rated. Integer cents only."""
+
+    model_config = ConfigDict(frozen=True)
+
+    price_per_minute_cents: Cents = 90
+    rounding: Literal["per_second", "per_started_minute"] = "per_second"
+    minimum_billable_seconds: int = Field(0, ge=0, le=3600)
+    included_minutes_per_month: int = Field(0, ge=0)
+    free_ring_seconds: int = Field(0, ge=0, le=120)
+    reservation_minutes: int = Field(5, ge=1, le=240)
+    low_balance_threshold_cents: Cents = 2_000
+    balance_floor_cents: int = Field(0, le=0)
+
+
+class Tenant(BaseModel):
+    """A business on the platform."""
+
+    tenant_id: TenantId
+    name: str = Field(min_length=1, max_length=200)
+    legal_id: str | None = Field(None, max_length=32, description="CNPJ/CPF or equivalent")
+    time_zone: str = Field("America/Sao_Paulo", max_length=64)
+    languages: list[str] = Field(default_factory=lambda: ["pt-BR"], min_length=1)
+    opening_hours: list[OpeningWindow] = Field(default_factory=list)
+    status: TenantStatus = TenantStatus.ACTIVE
+    integrations: Integrations = Field(default_factory=Integrations)
+    plan: BillingPlan = Field(default_factory=BillingPlan)
+    created_at: AwareDatetime = Field(default_factory=utc_now)
+    updated_at: AwareDatetime = Field(default_factory=utc_now)
+
+
+class AfterHoursBehaviour(StrEnum):
+    TAKE_MESSAGE = "take_message"
+    REFUSE_POLITELY = "refuse_politely"
+    TAKE_ORDERS_ANYWAY = "take_orders_anyway"
+
+
+class AgentConfig(BaseModel):
+    """How the voice agent behaves for one tenant."""
+
+    tenant_id: TenantId
+    greeting: str = Field(
+        "Olá! Você ligou para {business}. Eu sou a assistente virtual. O que vai ser hoje?",
+        max_length=500,
+    )
+    instructions: str = Field("", max_length=8_000, description="what the agent may and may not do")
+    upsell_hints: list[str] = Field(default_factory=list, max_length=20)
+    voice: str = Field("alloy", max_length=64)
+    language: str = Field("pt-BR", max_length=16)
+    transfer_number: PhoneNumber | None = None
+    max_call_seconds: int = Field(900, ge=60, le=7_200)
+    after_hours: AfterHoursBehaviour = AfterHoursBehaviour.REFUSE_POLITELY

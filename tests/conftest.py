@@ -1,0 +1,45 @@
+"""Fixtures every test may use: an isolated fake AWS built from the declared wiring."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from moto import mock_aws
+
+from atende_local.bootstrap import LocalResources, create_resources
+from atende_shared.aws import reset_clients
+from atende_shared.settings import reset_settings_cache
+
+# Never talk to a real account from the test suite, whatever the developer's shell says.
+for _var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+    os.environ.pop(_var, None)
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "POWERTOOLS_SERVICE_NAME": "atende-tests",
+        "POWERTOOLS_METRICS_NAMESPACE": "AtendeTests",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_DEV": "false",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+)
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalResources]:
+    """Given a fresh moto account holding every declared resource, with its env set."""
+    with mock_aws():
+        reset_clients()
+        reset_settings_cache()
+        resources = create_resources(prefix="test")
+        for name, value in resources.env.items():
+            monkeypatch.setenv(name, value)
+        reset_settings_cache()
+        yield resources
+    reset_clients()
+    reset_settings_cache()
