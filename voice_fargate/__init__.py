@@ -1,0 +1,1 @@
+"""The LiveKit voice agent worker (runs as a container on ECS Fargate)."""
