@@ -35,10 +35,10 @@ CORRELATION_HEADER = "x-correlation-id"
 CORRELATION_ATTRIBUTE = "correlation_id"
 
 # The Powertools idiom: one instance per process. Construction only reads the standard
-# POWERTOOLS_* variables (service name, log level), it performs no I/O.
-logger = Logger(service="atende", use_rfc3339=True)
-metrics = Metrics(namespace=METRICS_NAMESPACE, service="atende")
-tracer = Tracer(service="atende")
+# POWERTOOLS_* variables (service name = the function's name, log level); it does no I/O.
+logger = Logger(use_rfc3339=True)
+metrics = Metrics(namespace=METRICS_NAMESPACE)
+tracer = Tracer()
 
 F = TypeVar("F", bound=Callable[..., Any])
 

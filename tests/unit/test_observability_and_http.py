@@ -1,0 +1,123 @@
+"""Correlation ids follow a message across SQS; domain errors map to HTTP in one place."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+
+from atende_local.bootstrap import LocalResources
+from atende_shared.aws import client
+from atende_shared.errors import Conflict, StorageError
+from atende_shared.http import build_resolver
+from atende_shared.messaging import SqsQueueSender
+from atende_shared.observability import (
+    correlation_id_from_sqs_record,
+    instrumented,
+    logger,
+)
+
+
+@dataclass
+class _Context:
+    function_name: str = "test-fn"
+    memory_limit_in_mb: int = 128
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-fn"
+    aws_request_id: str = "req-1"
+
+
+def _sqs_event_from(aws: LocalResources, queue: str) -> dict:
+    messages = client("sqs").receive_message(
+        QueueUrl=aws.queues[queue].url,
+        MessageAttributeNames=["All"],
+        MaxNumberOfMessages=10,
+    )["Messages"]
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "body": m["Body"],
+                "messageAttributes": {
+                    name: {"stringValue": attr["StringValue"], "dataType": attr["DataType"]}
+                    for name, attr in m.get("MessageAttributes", {}).items()
+                },
+            }
+            for m in messages
+        ]
+    }
+
+
+def test_the_correlation_id_travels_with_the_message_into_the_consumers_logs(aws):
+    # Given a producer that enqueues with a correlation id
+    SqsQueueSender().send(
+        aws.queues["calls"].url, '{"hello": 1}', correlation_id="corr-42", group_id=None
+    )
+    event = _sqs_event_from(aws, "calls")
+
+    # And a consumer wearing the standard decorator stack
+    @instrumented()
+    def consumer(event, context):
+        for record in event["Records"]:
+            logger.set_correlation_id(correlation_id_from_sqs_record(record))
+            logger.warning("consumed", extra={"body": record["body"]})
+        return "ok"
+
+    # When the consumer runs (its JSON log captured from the Powertools handler)
+    buffer = io.StringIO()
+    previous = logger.registered_handler.setStream(buffer)
+    try:
+        assert consumer(event, _Context()) == "ok"
+    finally:
+        logger.registered_handler.setStream(previous)
+
+    # Then its JSON log line carries the producer's correlation id
+    lines = [json.loads(line) for line in buffer.getvalue().splitlines() if "consumed" in line]
+    assert lines, "the consumer logged nothing"
+    assert lines[0]["correlation_id"] == "corr-42"
+    assert lines[0]["function_name"] == "test-fn"
+    assert lines[0]["service"] == "atende-tests"  # POWERTOOLS_SERVICE_NAME
+
+
+def test_fifo_queues_refuse_a_message_without_a_group(aws):
+    import pytest
+
+    with pytest.raises(ValueError, match="message group"):
+        SqsQueueSender().send(aws.queues["payments"].url, "{}", correlation_id="c")
+
+
+def _api_event(path: str, method: str = "GET") -> dict:
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"content-type": "application/json"},
+        "multiValueHeaders": {},
+        "queryStringParameters": None,
+        "pathParameters": None,
+        "requestContext": {"requestId": "rid-7", "stage": "local", "resourcePath": path},
+        "body": None,
+        "isBase64Encoded": False,
+    }
+
+
+def test_domain_errors_become_their_status_with_a_safe_body():
+    app = build_resolver(title="test")
+
+    @app.get("/conflict")
+    def conflict() -> dict:
+        raise Conflict("number +551130000000 belongs to another tenant")
+
+    @app.get("/storage")
+    def storage() -> dict:
+        raise StorageError("put_item failed: secret internal detail")
+
+    answer = app.resolve(_api_event("/conflict"), _Context())
+    assert answer["statusCode"] == 409
+    body = json.loads(answer["body"])
+    assert body["error"]["code"] == "conflict"
+    assert "another tenant" in body["error"]["message"]
+    assert body["correlation_id"] == "rid-7"
+
+    answer = app.resolve(_api_event("/storage"), _Context())
+    assert answer["statusCode"] == 503
+    assert "secret internal detail" not in answer["body"]

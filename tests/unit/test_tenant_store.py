@@ -1,0 +1,64 @@
+"""The DynamoDB tenant store against moto: round trips, isolation, conflicts."""
+
+from __future__ import annotations
+
+import pytest
+
+from atende_local.bootstrap import LocalResources
+from atende_shared.dal.tenants import DynamoTenantStore
+from atende_shared.errors import Conflict, NotFound
+from atende_shared.models.menu import Menu, MenuItem, MenuOption
+from atende_shared.models.tenant import AgentConfig, Tenant
+
+
+@pytest.fixture
+def store(aws: LocalResources) -> DynamoTenantStore:
+    return DynamoTenantStore(aws.tables["main"])
+
+
+def test_a_tenant_round_trips_and_cannot_be_created_twice(store):
+    tenant = Tenant(tenant_id="demo-pizzaria", name="Pizzaria Demo")
+    store.create_tenant(tenant)
+    assert store.get_tenant("demo-pizzaria") == tenant
+    with pytest.raises(Conflict, match="already exists"):
+        store.create_tenant(tenant)
+
+
+def test_listing_pages_through_every_tenant(store):
+    for i in range(5):
+        store.create_tenant(Tenant(tenant_id=f"shop-{i}", name=f"Shop {i}"))
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page, cursor = store.list_tenants(limit=2, cursor=cursor)
+        seen.extend(t.tenant_id for t in page)
+        if cursor is None:
+            break
+    assert sorted(seen) == [f"shop-{i}" for i in range(5)]
+
+
+def test_one_tenants_menu_never_shows_in_anothers(store):
+    store.create_tenant(Tenant(tenant_id="shop-a", name="A"))
+    store.create_tenant(Tenant(tenant_id="shop-b", name="B"))
+    store.put_menu("shop-a", Menu(items=[MenuItem(item_id="x", name="Only A", price_cents=100)]))
+    assert store.get_menu("shop-b").items == []
+    assert [i.name for i in store.get_menu("shop-a").items] == ["Only A"]
+
+
+def test_replacing_a_menu_removes_items_no_longer_present(store):
+    pizza = MenuItem(
+        item_id="pizza",
+        name="Margherita",
+        price_cents=4990,
+        options=[MenuOption(option_id="broto", name="Broto", price_cents=2990)],
+    )
+    soda = MenuItem(item_id="soda", name="Coca-Cola", price_cents=1200)
+    store.put_menu("shop-a", Menu(items=[pizza, soda]))
+    store.put_menu("shop-a", Menu(items=[pizza]))
+    assert store.get_menu("shop-a").items == [pizza]
+
+
+def test_unknown_tenant_is_not_found_and_agent_config_defaults(store):
+    with pytest.raises(NotFound):
+        store.get_tenant("nobody-here")
+    assert store.get_agent_config("nobody-here") == AgentConfig(tenant_id="nobody-here")
