@@ -1,0 +1,133 @@
+"""Admin API Lambda (API Gateway REST proxy): parse, call one logic function, answer.
+
+Validation and error mapping come from ``atende_shared.http.build_resolver``; the
+routes' typed models generate the OpenAPI document the local platform serves.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from atende_shared.dal.tenants import tenant_store
+from atende_shared.errors import PayloadTooLarge, UnsupportedMediaType, error_body
+from atende_shared.http import build_resolver
+from atende_shared.messaging import EventBridgePublisher
+from atende_shared.models.common import TENANT_ID_PATTERN
+from atende_shared.observability import CORRELATION_HEADER, instrumented
+from atende_shared.settings import load_settings
+from functions.provision.logic import tenants
+from functions.provision.models.api import (
+    StatusChange,
+    TenantCreate,
+    TenantPage,
+    TenantPatch,
+    TenantView,
+)
+from functions.provision.settings import AdminApiSettings
+
+app = build_resolver(title="Atende admin API")
+
+TenantPath = Annotated[
+    str, Path(pattern=TENANT_ID_PATTERN, description="tenant id (slug)", max_length=63)
+]
+_TENANTS = ["tenants"]
+
+
+def _settings() -> AdminApiSettings:
+    return load_settings(AdminApiSettings)
+
+
+def _store() -> Any:
+    return tenant_store(_settings().main_table)
+
+
+def _publisher() -> EventBridgePublisher:
+    return EventBridgePublisher(_settings().event_bus_name)
+
+
+def _correlation_id() -> str:
+    event = app.current_event
+    header = (event.headers or {}).get(CORRELATION_HEADER) or next(
+        (v for k, v in (event.headers or {}).items() if k.lower() == CORRELATION_HEADER), None
+    )
+    return str(header or event.request_context.request_id or "admin-api")
+
+
+# -- tenants -------------------------------------------------------------------------------
+
+
+@app.post("/v1/tenants", status_code=201, summary="Create a tenant", tags=_TENANTS)
+def create_tenant(body: Annotated[TenantCreate, Body()]) -> TenantView:
+    return TenantView.of(tenants.create_tenant(_store(), body))
+
+
+@app.get("/v1/tenants", summary="List tenants (paginated)", tags=_TENANTS)
+def list_tenants(
+    limit: Annotated[int, Query(ge=1, le=tenants.MAX_PAGE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> TenantPage:
+    return tenants.list_tenants(_store(), limit=limit, cursor=cursor)
+
+
+@app.get("/v1/tenants/<tenant_id>", summary="Get a tenant", tags=_TENANTS)
+def get_tenant(tenant_id: TenantPath) -> TenantView:
+    return TenantView.of(_store().get_tenant(tenant_id))
+
+
+@app.patch("/v1/tenants/<tenant_id>", summary="Change a tenant's profile", tags=_TENANTS)
+def patch_tenant(tenant_id: TenantPath, body: Annotated[TenantPatch, Body()]) -> TenantView:
+    return TenantView.of(tenants.patch_tenant(_store(), tenant_id, body))
+
+
+@app.post("/v1/tenants/<tenant_id>/suspend", summary="Suspend a tenant", tags=_TENANTS)
+def suspend_tenant(tenant_id: TenantPath) -> StatusChange:
+    return tenants.change_status(
+        _store(), _publisher(), tenant_id, suspend=True, correlation_id=_correlation_id()
+    )
+
+
+@app.post("/v1/tenants/<tenant_id>/resume", summary="Resume a suspended tenant", tags=_TENANTS)
+def resume_tenant(tenant_id: TenantPath) -> StatusChange:
+    return tenants.change_status(
+        _store(), _publisher(), tenant_id, suspend=False, correlation_id=_correlation_id()
+    )
+
+
+# -- entry point ---------------------------------------------------------------------------
+
+
+def _refuse(error: PayloadTooLarge | UnsupportedMediaType) -> dict[str, Any]:
+    return {
+        "statusCode": int(error.status),
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(error_body(error)),
+        "isBase64Encoded": False,
+    }
+
+
+def _precheck(event: dict[str, Any]) -> dict[str, Any] | None:
+    """Refuse oversized and non-JSON bodies before parsing them."""
+    body = event.get("body")
+    if not body:
+        return None
+    limit = _settings().admin_max_body_bytes
+    if len(body) > limit:
+        return _refuse(PayloadTooLarge(f"request body exceeds {limit} bytes"))
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    content_type = str(headers.get("content-type") or "application/json").lower()
+    if "json" not in content_type:
+        return _refuse(UnsupportedMediaType("request body must be application/json"))
+    return None
+
+
+@instrumented(AdminApiSettings, correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    refused = _precheck(event)
+    if refused is not None:
+        return refused
+    return app.resolve(event, context)

@@ -1,0 +1,125 @@
+"""Tenant lifecycle: create, read, list, patch, suspend and resume.
+
+Depends only on the shared ``TenantStore`` protocol and the ``EventPublisher`` protocol,
+so tests run it against in-memory fakes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from datetime import datetime
+
+from atende_shared.dal.keys import TENANT_LIST_PARTITION, tenant_pk
+from atende_shared.dal.tenants import TenantStore
+from atende_shared.errors import ValidationFailed
+from atende_shared.events import TenantResumed, TenantSuspended
+from atende_shared.messaging import EventPublisher
+from atende_shared.models.common import utc_now
+from atende_shared.models.tenant import Integrations, Tenant, TenantStatus
+from functions.provision.models.api import (
+    IntegrationsInput,
+    StatusChange,
+    TenantCreate,
+    TenantPage,
+    TenantPatch,
+    TenantView,
+)
+
+Clock = Callable[[], datetime]
+MAX_PAGE = 100
+
+
+def _integrations(given: IntegrationsInput, current: Integrations | None = None) -> Integrations:
+    # Which secrets exist is recorded by the secrets flow, never by this API.
+    secrets = list(current.secrets_configured) if current else []
+    return Integrations(**given.model_dump(), secrets_configured=secrets)
+
+
+def create_tenant(store: TenantStore, body: TenantCreate, *, now: Clock = utc_now) -> Tenant:
+    """Create a tenant (409 if the id is taken)."""
+    moment = now()
+    tenant = Tenant(
+        **body.model_dump(exclude={"integrations"}),
+        integrations=_integrations(body.integrations),
+        status=TenantStatus.ACTIVE,
+        created_at=moment,
+        updated_at=moment,
+    )
+    store.create_tenant(tenant)
+    return tenant
+
+
+def encode_cursor(tenant_id_pk: str | None) -> str | None:
+    if tenant_id_pk is None:
+        return None
+    return base64.urlsafe_b64encode(tenant_id_pk.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    """The store's cursor (a tenant PK) from the opaque one the API hands out."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = base64.urlsafe_b64decode(padded.encode()).decode()
+        if not raw.startswith("TENANT#") or raw == TENANT_LIST_PARTITION:
+            raise ValueError(raw)
+        tenant_pk(raw.removeprefix("TENANT#"))
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise ValidationFailed(
+            "cursor is not one this API returned",
+            details={"fields": [{"field": "cursor", "problem": "invalid cursor"}]},
+        ) from exc
+    return raw
+
+
+def list_tenants(store: TenantStore, *, limit: int, cursor: str | None) -> TenantPage:
+    tenants, last = store.list_tenants(limit=min(limit, MAX_PAGE), cursor=decode_cursor(cursor))
+    return TenantPage(items=[TenantView.of(t) for t in tenants], next_cursor=encode_cursor(last))
+
+
+def patch_tenant(
+    store: TenantStore, tenant_id: str, patch: TenantPatch, *, now: Clock = utc_now
+) -> Tenant:
+    """Apply the fields sent; 404 for an unknown tenant."""
+    current = store.get_tenant(tenant_id)
+    changes = patch.model_dump(exclude_unset=True, exclude={"integrations"})
+    # An explicit null for a required field means "leave it" rather than a 500 later.
+    changes = {k: v for k, v in changes.items() if v is not None or k == "legal_id"}
+    if patch.integrations is not None:
+        changes["integrations"] = _integrations(patch.integrations, current.integrations)
+    updated = Tenant.model_validate({**current.model_dump(), **changes, "updated_at": now()})
+    store.put_tenant(updated)
+    return updated
+
+
+def change_status(
+    store: TenantStore,
+    publisher: EventPublisher,
+    tenant_id: str,
+    *,
+    suspend: bool,
+    correlation_id: str,
+    now: Clock = utc_now,
+) -> StatusChange:
+    """Suspend or resume a tenant on an admin's request and publish the event.
+
+    The event is what moves LiveKit dispatch into (or out of) suspended mode: the
+    provisioning queue subscribes to it, like it does for balance-driven suspensions.
+    """
+    tenant = store.get_tenant(tenant_id)
+    if tenant.status == TenantStatus.CLOSED:
+        raise ValidationFailed(f"tenant {tenant_id!r} is closed; it cannot change status")
+    target = TenantStatus.SUSPENDED if suspend else TenantStatus.ACTIVE
+    if tenant.status == target:
+        return StatusChange(tenant_id=tenant_id, status=target.value, changed=False)
+    store.put_tenant(tenant.model_copy(update={"status": target, "updated_at": now()}))
+    event = (
+        TenantSuspended(tenant_id=tenant_id, correlation_id=correlation_id, reason="admin")
+        if suspend
+        else TenantResumed(tenant_id=tenant_id, correlation_id=correlation_id, reason="admin")
+    )
+    publisher.publish([event])
+    return StatusChange(tenant_id=tenant_id, status=target.value, changed=True)
