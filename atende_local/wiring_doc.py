@@ -66,7 +66,7 @@ def render() -> str:
         "",
         "## Queues",
         "",
-        "| queue | FIFO | visibility | max receives → DLQ | retention | EventBridge subscriptions |",
+        "| queue | FIFO | visibility | max receives → DLQ | retention | subscriptions |",
         "|---|---|---|---|---|---|",
     ]
     for q in QUEUES:
