@@ -1,0 +1,52 @@
+"""Z-API: webhooks carry no signature; the tenant's client token must come with them, in
+the ``Client-Token`` header or, when the gateway cannot set headers, as ``?token=`` in the
+configured webhook URL. Only inbound messages (``ReceivedCallback``) are ingested and our
+own echoes (``fromMe: true``) are dropped."""
+
+from __future__ import annotations
+
+from atende_shared.models.envelope import InboundEvent, Provider
+from atende_shared.resources import Queue
+from functions.webhooks.logic.common import (
+    AdapterContext,
+    matches_any,
+    parse_json,
+    require_tenant,
+    secret_candidates,
+    validate,
+)
+from functions.webhooks.logic.delivery import Accepted, Delivery, Ignored, Normalised
+from functions.webhooks.logic.errors import AuthFailure
+from functions.webhooks.models.whatsapp import ZAPI_RECEIVED, ZapiCallback
+
+TOKEN_HEADER = "client-token"  # noqa: S105 (a header name)
+
+
+def accept(delivery: Delivery, context: AdapterContext) -> Normalised:
+    tenant = require_tenant(delivery)
+    token = delivery.header(TOKEN_HEADER) or delivery.query.get("token")
+    if not token:
+        raise AuthFailure("missing_header", f"no {TOKEN_HEADER} header nor token parameter")
+    if not matches_any(token, secret_candidates(context, tenant, "zapi", "client_token")):
+        raise AuthFailure("bad_token", "client token does not match")
+
+    data = parse_json(delivery.body)
+    callback = validate(ZapiCallback, data, what="Z-API callback")
+    if callback.type != ZAPI_RECEIVED:
+        return Ignored(f"Z-API {callback.type} is not an inbound message")
+    if callback.from_me:
+        return Ignored(f"echo of our own message {callback.message_id}")
+    assert callback.message_id is not None  # the model requires it for ReceivedCallback
+    return Accepted(
+        event=InboundEvent(
+            tenant_id=tenant,
+            provider=Provider.ZAPI,
+            provider_event_id=callback.message_id,
+            type=callback.type,
+            occurred_at=callback.momment or context.now,
+            received_at=context.now,
+            correlation_id=delivery.correlation_id,
+            payload=data,
+        ),
+        queue=Queue.MESSAGING,
+    )
