@@ -1,0 +1,376 @@
+"""``atende``: run the local platform and do the common admin chores.
+
+    atende local run | local trigger FUNCTION [--schedule NAME]
+    atende tenants list | tenants show ID | balance ID | ledger ID | sync ID
+    atende dlq list | dlq replay QUEUE
+    atende call [ARGS...]            (the voice agent's local call, voice_fargate.local_call)
+
+Talks to ``ATENDE_URL`` (else ``http://127.0.0.1:$ATENDE_PORT``) with the bearer token
+``ATENDE_ADMIN_TOKEN`` (else the one the running local platform wrote to its state file);
+an ``https://...execute-api...`` URL is signed with SigV4 instead. ``--json`` prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from atende_local.client import AdminClient, ApiError
+from atende_local.settings import LocalSettings
+from functions.wiring import FUNCTIONS
+
+out = Console()
+err = Console(stderr=True)
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed without a traceback, exit status 1."""
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _settings() -> LocalSettings:
+    return LocalSettings()
+
+
+def _local_token(settings: LocalSettings) -> str | None:
+    try:
+        state = json.loads(settings.state_file.read_text())
+    except (OSError, ValueError):
+        return None
+    token = state.get("admin_token")
+    return str(token) if token else None
+
+
+def make_client(args: argparse.Namespace) -> AdminClient:
+    settings = _settings()
+    base_url = (args.url or settings.base_url()).rstrip("/")
+    token = args.token or (
+        settings.admin_token.get_secret_value() if settings.admin_token else None
+    )
+    client = AdminClient(base_url=base_url, token=token)
+    if not client.is_aws and not client.token:
+        client.token = _local_token(settings)
+    return client
+
+
+def route_path(function: str, method: str, suffix: str, **params: str) -> str:
+    """The path of a declared route (from the wiring, so renames follow automatically)."""
+    for spec in FUNCTIONS:
+        if spec.name != function:
+            continue
+        for route in spec.routes:
+            if route.method == method and route.path.endswith(suffix):
+                path = route.path
+                for key, value in params.items():
+                    path = path.replace("{" + key + "}", value)
+                return path
+    raise CliError(f"no {method} route ending in {suffix!r} is declared for {function}")
+
+
+def sync_route(tenant_id: str) -> str:
+    """A POST route of the sync domain that starts a tenant's sync."""
+    for spec in FUNCTIONS:
+        if spec.domain != "sync":
+            continue
+        for route in spec.routes:
+            if route.method == "POST" and route.auth == "admin" and "{tenant_id}" in route.path:
+                return route.path.replace("{tenant_id}", tenant_id)
+    raise CliError(
+        "the wiring declares no admin sync route yet; locally use "
+        "`atende local trigger sync-scheduler`"
+    )
+
+
+def _emit(args: argparse.Namespace, data: Any, render: Callable[[Any], None]) -> None:
+    if args.json:
+        out.print_json(json.dumps(data, default=str))
+    else:
+        render(data)
+
+
+def _money(cents: Any) -> str:
+    try:
+        value = int(cents) / 100
+    except (TypeError, ValueError):
+        return str(cents)
+    return f"R$ {value:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+
+
+def _items(data: Any, *keys: str) -> list[dict[str, Any]]:
+    if isinstance(data, list):
+        return [d for d in data if isinstance(d, dict)]
+    if isinstance(data, dict):
+        for key in keys:
+            value = data.get(key)
+            if isinstance(value, list):
+                return [d for d in value if isinstance(d, dict)]
+    return []
+
+
+def _table(title: str, rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(_cell(row.get(c)) for c in columns))
+    out.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _kv(title: str, data: Any) -> None:
+    if not isinstance(data, dict):
+        out.print(data)
+        return
+    table = Table(title=title, show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for key, value in data.items():
+        table.add_row(str(key), _cell(value))
+    out.print(table)
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+def cmd_local_run(args: argparse.Namespace) -> int:
+    from atende_local.console import print_banner
+    from atende_local.platform import LocalPlatform
+
+    settings = _settings()
+    platform = LocalPlatform(settings)
+    stop = threading.Event()
+
+    def _request_stop(signum: int, _frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, _request_stop)
+    signal.signal(signal.SIGTERM, _request_stop)
+    try:
+        with err.status("starting moto, resources, demo tenant, pumps, gateway..."):
+            info = platform.start()
+        print_banner(info, err)
+        while not stop.wait(0.5):
+            pass
+        err.print("stopping...")
+    except OSError as exc:
+        raise CliError(f"cannot start the local platform: {exc}") from exc
+    finally:
+        platform.stop()
+    err.print("stopped.")
+    return 0
+
+
+def cmd_local_trigger(args: argparse.Namespace) -> int:
+    client = make_client(args)
+    payload = {"schedule": args.schedule} if args.schedule else None
+    result = client.post(f"/_local/trigger/{args.function}", payload)
+    _emit(args, result, lambda d: _kv(f"triggered {args.function}", d))
+    return 0
+
+
+def cmd_tenants_list(args: argparse.Namespace) -> int:
+    data = make_client(args).get(route_path("provision-admin-api", "GET", "/v1/tenants"))
+    _emit(
+        args,
+        data,
+        lambda d: _table("tenants", _items(d, "tenants", "items"), ("tenant_id", "name", "status")),
+    )
+    return 0
+
+
+def cmd_tenants_show(args: argparse.Namespace) -> int:
+    path = route_path("provision-admin-api", "GET", "/{tenant_id}", tenant_id=args.tenant_id)
+    data = make_client(args).get(path)
+    _emit(args, data, lambda d: _kv(f"tenant {args.tenant_id}", d))
+    return 0
+
+
+def cmd_balance(args: argparse.Namespace) -> int:
+    path = route_path("billing-admin-api", "GET", "/balance", tenant_id=args.tenant_id)
+    data = make_client(args).get(path)
+
+    def render(d: Any) -> None:
+        if isinstance(d, dict):
+            d = {k: (_money(v) if k.endswith("_cents") else v) for k, v in d.items()}
+        _kv(f"balance of {args.tenant_id}", d)
+
+    _emit(args, data, render)
+    return 0
+
+
+def cmd_ledger(args: argparse.Namespace) -> int:
+    path = route_path("billing-admin-api", "GET", "/ledger", tenant_id=args.tenant_id)
+    data = make_client(args).get(path)
+
+    def render(d: Any) -> None:
+        rows = _items(d, "entries", "items", "ledger")
+        columns = list(dict.fromkeys(k for row in rows for k in row))[:7] or ["entries"]
+        _table(f"ledger of {args.tenant_id}", rows, columns)
+
+    _emit(args, data, render)
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    data = make_client(args).post(sync_route(args.tenant_id))
+    _emit(args, data, lambda d: _kv(f"sync of {args.tenant_id}", d))
+    return 0
+
+
+def _aws_sqs() -> Any:
+    import boto3
+
+    return boto3.client("sqs")
+
+
+def cmd_dlq_list(args: argparse.Namespace) -> int:
+    client = make_client(args)
+    if client.is_aws:
+        from atende_local.dlq import list_queues
+
+        data = [q.as_dict() for q in list_queues(_aws_sqs(), prefix=args.prefix or "")]
+    else:
+        data = client.get("/_local/queues")["queues"]
+    _emit(
+        args,
+        data,
+        lambda d: _table(
+            "queues and their DLQs",
+            d,
+            ("name", "visible", "in_flight", "dlq_name", "dlq_visible", "max_receive_count"),
+        ),
+    )
+    return 0
+
+
+def cmd_dlq_replay(args: argparse.Namespace) -> int:
+    client = make_client(args)
+    if client.is_aws:
+        from atende_local.dlq import find_queue, list_queues, replay
+
+        sqs = _aws_sqs()
+        with err.status(f"replaying the DLQ of {args.queue}..."):
+            info = find_queue(list_queues(sqs, prefix=args.prefix or ""), args.queue)
+            data = replay(sqs, info).as_dict()
+    else:
+        with err.status(f"replaying the DLQ of {args.queue}..."):
+            data = client.post(f"/_local/dlq/{args.queue}/replay")
+    _emit(args, data, lambda d: _kv(f"replay of {args.queue}", d))
+    return 1 if data.get("failed") else 0
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    try:
+        module = importlib.import_module("voice_fargate.local_call")
+    except ImportError as exc:
+        raise CliError(
+            f"the local call tool is not available (voice_fargate.local_call: {exc})"
+        ) from exc
+    entry = getattr(module, "main", None)
+    if not callable(entry):
+        raise CliError("voice_fargate.local_call has no main(argv) function")
+    return int(entry(list(args.call_args)) or 0)
+
+
+# -- parser ------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
+    common.add_argument("--url", default=argparse.SUPPRESS, help="API URL (default ATENDE_URL)")
+    common.add_argument(
+        "--token", default=argparse.SUPPRESS, help="admin token (default ATENDE_ADMIN_TOKEN)"
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="atende", description="Atende admin CLI and local platform.", parents=[common]
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    local = sub.add_parser("local", help="the local platform", parents=[common])
+    local_sub = local.add_subparsers(dest="local_command", required=True, metavar="ACTION")
+    local_sub.add_parser(
+        "run", help="run everything locally (moto, gateway, pumps, demo tenant)", parents=[common]
+    ).set_defaults(func=cmd_local_run)
+    trigger = local_sub.add_parser(
+        "trigger", help="fire a function's schedule now", parents=[common]
+    )
+    trigger.add_argument("function", help="function name, e.g. sync-scheduler")
+    trigger.add_argument("--schedule", help="schedule name when the function has several")
+    trigger.set_defaults(func=cmd_local_trigger)
+
+    tenants = sub.add_parser("tenants", help="tenants", parents=[common])
+    tenants_sub = tenants.add_subparsers(dest="tenants_command", required=True, metavar="ACTION")
+    tenants_sub.add_parser("list", help="list tenants", parents=[common]).set_defaults(
+        func=cmd_tenants_list
+    )
+    show = tenants_sub.add_parser("show", help="show one tenant", parents=[common])
+    show.add_argument("tenant_id")
+    show.set_defaults(func=cmd_tenants_show)
+
+    for name, func, help_text in (
+        ("balance", cmd_balance, "a tenant's prepaid balance"),
+        ("ledger", cmd_ledger, "a tenant's ledger entries"),
+        ("sync", cmd_sync, "start a catalog sync for a tenant"),
+    ):
+        command = sub.add_parser(name, help=help_text, parents=[common])
+        command.add_argument("tenant_id")
+        command.set_defaults(func=func)
+
+    dlq = sub.add_parser("dlq", help="dead-letter queues", parents=[common])
+    dlq_sub = dlq.add_subparsers(dest="dlq_command", required=True, metavar="ACTION")
+    for name, func, help_text in (
+        ("list", cmd_dlq_list, "queues with their DLQ depth"),
+        ("replay", cmd_dlq_replay, "move a queue's DLQ messages back to it"),
+    ):
+        command = dlq_sub.add_parser(name, help=help_text, parents=[common])
+        if name == "replay":
+            command.add_argument("queue", help="queue name, e.g. calls or atende-local-calls")
+        command.add_argument("--prefix", help="(AWS) only queues whose name starts with this")
+        command.set_defaults(func=func)
+
+    call = sub.add_parser("call", help="a local test call with the voice agent", add_help=False)
+    call.add_argument("call_args", nargs=argparse.REMAINDER)
+    call.set_defaults(func=cmd_call)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    for name, default in (("json", False), ("url", None), ("token", None)):
+        if not hasattr(args, name):
+            setattr(args, name, default)
+    try:
+        return int(args.func(args))
+    except ApiError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        return 1
+    except (CliError, LookupError) as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

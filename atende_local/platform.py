@@ -1,0 +1,311 @@
+"""``atende local run``: the whole platform in one process.
+
+Start order: moto (server mode, 127.0.0.1, free port) → environment (endpoint, fake
+credentials, resource names) → resources from the wiring → demo tenant → handlers
+imported (failures reported, never fatal) → queue pumps and scheduler → gateway.
+Stop order is the reverse; every part is a thread of this process, so nothing outlives it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import threading
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from moto.server import ThreadedMotoServer
+
+from atende_local.bootstrap import LocalResources, create_resources
+from atende_local.dlq import find_queue, list_queues, move_messages
+from atende_local.gateway import Gateway, LocalHttpServer
+from atende_local.pumps import PumpSet, QueuePump
+from atende_local.runtime import LOCAL_REGION, FunctionRegistry
+from atende_local.schedules import Scheduler
+from atende_local.seed import SeedReport, seed_demo
+from atende_local.settings import DEV_LIVEKIT_API_KEY, LocalSettings
+from atende_shared.aws import client, reset_clients
+from atende_shared.resources import Table, table_env
+from atende_shared.settings import reset_settings_cache
+from functions.wiring import FUNCTIONS
+from functions.wiring_model import FunctionSpec
+
+#: Variables that would send boto3 to a real account; the platform must never do that.
+_REAL_AWS_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+
+
+@dataclass
+class LiveKitInfo:
+    mode: str  # "real" (URL + key + secret set) or "offline" (local stand-ins only)
+    url: str | None
+    api_key: str
+    api_secret: str
+
+
+@dataclass
+class PlatformInfo:
+    """Everything printed at start-up; also written to ``$ATENDE_STATE_DIR/local.json``."""
+
+    url: str
+    port: int
+    admin_token: str
+    admin_token_generated: bool
+    aws_endpoint_url: str
+    livekit: LiveKitInfo
+    seed: SeedReport | None
+    functions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    startup_seconds: float = 0.0
+    pid: int = field(default_factory=os.getpid)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class LocalPlatform:
+    """Start and stop the local platform (see the module docstring for the order)."""
+
+    def __init__(
+        self,
+        settings: LocalSettings,
+        *,
+        functions: tuple[FunctionSpec, ...] = FUNCTIONS,
+        registry: FunctionRegistry | None = None,
+    ) -> None:
+        self.settings = settings
+        self.functions = functions
+        self.registry = registry or FunctionRegistry(functions)
+        self.moto: ThreadedMotoServer | None = None
+        self.resources: LocalResources | None = None
+        self.pumps = PumpSet()
+        self.scheduler: Scheduler | None = None
+        self.server: LocalHttpServer | None = None
+        self.info: PlatformInfo | None = None
+        self._token = (
+            settings.admin_token.get_secret_value()
+            if settings.admin_token
+            else secrets.token_urlsafe(24)
+        )
+        self._stopped = threading.Event()
+
+    # -- start ---------------------------------------------------------------------------
+
+    def start(self) -> PlatformInfo:
+        started = time.perf_counter()
+        # moto's werkzeug logs one line per AWS call: far too chatty next to JSON logs.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        # Powertools warns on every invocation that emitted no business metric; locally
+        # that is noise between the JSON lines (the EMF cold-start line still prints).
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto.start()
+        host, port = self.moto.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        livekit = self._configure_environment(endpoint)
+        reset_clients()
+        reset_settings_cache()
+
+        self.resources = create_resources(self.settings.resource_prefix)
+        os.environ.update(self.resources.env)
+        reset_settings_cache()
+
+        seed = None
+        if self.settings.seed_demo:
+            seed = seed_demo(main_table=self.resources.env[table_env(Table.MAIN)])
+
+        self.registry.load_all()
+        self._start_pumps()
+        self.scheduler = Scheduler(
+            list(self.functions), self.registry.load, prefix=self.settings.resource_prefix
+        )
+        self.scheduler.start()
+
+        self.server = LocalHttpServer(
+            (self.settings.host, self.settings.port),
+            Gateway(
+                self.registry,
+                admin_token=self._token,
+                prefix=self.settings.resource_prefix,
+                health=self.health,
+                trigger=self.trigger,
+                queues=self.queues,
+                replay=self.replay,
+                server_url=lambda: self.url,
+            ),
+        )
+        self.server.start_in_thread()
+        self.info = PlatformInfo(
+            url=self.url,
+            port=self.server.port,
+            admin_token=self._token,
+            admin_token_generated=self.settings.admin_token is None,
+            aws_endpoint_url=endpoint,
+            livekit=livekit,
+            seed=seed,
+            functions={n: asdict(s) for n, s in self.registry.states().items()},
+            startup_seconds=round(time.perf_counter() - started, 3),
+        )
+        self._write_state()
+        return self.info
+
+    @property
+    def url(self) -> str:
+        port = self.server.port if self.server else self.settings.port
+        return f"http://{self.settings.host}:{port}"
+
+    def _configure_environment(self, endpoint: str) -> LiveKitInfo:
+        for name in _REAL_AWS_VARIABLES:
+            os.environ.pop(name, None)
+        lk_key = self.settings.livekit_api_key or DEV_LIVEKIT_API_KEY
+        lk_secret = (
+            self.settings.livekit_api_secret.get_secret_value()
+            if self.settings.livekit_api_secret
+            else secrets.token_urlsafe(32)
+        )
+        os.environ.update(
+            {
+                "AWS_ENDPOINT_URL": endpoint,
+                "AWS_ACCESS_KEY_ID": "atende-local",
+                "AWS_SECRET_ACCESS_KEY": "atende-local",  # moto accepts anything
+                "AWS_DEFAULT_REGION": LOCAL_REGION,
+                "AWS_REGION": LOCAL_REGION,
+                "ATENDE_STAGE": "local",
+                "LIVEKIT_API_KEY": lk_key,
+                "LIVEKIT_API_SECRET": lk_secret,
+            }
+        )
+        for name, value in {
+            "POWERTOOLS_SERVICE_NAME": "atende",
+            "POWERTOOLS_METRICS_NAMESPACE": "AtendeLocal",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }.items():
+            os.environ.setdefault(name, value)
+        mode = "real" if self.settings.livekit_url else "offline"
+        return LiveKitInfo(
+            mode=mode, url=self.settings.livekit_url, api_key=lk_key, api_secret=lk_secret
+        )
+
+    def _start_pumps(self) -> None:
+        assert self.resources is not None
+        for spec in self.functions:
+            for trigger in spec.queues:
+                name = spec.name
+                self.pumps.pumps.append(
+                    QueuePump(
+                        function=spec,
+                        trigger=trigger,
+                        queue=self.resources.queues[trigger.queue.value],
+                        invoke=lambda name=name: self.registry.load(name),  # type: ignore[misc]
+                        wait_seconds=self.settings.pump_wait_seconds,
+                        prefix=self.settings.resource_prefix,
+                    )
+                )
+        self.pumps.start()
+
+    def _write_state(self) -> None:
+        assert self.info is not None
+        path: Path = self.settings.state_file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.info.as_dict(), indent=2, default=str))
+        temporary.chmod(0o600)  # it holds the admin token and the demo secrets
+        temporary.replace(path)
+
+    # -- local endpoints -------------------------------------------------------------------
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        moto_ok = True
+        moto_error = None
+        try:
+            client("sqs").list_queues(MaxResults=1)
+        except Exception as exc:
+            moto_ok, moto_error = False, f"{type(exc).__name__}: {exc}"
+        pumps = {
+            pump.name: {
+                "running": pump.running,
+                "batches": pump.stats.batches,
+                "deleted": pump.stats.deleted,
+                "failed": pump.stats.failed,
+                "last_error": pump.stats.last_error,
+            }
+            for pump in self.pumps.pumps
+        }
+        functions = {
+            name: {"importable": state.importable, "error": state.error}
+            for name, state in self.registry.states().items()
+        }
+        scheduler_ok = self.scheduler is not None and self.scheduler.running
+        pumps_ok = all(p["running"] for p in pumps.values())
+        healthy = moto_ok and pumps_ok and scheduler_ok
+        broken = sorted(n for n, f in functions.items() if not f["importable"])
+        livekit = self.info.livekit.mode if self.info else "offline"
+        return healthy, {
+            "status": ("degraded" if broken else "ok") if healthy else "failing",
+            "components": {
+                "moto": {"ok": moto_ok, "error": moto_error},
+                "pumps": pumps,
+                "scheduler": {
+                    "running": scheduler_ok,
+                    "schedules": [
+                        {"function": f.name, "schedule": s.name, "expression": s.expression}
+                        for f, s in (self.scheduler.scheduled if self.scheduler else [])
+                    ],
+                },
+                "functions": functions,
+                "livekit": livekit,
+            },
+            "broken_functions": broken,
+        }
+
+    def trigger(self, function: str, schedule: str | None) -> dict[str, Any]:
+        assert self.scheduler is not None
+        if function not in self.registry.specs:
+            raise LookupError(f"no function named {function!r}")
+        result = self.scheduler.fire(function, schedule)
+        return {
+            "function": result.function,
+            "schedule": result.schedule,
+            "ok": result.ok,
+            "result": result.result,
+            "error": result.error,
+        }
+
+    def queues(self) -> list[dict[str, Any]]:
+        return [
+            q.as_dict() for q in list_queues(client("sqs"), prefix=self.settings.resource_prefix)
+        ]
+
+    def replay(self, queue: str) -> dict[str, Any]:
+        sqs = client("sqs")
+        info = find_queue(list_queues(sqs, prefix=self.settings.resource_prefix), queue)
+        # moto has no StartMessageMoveTask: move the messages ourselves.
+        return move_messages(sqs, info).as_dict()
+
+    # -- stop ----------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+        self.pumps.stop()
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self.moto is not None:
+            self.moto.stop()
+        self._remove_state()
+
+    def _remove_state(self) -> None:
+        """Remove the state file if it is ours (another run may share the directory)."""
+        path = self.settings.state_file
+        try:
+            if json.loads(path.read_text()).get("pid") == os.getpid():
+                path.unlink()
+        except (OSError, ValueError):
+            pass

@@ -1,0 +1,255 @@
+"""The demo tenant ``demo-pizzaria``: data, and the function that writes it.
+
+Local-only, deterministic demo values (so the curl examples in the docs keep working run
+after run). Tenant, agent config and menu go through the shared tenant store; webhook
+secrets through ``tenant_secrets.write_secret``; balance and phone number through the
+billing and provisioning domains' own functions when they expose them (see
+:func:`seed_demo`), never by writing their items here.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from atende_shared.dal.tenants import tenant_store
+from atende_shared.models.menu import Menu, MenuItem, MenuOption
+from atende_shared.models.tenant import (
+    AgentConfig,
+    BillingPlan,
+    CatalogSource,
+    Integrations,
+    OpeningWindow,
+    PaymentProvider,
+    Tenant,
+    Weekday,
+)
+from atende_shared.tenant_secrets import Integration, IntegrationSecret, write_secret
+
+DEMO_TENANT_ID = "demo-pizzaria"
+DEMO_PHONE_NUMBER = "+551130000000"
+DEMO_OPENING_BALANCE_CENTS = 50_000  # R$ 500,00 of prepaid minutes
+
+#: Per integration, the secret fields the webhook verifiers read (see tenant_secrets).
+DEMO_SECRETS: dict[Integration, dict[str, str]] = {
+    "bling": {"client_id": "demo-bling-client", "client_secret": "demo-bling-client-secret"},
+    "asaas": {"webhook_token": "demo-asaas-webhook-token", "api_key": "demo-asaas-api-key"},
+    "pluggto": {"path_secret": "demo-pluggto-path-secret"},
+    "zapi": {"client_token": "demo-zapi-client-token"},
+    "evolution": {"apikey": "demo-evolution-apikey"},
+    "custom": {
+        "signing_secret": "whsec_"
+        + base64.b64encode(b"atende-demo-custom-signing-key!!").decode("ascii")
+    },
+    "ingest": {"token": "demo-ingest-token"},
+}
+
+_WEEK = (Weekday.TUE, Weekday.WED, Weekday.THU, Weekday.FRI, Weekday.SAT, Weekday.SUN)
+
+
+def demo_tenant() -> Tenant:
+    return Tenant(
+        tenant_id=DEMO_TENANT_ID,
+        name="Pizzaria Demo",
+        legal_id="00.000.000/0001-00",
+        time_zone="America/Sao_Paulo",
+        languages=["pt-BR"],
+        opening_hours=[OpeningWindow(day=d, opens="18:00", closes="23:30") for d in _WEEK],
+        integrations=Integrations(
+            catalog_source=CatalogSource.MANUAL,
+            payment_provider=PaymentProvider.ASAAS,
+            payment_customer_id="cus_demo000001",
+            whatsapp_gateway="zapi",
+            secrets_configured=sorted(DEMO_SECRETS),
+        ),
+        plan=BillingPlan(price_per_minute_cents=90, rounding="per_second"),
+    )
+
+
+def demo_agent_config() -> AgentConfig:
+    return AgentConfig(
+        tenant_id=DEMO_TENANT_ID,
+        greeting="Olá! Você ligou para a Pizzaria Demo. Eu sou a assistente virtual. "
+        "O que vai ser hoje?",
+        instructions=(
+            "Anote pedidos de pizza e bebidas do cardápio. Confirme tamanho, sabores, "
+            "endereço de entrega e forma de pagamento antes de finalizar. Não invente "
+            "preços: use sempre as ferramentas."
+        ),
+        upsell_hints=["Ofereça um refrigerante de 2 litros com pizzas grandes."],
+        voice="alloy",
+        language="pt-BR",
+        max_call_seconds=900,
+    )
+
+
+def _pizza(item_id: str, name: str, aliases: list[str], description: str, grande: int) -> MenuItem:
+    return MenuItem(
+        item_id=item_id,
+        name=name,
+        aliases=aliases,
+        description=description,
+        category="Pizzas",
+        price_cents=grande,
+        options=[
+            MenuOption(option_id="grande", name="Grande (8 fatias)", price_cents=grande),
+            MenuOption(option_id="media", name="Média (6 fatias)", price_cents=grande - 1_000),
+            MenuOption(option_id="broto", name="Broto (4 fatias)", price_cents=grande - 2_000),
+        ],
+    )
+
+
+def demo_menu() -> Menu:
+    return Menu(
+        currency="BRL",
+        items=[
+            _pizza(
+                "pizza-margherita",
+                "Pizza Margherita",
+                ["margherita", "marguerita", "margarita"],
+                "Molho de tomate, muçarela, tomate e manjericão.",
+                5_490,
+            ),
+            _pizza(
+                "pizza-calabresa",
+                "Calabresa",
+                ["pizza de calabresa", "calabreza"],
+                "Calabresa fatiada, cebola e azeitonas.",
+                4_990,
+            ),
+            _pizza(
+                "pizza-portuguesa",
+                "Portuguesa",
+                ["pizza portuguesa"],
+                "Presunto, ovos, cebola, ervilha e muçarela.",
+                5_790,
+            ),
+            _pizza(
+                "pizza-quatro-queijos",
+                "Quatro Queijos",
+                ["4 queijos", "quatro queijo"],
+                "Muçarela, provolone, parmesão e gorgonzola.",
+                5_990,
+            ),
+            _pizza(
+                "pizza-frango-catupiry",
+                "Frango com Catupiry",
+                ["frango catupiry", "frango com requeijão"],
+                "Frango desfiado com Catupiry original.",
+                5_690,
+            ),
+            MenuItem(
+                item_id="pizza-chocolate",
+                name="Pizza de Chocolate",
+                aliases=["pizza doce", "chocolate"],
+                description="Chocolate ao leite e granulado (broto).",
+                category="Pizzas doces",
+                price_cents=3_990,
+                available=False,  # esgotada hoje: the agent must say so
+            ),
+            MenuItem(
+                item_id="coca-cola-2l",
+                name="Coca-Cola 2L",
+                aliases=["coca", "coca 2 litros", "coca-cola dois litros"],
+                category="Bebidas",
+                price_cents=1_400,
+                stock=24,
+            ),
+            MenuItem(
+                item_id="guarana-lata",
+                name="Guaraná Antarctica lata",
+                aliases=["guaraná", "guarana lata", "guaraná 350ml"],
+                category="Bebidas",
+                price_cents=650,
+                stock=48,
+            ),
+            MenuItem(
+                item_id="agua-sem-gas",
+                name="Água mineral sem gás 500ml",
+                aliases=["água", "agua"],
+                category="Bebidas",
+                price_cents=400,
+            ),
+            MenuItem(
+                item_id="borda-catupiry",
+                name="Borda recheada de Catupiry",
+                aliases=["borda recheada", "borda de catupiry"],
+                category="Adicionais",
+                price_cents=1_200,
+            ),
+        ],
+    )
+
+
+@dataclass
+class SeedReport:
+    """What the seed did; printed at start-up and written to the state file."""
+
+    tenant_id: str = DEMO_TENANT_ID
+    phone_number: str = DEMO_PHONE_NUMBER
+    secrets: dict[str, dict[str, str]] = field(default_factory=dict)
+    balance: str = "not seeded"
+    phone: str = "not seeded"
+    notes: list[str] = field(default_factory=list)
+
+
+def _find(module_name: str, names: tuple[str, ...]) -> Callable[..., Any] | None:
+    """A function the owning domain exposes, if it exists yet (domains are optional)."""
+    try:
+        module = importlib.import_module(module_name)
+    except Exception:  # the domain is not written yet, or broken: seed without it
+        return None
+    for name in names:
+        candidate = getattr(module, name, None)
+        if callable(candidate) and inspect.isfunction(candidate):
+            return candidate
+    return None
+
+
+def seed_demo(*, main_table: str, stage: str = "local") -> SeedReport:
+    """Write the demo tenant, its agent config, menu and webhook secrets."""
+    report = SeedReport()
+    store = tenant_store(main_table)
+    store.put_tenant(demo_tenant())
+    store.put_agent_config(demo_agent_config())
+    store.put_menu(DEMO_TENANT_ID, demo_menu())
+    for integration, values in DEMO_SECRETS.items():
+        write_secret(stage, DEMO_TENANT_ID, integration, IntegrationSecret(current=values))
+        report.secrets[integration] = dict(values)
+    _seed_balance(report)
+    _seed_phone(report)
+    return report
+
+
+def _seed_balance(report: SeedReport) -> None:
+    credit = _find("functions.billing.logic", ("seed_credit", "grant_credit", "credit_balance"))
+    if credit is None:
+        report.notes.append("prepaid balance: billing exposes no seed/credit function yet")
+        return
+    try:
+        credit(
+            tenant_id=DEMO_TENANT_ID,
+            amount_cents=DEMO_OPENING_BALANCE_CENTS,
+            reference="demo-opening-balance",
+        )
+    except Exception as exc:  # seeding extras must never stop the platform
+        report.notes.append(f"prepaid balance not seeded: {type(exc).__name__}: {exc}")
+        return
+    report.balance = f"R$ {DEMO_OPENING_BALANCE_CENTS / 100:.2f}"
+
+
+def _seed_phone(report: SeedReport) -> None:
+    assign = _find("functions.provision.logic", ("seed_phone_number", "assign_phone_number"))
+    if assign is None:
+        report.notes.append("phone number: provisioning exposes no assign function yet")
+        return
+    try:
+        assign(tenant_id=DEMO_TENANT_ID, number=DEMO_PHONE_NUMBER)
+    except Exception as exc:
+        report.notes.append(f"phone number not assigned: {type(exc).__name__}: {exc}")
+        return
+    report.phone = DEMO_PHONE_NUMBER
