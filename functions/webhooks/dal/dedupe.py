@@ -26,7 +26,6 @@ _NAMES = {
     "#exp": IDEMPOTENCY_TTL_ATTRIBUTE,
     "#st": "status",
     "#lease": "lease_until",
-    "#tok": "token",
 }
 
 

@@ -7,6 +7,7 @@ answer; refusals are domain errors the shared resolver maps to their status.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -26,6 +27,10 @@ from functions.webhooks.models.settings import IngressSettings
 app = build_resolver(title="Atende webhook ingress")
 _SENDER = SqsQueueSender()
 _METRICS = PowertoolsMetrics()
+# Lambda runs one event at a time per environment; the local gateway runs requests on
+# threads. The resolver, logger and metrics keep per-invocation state on module-level
+# objects, so invocations in one process are serialised (uncontended, i.e. free, in AWS).
+_ONE_AT_A_TIME = threading.Lock()
 
 
 def _deps() -> IngressDeps:
@@ -95,5 +100,11 @@ def custom(tenant_id: str) -> Response[Any]:
 
 
 @instrumented(IngressSettings)
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The Lambda entry point (API Gateway REST proxy events)."""
+    with _ONE_AT_A_TIME:
+        return _handle(event, context)

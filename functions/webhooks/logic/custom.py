@@ -51,7 +51,7 @@ def _verified(secret: str, body: bytes, headers: dict[str, str]) -> bool:
     from standardwebhooks import Webhook
 
     try:
-        Webhook(secret).verify(body, headers)
+        Webhook(secret).verify(body, headers, json_parse=False)
     except Exception:  # the library raises several types for malformed headers or bodies
         return False
     return True
