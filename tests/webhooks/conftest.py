@@ -182,7 +182,8 @@ def ingress_env() -> Iterator[Harness]:
             for case in TENANT_CASES:
                 value = case.new_secret()
                 harness.secrets[(tenant, case.provider)] = value
-                assert case.integration is not None and case.secret_field is not None
+                assert case.integration is not None
+                assert case.secret_field is not None
                 harness.rotate(case, tenant, IntegrationSecret(current={case.secret_field: value}))
         yield harness
     parameters.clear_caches()
