@@ -1,0 +1,1 @@
+"""Billing's domain models: ledger, balance, call sessions, payments, prices, API bodies."""

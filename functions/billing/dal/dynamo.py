@@ -1,0 +1,318 @@
+"""The billing store on the main table (items documented in docs/billing.md)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import BotoCoreError, ClientError
+
+from atende_shared.aws import resource
+from atende_shared.dal import keys
+from atende_shared.dal.dynamo import from_item, storage_error, table, to_item
+from functions.billing.dal.protocol import (
+    AlreadyApplied,
+    ConcurrentUpdate,
+    Page,
+    Transaction,
+)
+from functions.billing.models.ledger import BalanceState, LedgerEntry, OutboxItem
+from functions.billing.models.payments import PaymentRecord
+from functions.billing.models.session import CallSession, SessionStatus
+
+APPLIED_PREFIX = "APPLIED#"
+CALL_ID_PREFIX = "CALLID#"
+PAYMENT_PREFIX = "PAYMENT#"
+OUTBOX_PREFIX = "OUTBOX#"
+#: Sparse GSI1 partition holding open call sessions, sorted by when to sweep them.
+OPEN_CALLS_PARTITION = "BILLING#OPENCALLS"
+_META = {keys.PK, keys.SK, keys.GSI1_PK, keys.GSI1_SK, "entity"}
+
+
+def iso(when: datetime) -> str:
+    """Fixed-width UTC timestamp: sorts lexically in time order inside sort keys."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def ledger_sk(entry: LedgerEntry) -> str:
+    return f"{keys.LEDGER_PREFIX}{iso(entry.posted_at)}#{entry.seq:010d}"
+
+
+def call_sk(room_name: str) -> str:
+    return f"{keys.CALL_PREFIX}{room_name}"
+
+
+def payment_sk(provider: str, payment_id: str) -> str:
+    return f"{PAYMENT_PREFIX}{provider}#{payment_id}"
+
+
+def _strip(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in from_item(item).items() if k not in _META}
+
+
+def _encode_cursor(last: dict[str, Any] | None) -> str | None:
+    if not last:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(from_item(last)).encode()).decode()
+
+
+def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except ValueError as exc:
+        from atende_shared.errors import ValidationFailed
+
+        raise ValidationFailed("invalid cursor") from exc
+    if not isinstance(decoded, dict):
+        from atende_shared.errors import ValidationFailed
+
+        raise ValidationFailed("invalid cursor")
+    return decoded
+
+
+class DynamoBillingStore:
+    """:class:`BillingStore` on the main table: every item under ``TENANT#<id>``."""
+
+    def __init__(self, table_name: str) -> None:
+        self._table_name = table_name
+
+    @property
+    def _table(self) -> Any:
+        return table(self._table_name)
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def _get(self, tenant_id: str, sk: str) -> dict[str, Any] | None:
+        try:
+            answer = self._table.get_item(
+                Key={keys.PK: keys.tenant_pk(tenant_id), keys.SK: sk}, ConsistentRead=True
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error(f"get {sk}", exc) from exc
+        item = answer.get("Item")
+        return _strip(item) if item else None
+
+    def get_balance(self, tenant_id: str) -> BalanceState:
+        item = self._get(tenant_id, keys.BALANCE_SK)
+        if item is None:
+            return BalanceState(tenant_id=tenant_id)
+        return BalanceState.model_validate(item)
+
+    def get_session(self, tenant_id: str, room_name: str) -> CallSession | None:
+        item = self._get(tenant_id, call_sk(room_name))
+        return CallSession.model_validate(item) if item else None
+
+    def find_room_by_call_id(self, tenant_id: str, call_id: str) -> str | None:
+        item = self._get(tenant_id, f"{CALL_ID_PREFIX}{call_id}")
+        return str(item["room_name"]) if item else None
+
+    def get_payment(self, tenant_id: str, provider: str, payment_id: str) -> PaymentRecord | None:
+        item = self._get(tenant_id, payment_sk(provider, payment_id))
+        return PaymentRecord.model_validate(item) if item else None
+
+    def is_applied(self, tenant_id: str, business_id: str) -> bool:
+        return self._get(tenant_id, f"{APPLIED_PREFIX}{business_id}") is not None
+
+    def _query(self, **query: Any) -> dict[str, Any]:
+        try:
+            return dict(self._table.query(**query))
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error("query", exc) from exc
+
+    def list_outbox(self, tenant_id: str) -> list[OutboxItem]:
+        condition = Key(keys.PK).eq(keys.tenant_pk(tenant_id)) & Key(keys.SK).begins_with(
+            OUTBOX_PREFIX
+        )
+        answer = self._query(KeyConditionExpression=condition, ConsistentRead=True)
+        return [OutboxItem.model_validate(_strip(i)) for i in answer.get("Items", [])]
+
+    def delete_outbox(self, tenant_id: str, key: str) -> None:
+        try:
+            self._table.delete_item(
+                Key={keys.PK: keys.tenant_pk(tenant_id), keys.SK: f"{OUTBOX_PREFIX}{key}"}
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error("delete outbox", exc) from exc
+
+    def _ledger_condition(
+        self, tenant_id: str, start: datetime | None, end: datetime | None
+    ) -> Any:
+        pk = Key(keys.PK).eq(keys.tenant_pk(tenant_id))
+        low = f"{keys.LEDGER_PREFIX}{iso(start)}" if start else keys.LEDGER_PREFIX
+        # '$' sorts right after '#': the upper bound is exclusive of entries posted at `end`.
+        high = f"{keys.LEDGER_PREFIX}{iso(end)}" if end else f"{keys.LEDGER_PREFIX[:-1]}$"
+        return pk & Key(keys.SK).between(low, high)
+
+    def list_ledger(
+        self,
+        tenant_id: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[LedgerEntry]:
+        query: dict[str, Any] = {
+            "KeyConditionExpression": self._ledger_condition(tenant_id, start, end),
+            "Limit": limit,
+        }
+        start_key = _decode_cursor(cursor)
+        if start_key:
+            query["ExclusiveStartKey"] = start_key
+        answer = self._query(**query)
+        entries = [LedgerEntry.model_validate(_strip(i)) for i in answer.get("Items", [])]
+        return Page(items=entries, cursor=_encode_cursor(answer.get("LastEvaluatedKey")))
+
+    def iter_ledger(
+        self, tenant_id: str, *, start: datetime | None = None, end: datetime | None = None
+    ) -> Iterator[LedgerEntry]:
+        query: dict[str, Any] = {
+            "KeyConditionExpression": self._ledger_condition(tenant_id, start, end),
+            "ConsistentRead": True,
+        }
+        while True:
+            answer = self._query(**query)
+            for item in answer.get("Items", []):
+                yield LedgerEntry.model_validate(_strip(item))
+            if "LastEvaluatedKey" not in answer:
+                return
+            query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def last_entry_before(self, tenant_id: str, when: datetime) -> LedgerEntry | None:
+        condition = Key(keys.PK).eq(keys.tenant_pk(tenant_id)) & Key(keys.SK).between(
+            keys.LEDGER_PREFIX, f"{keys.LEDGER_PREFIX}{iso(when)}"
+        )
+        answer = self._query(
+            KeyConditionExpression=condition, ScanIndexForward=False, Limit=1, ConsistentRead=True
+        )
+        items = answer.get("Items", [])
+        return LedgerEntry.model_validate(_strip(items[0])) if items else None
+
+    def list_calls(
+        self, tenant_id: str, *, limit: int = 100, cursor: str | None = None
+    ) -> Page[CallSession]:
+        query: dict[str, Any] = {
+            "KeyConditionExpression": Key(keys.PK).eq(keys.tenant_pk(tenant_id))
+            & Key(keys.SK).begins_with(keys.CALL_PREFIX),
+            "Limit": limit,
+        }
+        start_key = _decode_cursor(cursor)
+        if start_key:
+            query["ExclusiveStartKey"] = start_key
+        answer = self._query(**query)
+        calls = [CallSession.model_validate(_strip(i)) for i in answer.get("Items", [])]
+        return Page(items=calls, cursor=_encode_cursor(answer.get("LastEvaluatedKey")))
+
+    def due_sessions(self, now: datetime, *, limit: int = 500) -> list[tuple[str, str]]:
+        query: dict[str, Any] = {
+            "IndexName": keys.GSI1,
+            "KeyConditionExpression": Key(keys.GSI1_PK).eq(OPEN_CALLS_PARTITION)
+            & Key(keys.GSI1_SK).lte(f"{iso(now)}$"),
+        }
+        found: list[tuple[str, str]] = []
+        while len(found) < limit:
+            answer = self._query(**query)
+            for item in answer.get("Items", []):
+                found.append((str(item["tenant_id"]), str(item["room_name"])))
+            if "LastEvaluatedKey" not in answer:
+                break
+            query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        return found[:limit]
+
+    # -- the one write path -------------------------------------------------------------------
+
+    def commit(self, tx: Transaction) -> None:
+        pk = keys.tenant_pk(tx.tenant_id)
+        items: list[dict[str, Any]] = []
+        idempotency_slots: set[int] = set()
+
+        def put(sk: str, entity: str, body: dict[str, Any], condition: dict[str, Any]) -> None:
+            item = {keys.PK: pk, keys.SK: sk, "entity": entity, **to_item(body)}
+            items.append({"Put": {"TableName": self._table_name, "Item": item, **condition}})
+
+        if tx.balance is not None:
+            put(
+                keys.BALANCE_SK,
+                "balance",
+                tx.balance.model_dump(mode="json"),
+                _version_condition(tx.balance.version),
+            )
+        for entry in tx.entries:
+            put(ledger_sk(entry), "ledger_entry", entry.model_dump(mode="json"), _must_not_exist())
+        for business_id in tx.applied:
+            idempotency_slots.add(len(items))
+            put(
+                f"{APPLIED_PREFIX}{business_id}",
+                "applied",
+                {"business_id": business_id},
+                _must_not_exist(),
+            )
+        if tx.session is not None:
+            body = tx.session.model_dump(mode="json")
+            if tx.session.status is SessionStatus.OPEN and tx.session.sweep_at is not None:
+                body[keys.GSI1_PK] = OPEN_CALLS_PARTITION
+                body[keys.GSI1_SK] = (
+                    f"{iso(tx.session.sweep_at)}#{tx.tenant_id}#{tx.session.room_name}"
+                )
+            put(
+                call_sk(tx.session.room_name),
+                "call_session",
+                body,
+                _version_condition(tx.session.version),
+            )
+        if tx.payment is not None:
+            put(
+                payment_sk(tx.payment.provider, tx.payment.payment_id),
+                "payment",
+                tx.payment.model_dump(mode="json"),
+                _version_condition(tx.payment.version),
+            )
+        for event in tx.outbox:
+            put(f"{OUTBOX_PREFIX}{event.key}", "outbox", event.model_dump(mode="json"), {})
+        for call_id, room_name in tx.aliases:
+            put(f"{CALL_ID_PREFIX}{call_id}", "call_alias", {"room_name": room_name}, {})
+        if not items:
+            return
+        try:
+            resource("dynamodb").meta.client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code != "TransactionCanceledException":
+                raise storage_error("commit", exc) from exc
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            failed = {i for i, r in enumerate(reasons) if r == "ConditionalCheckFailed"}
+            if failed - idempotency_slots or "TransactionConflict" in reasons:
+                raise ConcurrentUpdate(f"concurrent update on {tx.tenant_id}") from exc
+            if failed:
+                raise AlreadyApplied(f"already applied on {tx.tenant_id}") from exc
+            raise storage_error("commit", exc) from exc
+        except BotoCoreError as exc:
+            raise storage_error("commit", exc) from exc
+
+
+def _must_not_exist() -> dict[str, Any]:
+    return {"ConditionExpression": "attribute_not_exists(PK)"}
+
+
+def _version_condition(new_version: int) -> dict[str, Any]:
+    """The stored version must be the one this write was computed from."""
+    if new_version <= 1:
+        return _must_not_exist()
+    return {
+        "ConditionExpression": "#v = :expected",
+        "ExpressionAttributeNames": {"#v": "version"},
+        "ExpressionAttributeValues": {":expected": new_version - 1},
+    }
+
+
+@cache
+def billing_store(table_name: str) -> DynamoBillingStore:
+    """The process-wide store for ``table_name`` (built once, on first use)."""
+    return DynamoBillingStore(table_name)

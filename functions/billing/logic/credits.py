@@ -1,0 +1,75 @@
+"""Manual credits and adjustments by an admin (the demo seed uses this too)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from atende_shared.errors import ValidationFailed
+from functions.billing.dal.protocol import AlreadyApplied, Transaction
+from functions.billing.logic.engine import BillingDeps, flush_outbox, post, run_unit
+from functions.billing.models.ledger import BalanceState, EntryKind, LedgerEntry, NewEntry
+
+
+@dataclass(frozen=True)
+class CreditResult:
+    applied: bool  # False: this idempotency key was used before, nothing changed
+    balance: BalanceState
+    entry: LedgerEntry | None = None
+
+
+def credit(
+    tenant_id: str,
+    amount_cents: int,
+    reason: str,
+    actor: str,
+    idempotency_key: str,
+    *,
+    deps: BillingDeps | None = None,
+    correlation_id: str | None = None,
+) -> CreditResult:
+    """Post a manual credit (amount > 0) or adjustment (amount < 0) exactly once per
+    ``idempotency_key``. ``deps`` defaults to the DynamoDB/EventBridge dependencies built
+    from the environment (``functions.billing.logic.factory.default_deps``)."""
+    if deps is None:
+        from functions.billing.logic.factory import default_deps
+
+        deps = default_deps()
+    if amount_cents == 0:
+        raise ValidationFailed("amount_cents must not be zero")
+    if not reason.strip() or not actor.strip():
+        raise ValidationFailed("a reason and the admin's identity are required")
+    tenant = deps.tenants.get_tenant(tenant_id)  # NotFound for unknown tenants
+    business_id = f"manual:{idempotency_key}"
+    kind = EntryKind.MANUAL_CREDIT if amount_cents > 0 else EntryKind.MANUAL_ADJUSTMENT
+    new = NewEntry(
+        business_id=business_id,
+        kind=kind,
+        amount_cents=amount_cents,
+        description=reason.strip()[:500],
+        actor=actor,
+        reference={"idempotency_key": idempotency_key},
+    )
+    cid = correlation_id or f"manual-{idempotency_key}"
+
+    def unit() -> CreditResult:
+        if deps.store.is_applied(tenant_id, business_id):
+            return CreditResult(applied=False, balance=deps.store.get_balance(tenant_id))
+        balance = deps.store.get_balance(tenant_id)
+        posted = post(balance, tenant.plan, [new], now=deps.clock(), correlation_id=cid)
+        try:
+            deps.store.commit(
+                Transaction(
+                    tenant_id=tenant_id,
+                    balance=posted.balance,
+                    entries=posted.entries,
+                    applied=(business_id,),
+                    outbox=posted.outbox,
+                )
+            )
+        except AlreadyApplied:
+            return CreditResult(applied=False, balance=deps.store.get_balance(tenant_id))
+        return CreditResult(applied=True, balance=posted.balance, entry=posted.entries[0])
+
+    result = run_unit(deps, unit)
+    flush_outbox(deps, tenant_id)
+    return result

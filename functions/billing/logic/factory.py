@@ -1,0 +1,33 @@
+"""Default dependencies built from the validated environment (cached per process)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cache
+
+from atende_shared.dal.tenants import tenant_store
+from atende_shared.messaging import EventBridgePublisher
+from atende_shared.settings import load_settings
+from functions.billing.dal.dynamo import billing_store
+from functions.billing.logic.engine import BillingDeps
+from functions.billing.models.pricing import ProviderPriceTable
+from functions.billing.settings import BillingSettings
+
+
+@cache
+def default_deps() -> BillingDeps:
+    """DynamoDB store, tenant store and EventBridge publisher named by the environment."""
+    settings = load_settings(BillingSettings)
+    return BillingDeps(
+        store=billing_store(settings.main_table),
+        tenants=tenant_store(settings.main_table),
+        publisher=EventBridgePublisher(settings.event_bus_name),
+        prices=ProviderPriceTable(usd_brl=Decimal(settings.usd_brl_rate)),
+        end_grace_seconds=settings.end_grace_seconds,
+        max_commit_attempts=settings.max_commit_attempts,
+    )
+
+
+def reset_default_deps() -> None:
+    """Forget the cached dependencies (tests and the local platform change the env)."""
+    default_deps.cache_clear()

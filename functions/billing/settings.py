@@ -1,0 +1,38 @@
+"""Environment models of the billing functions, composed from the shared mixins."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from atende_shared.settings import (
+    ArtifactsBucketSettings,
+    EventBusSettings,
+    ServiceSettings,
+    TablesSettings,
+)
+
+
+class BillingTunables(ServiceSettings):
+    """Knobs of the session state machine and the provider price table's exchange rate."""
+
+    #: How long a finished room waits for a late ``participant_left`` before the sweeper
+    #: rates it at the room's end: LiveKit may deliver the two out of order.
+    end_grace_seconds: int = Field(120, validation_alias="ATENDE_BILLING_END_GRACE_SECONDS", ge=0)
+    #: Attempts of the optimistic balance/session update before the record fails (SQS retries).
+    max_commit_attempts: int = Field(
+        40, validation_alias="ATENDE_BILLING_MAX_COMMIT_ATTEMPTS", ge=1, le=500
+    )
+    #: USD→BRL rate used to price provider usage (the price table is in USD).
+    usd_brl_rate: str = Field("5.40", validation_alias="ATENDE_BILLING_USD_BRL_RATE")
+
+
+class BillingSettings(BillingTunables, TablesSettings, EventBusSettings):
+    """Calls, payments, sweeper and credits: the ledger tables and the bus."""
+
+
+class BillingJobsSettings(BillingSettings, ArtifactsBucketSettings):
+    """Statements and reconciliation also write to the artifacts bucket."""
+
+
+class BillingApiSettings(BillingSettings, ArtifactsBucketSettings):
+    """The admin API reads statements from the artifacts bucket."""
