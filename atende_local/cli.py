@@ -355,8 +355,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    raw = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    if raw[:1] == ["call"]:
+        # Everything after "call" belongs to the voice tool, options included.
+        args = argparse.Namespace(func=cmd_call, call_args=raw[1:])
+    else:
+        args = parser.parse_args(raw)
     for name, default in (("json", False), ("url", None), ("token", None)):
         if not hasattr(args, name):
             setattr(args, name, default)
