@@ -27,3 +27,13 @@ def admin(aws: LocalResources) -> Iterator[Callable[..., Answer]]:
 
     yield invoke
     tenant_store.cache_clear()
+
+
+@pytest.fixture
+def fake_lk() -> Iterator[Any]:
+    """Given a fake LiveKit SIP API on loopback (fresh state, no faults)."""
+    from atende_local import fake_livekit
+
+    handle = fake_livekit.start(api_key=API_KEY, api_secret=API_SECRET, race_window_seconds=0.02)
+    yield handle
+    handle.stop()

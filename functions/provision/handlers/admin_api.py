@@ -16,17 +16,27 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from atende_shared.dal.tenants import tenant_store
 from atende_shared.errors import PayloadTooLarge, UnsupportedMediaType, error_body
 from atende_shared.http import build_resolver
-from atende_shared.messaging import EventBridgePublisher
+from atende_shared.messaging import EventBridgePublisher, SqsQueueSender
 from atende_shared.models.common import TENANT_ID_PATTERN
+from atende_shared.models.menu import Menu
 from atende_shared.observability import CORRELATION_HEADER, instrumented
 from atende_shared.settings import load_settings
-from functions.provision.logic import tenants
+from functions.provision.dal.phones import phone_store
+from functions.provision.logic import agent_menu, phones, tenants
+from functions.provision.logic.call_token import issue_test_call_token
 from functions.provision.models.api import (
+    AgentConfigInput,
+    AgentConfigView,
+    MenuView,
+    PhoneNumberAssign,
+    PhoneNumberList,
+    PhoneNumberView,
     StatusChange,
     TenantCreate,
     TenantPage,
     TenantPatch,
     TenantView,
+    TestCallToken,
 )
 from functions.provision.settings import AdminApiSettings
 
@@ -44,6 +54,10 @@ def _settings() -> AdminApiSettings:
 
 def _store() -> Any:
     return tenant_store(_settings().main_table)
+
+
+def _phones() -> Any:
+    return phone_store(_settings().main_table)
 
 
 def _publisher() -> EventBridgePublisher:
@@ -95,6 +109,110 @@ def suspend_tenant(tenant_id: TenantPath) -> StatusChange:
 def resume_tenant(tenant_id: TenantPath) -> StatusChange:
     return tenants.change_status(
         _store(), _publisher(), tenant_id, suspend=False, correlation_id=_correlation_id()
+    )
+
+
+# -- agent and menu -----------------------------------------------------------------------
+
+
+@app.put("/v1/tenants/<tenant_id>/agent", summary="Set the agent configuration", tags=["agent"])
+def put_agent(tenant_id: TenantPath, body: Annotated[AgentConfigInput, Body()]) -> AgentConfigView:
+    config = agent_menu.put_agent_config(_store(), tenant_id, body)
+    return AgentConfigView.model_validate(config.model_dump())
+
+
+@app.get("/v1/tenants/<tenant_id>/agent", summary="Get the agent configuration", tags=["agent"])
+def get_agent(tenant_id: TenantPath) -> AgentConfigView:
+    config = agent_menu.get_agent_config(_store(), tenant_id)
+    return AgentConfigView.model_validate(config.model_dump())
+
+
+@app.put("/v1/tenants/<tenant_id>/menu", summary="Upload the whole menu", tags=["menu"])
+def put_menu(tenant_id: TenantPath, body: Annotated[Menu, Body()]) -> MenuView:
+    menu, version, changed = agent_menu.put_menu(
+        _store(), _publisher(), tenant_id, body, correlation_id=_correlation_id()
+    )
+    return MenuView(menu=menu, menu_version=version, changed=changed)
+
+
+@app.get("/v1/tenants/<tenant_id>/menu", summary="Get the menu", tags=["menu"])
+def get_menu(tenant_id: TenantPath) -> MenuView:
+    menu, version = agent_menu.get_menu(_store(), tenant_id)
+    return MenuView(menu=menu, menu_version=version)
+
+
+# -- phone numbers -------------------------------------------------------------------------
+
+_PHONES = ["phone-numbers"]
+
+
+@app.post(
+    "/v1/tenants/<tenant_id>/phone-numbers",
+    status_code=202,
+    summary="Assign a number (provisioned asynchronously)",
+    tags=_PHONES,
+)
+def assign_number(
+    tenant_id: TenantPath, body: Annotated[PhoneNumberAssign, Body()]
+) -> PhoneNumberView:
+    record = phones.assign(
+        _store(),
+        _phones(),
+        SqsQueueSender(),
+        queue_url=_settings().provisioning_queue_url,
+        tenant_id=tenant_id,
+        raw_number=body.number,
+        correlation_id=_correlation_id(),
+    )
+    return PhoneNumberView.model_validate(record.model_dump())
+
+
+@app.get("/v1/tenants/<tenant_id>/phone-numbers", summary="List numbers", tags=_PHONES)
+def list_numbers(tenant_id: TenantPath) -> PhoneNumberList:
+    records = phones.list_numbers(_store(), _phones(), tenant_id)
+    return PhoneNumberList(items=[PhoneNumberView.model_validate(r.model_dump()) for r in records])
+
+
+@app.delete(
+    "/v1/tenants/<tenant_id>/phone-numbers/<number>",
+    status_code=202,
+    summary="Release a number (asynchronously)",
+    tags=_PHONES,
+)
+def release_number(
+    tenant_id: TenantPath,
+    number: Annotated[str, Path(min_length=3, max_length=32, description="E.164, URL-encoded")],
+) -> PhoneNumberView:
+    record = phones.request_release(
+        _phones(),
+        SqsQueueSender(),
+        queue_url=_settings().provisioning_queue_url,
+        tenant_id=tenant_id,
+        raw_number=number,
+        correlation_id=_correlation_id(),
+    )
+    return PhoneNumberView.model_validate(record.model_dump())
+
+
+# -- test calls ----------------------------------------------------------------------------
+
+
+@app.post(
+    "/v1/tenants/<tenant_id>/test-call-token",
+    summary="Mint a short-lived LiveKit token to talk to the agent",
+    tags=["agent"],
+)
+def test_call_token(tenant_id: TenantPath) -> TestCallToken:
+    settings = _settings()
+    secret = settings.livekit_api_secret
+    return issue_test_call_token(
+        _store(),
+        tenant_id,
+        api_key=settings.livekit_api_key,
+        api_secret=secret.get_secret_value() if secret else None,
+        livekit_url=settings.livekit_url,
+        agent_name=settings.voice_agent_name,
+        ttl_seconds=settings.test_call_token_ttl_seconds,
     )
 
 

@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from atende_shared.models.common import AwareDatetime, TenantId
+from atende_shared.models.common import AwareDatetime, PhoneNumber, TenantId
+from atende_shared.models.menu import Menu
 from atende_shared.models.tenant import (
+    AfterHoursBehaviour,
     BillingPlan,
     CatalogSource,
     Integrations,
@@ -166,3 +168,40 @@ class TestCallToken(BaseModel):
     identity: str
     agent_name: str
     expires_at: datetime
+
+
+class AgentConfigInput(_Strict):
+    """``PUT /v1/tenants/{tenant_id}/agent``: the whole agent configuration."""
+
+    greeting: str = Field(
+        "Olá! Você ligou para {business}. Eu sou a assistente virtual. O que vai ser hoje?",
+        min_length=1,
+        max_length=500,
+    )
+    instructions: str = Field("", max_length=8_000, description="what the agent may and may not do")
+    upsell_hints: list[str] = Field(default_factory=list, max_length=20)
+    voice: str = Field("alloy", min_length=1, max_length=64)
+    language: str = Field("pt-BR", pattern=_LANGUAGE)
+    transfer_number: PhoneNumber | None = Field(None, description="E.164 transfer-to-human number")
+    max_call_seconds: int = Field(900, ge=60, le=7_200)
+    after_hours: AfterHoursBehaviour = AfterHoursBehaviour.REFUSE_POLITELY
+
+
+class AgentConfigView(BaseModel):
+    tenant_id: TenantId
+    greeting: str
+    instructions: str
+    upsell_hints: list[str]
+    voice: str
+    language: str
+    transfer_number: str | None
+    max_call_seconds: int
+    after_hours: AfterHoursBehaviour
+
+
+class MenuView(BaseModel):
+    """The menu with its content version (a hash: same menu, same version)."""
+
+    menu: Menu
+    menu_version: str
+    changed: bool | None = Field(None, description="PUT only: whether anything changed")

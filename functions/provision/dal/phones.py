@@ -1,0 +1,207 @@
+"""Phone numbers on the main table: one item per number under its tenant, one global claim.
+
+Keys (see docs/provisioning.md):
+
+- ``PK=TENANT#<t>  SK=PHONE#<e164>``, ``GSI1PK=PHONE#<e164> GSI1SK=TENANT#<t>``: the
+  tenant's view of its number. Every API read goes through the tenant's partition, so a
+  call for tenant A can never return B's numbers.
+- ``PK=PHONE#<e164> SK=CLAIM`` with ``tenant_id``: the single owner of a number across
+  tenants. Written in the same transaction as the phone item with
+  ``attribute_not_exists(PK) OR tenant_id = :me``, so two tenants racing for one number
+  cannot both win. It is internal: the API never returns it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, Protocol
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import BotoCoreError, ClientError
+
+from atende_shared.dal import keys
+from atende_shared.dal.dynamo import from_item, is_condition_failure, storage_error, table, to_item
+from atende_shared.errors import NotFound
+from functions.provision.models.api import PhoneStatus
+from functions.provision.models.errors import NumberOwnedElsewhere
+from functions.provision.models.phone import PhoneRecord
+
+CLAIM_SK = "CLAIM"
+_META = {keys.PK, keys.SK, keys.GSI1_PK, keys.GSI1_SK, "entity"}
+
+
+class PhoneStore(Protocol):
+    def claim(self, record: PhoneRecord) -> PhoneRecord:
+        """Store a new assignment, or return the tenant's existing one for that number.
+        Raises ``NumberOwnedElsewhere`` when another tenant holds the number."""
+        ...
+
+    def get(self, tenant_id: str, number: str) -> PhoneRecord | None: ...
+    def list_for_tenant(self, tenant_id: str) -> list[PhoneRecord]: ...
+    def save(self, record: PhoneRecord, *, unless_releasing: bool = False) -> bool:
+        """Overwrite the item. With ``unless_releasing``, refuse (return False) when the
+        stored item is gone or being released: release always wins over ensure."""
+        ...
+
+    def delete(self, tenant_id: str, number: str) -> None:
+        """Remove the item and the claim (only if the claim is this tenant's)."""
+        ...
+
+    def owner(self, number: str) -> str | None: ...
+
+
+def claim_key(number: str) -> dict[str, str]:
+    return {keys.PK: keys.phone_lookup_pk(number), keys.SK: CLAIM_SK}
+
+
+class DynamoPhoneStore:
+    def __init__(self, table_name: str) -> None:
+        self._table_name = table_name
+
+    @property
+    def _table(self) -> Any:
+        return table(self._table_name)
+
+    def _item(self, record: PhoneRecord) -> dict[str, Any]:
+        return {
+            keys.PK: keys.tenant_pk(record.tenant_id),
+            keys.SK: keys.phone_sk(record.number),
+            keys.GSI1_PK: keys.phone_lookup_pk(record.number),
+            keys.GSI1_SK: keys.tenant_pk(record.tenant_id),
+            "entity": "phone",
+            **to_item(record.model_dump(mode="json")),
+        }
+
+    def claim(self, record: PhoneRecord) -> PhoneRecord:
+        existing = self.get(record.tenant_id, record.number)
+        if existing is not None:
+            return existing
+        client = self._table.meta.client
+        try:
+            client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table_name,
+                            "Item": {
+                                **claim_key(record.number),
+                                "entity": "phone_claim",
+                                "tenant_id": record.tenant_id,
+                            },
+                            "ConditionExpression": "attribute_not_exists(PK) OR tenant_id = :me",
+                            "ExpressionAttributeValues": {":me": record.tenant_id},
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._table_name,
+                            "Item": self._item(record),
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise storage_error("claim number", exc) from exc
+            reasons = exc.response.get("CancellationReasons") or []
+            claim_lost = bool(reasons) and reasons[0].get("Code") == "ConditionalCheckFailed"
+            if claim_lost or self.owner(record.number) not in (None, record.tenant_id):
+                raise NumberOwnedElsewhere(
+                    f"{record.number} is assigned to another tenant"
+                ) from exc
+            # Our own concurrent assign won the race: answer with what it stored.
+            stored = self.get(record.tenant_id, record.number)
+            if stored is None:
+                raise storage_error("claim number", exc) from exc
+            return stored
+        except BotoCoreError as exc:
+            raise storage_error("claim number", exc) from exc
+        return record
+
+    def get(self, tenant_id: str, number: str) -> PhoneRecord | None:
+        try:
+            answer = self._table.get_item(
+                Key={keys.PK: keys.tenant_pk(tenant_id), keys.SK: keys.phone_sk(number)},
+                ConsistentRead=True,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error("get phone", exc) from exc
+        item = answer.get("Item")
+        return _record(item) if item else None
+
+    def list_for_tenant(self, tenant_id: str) -> list[PhoneRecord]:
+        query: dict[str, Any] = {
+            "KeyConditionExpression": Key(keys.PK).eq(keys.tenant_pk(tenant_id))
+            & Key(keys.SK).begins_with(keys.PHONE_PREFIX),
+            "ConsistentRead": True,
+        }
+        records: list[PhoneRecord] = []
+        while True:
+            try:
+                answer = self._table.query(**query)
+            except (ClientError, BotoCoreError) as exc:
+                raise storage_error("list phones", exc) from exc
+            records += [_record(i) for i in answer.get("Items", [])]
+            if "LastEvaluatedKey" not in answer:
+                return records
+            query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def save(self, record: PhoneRecord, *, unless_releasing: bool = False) -> bool:
+        request: dict[str, Any] = {"Item": self._item(record)}
+        if unless_releasing:
+            request["ConditionExpression"] = "attribute_exists(PK) AND #s <> :releasing"
+            request["ExpressionAttributeNames"] = {"#s": "status"}
+            request["ExpressionAttributeValues"] = {":releasing": PhoneStatus.RELEASING.value}
+        try:
+            self._table.put_item(**request)
+        except ClientError as exc:
+            if unless_releasing and is_condition_failure(exc):
+                return False
+            raise storage_error("save phone", exc) from exc
+        except BotoCoreError as exc:
+            raise storage_error("save phone", exc) from exc
+        return True
+
+    def delete(self, tenant_id: str, number: str) -> None:
+        client = self._table.meta.client
+        phone_key = {keys.PK: keys.tenant_pk(tenant_id), keys.SK: keys.phone_sk(number)}
+        try:
+            client.delete_item(TableName=self._table_name, Key=phone_key)
+            client.delete_item(
+                TableName=self._table_name,
+                Key=claim_key(number),
+                ConditionExpression="attribute_not_exists(PK) OR tenant_id = :me",
+                ExpressionAttributeValues={":me": tenant_id},
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return  # the claim is someone else's now: leave it alone
+            raise storage_error("delete phone", exc) from exc
+        except BotoCoreError as exc:
+            raise storage_error("delete phone", exc) from exc
+
+    def owner(self, number: str) -> str | None:
+        try:
+            answer = self._table.get_item(Key=claim_key(number), ConsistentRead=True)
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error("get phone claim", exc) from exc
+        item = answer.get("Item")
+        return str(item["tenant_id"]) if item else None
+
+
+def _record(item: dict[str, Any]) -> PhoneRecord:
+    return PhoneRecord.model_validate({k: v for k, v in from_item(item).items() if k not in _META})
+
+
+def require(store: PhoneStore, tenant_id: str, number: str) -> PhoneRecord:
+    """The tenant's record for ``number`` or 404 (also when another tenant owns it)."""
+    record = store.get(tenant_id, number)
+    if record is None:
+        raise NotFound(f"{number} is not assigned to tenant {tenant_id!r}")
+    return record
+
+
+@cache
+def phone_store(table_name: str) -> PhoneStore:
+    return DynamoPhoneStore(table_name)

@@ -1,0 +1,54 @@
+"""Provisioning queue consumer: ensure/release numbers, apply tenant suspensions.
+
+Partial batch failures: a record whose work should be retried (LiveKit unavailable,
+lease busy) raises and only that record returns to the queue; after the queue's
+``max_receive_count`` it lands in the DLQ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from atende_shared.observability import (
+    bind_correlation_id,
+    correlation_id_from_sqs_record,
+    instrumented,
+    logger,
+)
+from atende_shared.settings import load_settings
+from functions.provision.handlers.deps import sip_deps
+from functions.provision.logic.jobs import run_message
+from functions.provision.settings import WorkerSettings
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+async def _run(body: dict[str, Any]) -> str:
+    async with sip_deps(load_settings(WorkerSettings)) as deps:
+        return await run_message(body, deps)
+
+
+def record_handler(record: SQSRecord) -> str:
+    bind_correlation_id(correlation_id_from_sqs_record(record.raw_event))
+    outcome = asyncio.run(_run(json.loads(record.body)))
+    logger.info("provisioning message done", extra={"outcome": outcome})
+    return outcome
+
+
+@instrumented(WorkerSettings)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return dict(
+        process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    )
