@@ -77,7 +77,12 @@ def test_call_delegates_to_the_voice_tool_or_says_it_is_missing(
     assert "not available" in capsys.readouterr().err
     # Given a tool, its argv is passed through and its status returned
     seen: list[list[str]] = []
-    fake = types.SimpleNamespace(main=lambda argv: seen.append(argv) or 3)
+
+    def fake_main(argv: list[str]) -> int:
+        seen.append(argv)
+        return 3
+
+    fake = types.SimpleNamespace(main=fake_main)
     monkeypatch.setitem(sys.modules, "voice_fargate.local_call", fake)
     assert cli.main(["call", "--text", "oi"]) == 3
     assert seen == [["--text", "oi"]]
