@@ -35,9 +35,7 @@ def is_open(tenant: Tenant, now: datetime) -> bool:
     local = now.astimezone(zone)
     day = _WEEKDAYS[local.weekday()]
     clock = local.time().replace(tzinfo=None)
-    return any(
-        w.day.value == day and w.opens <= clock < w.closes for w in tenant.opening_hours
-    )
+    return any(w.day.value == day and w.opens <= clock < w.closes for w in tenant.opening_hours)
 
 
 def _today_hours(tenant: Tenant, now: datetime, lang: str) -> str:

@@ -96,7 +96,9 @@ class OrderingAgent(Agent):
         return item
 
     @staticmethod
-    def _sellable_option(state: CallState, item: MenuItem, option_id: str | None) -> MenuOption | None:
+    def _sellable_option(
+        state: CallState, item: MenuItem, option_id: str | None
+    ) -> MenuOption | None:
         lang = state.lang
         options = prompts.join_names([o.name for o in item.options if o.available], lang)
         option = state.index.option(item, option_id)
@@ -145,9 +147,7 @@ class OrderingAgent(Agent):
         lang = state.lang
         found = state.index.search(query)
         if not found:
-            suggestions = [
-                f"{i.name} [{i.item_id}]" for i in state.index.search("", limit=3)
-            ]
+            suggestions = [f"{i.name} [{i.item_id}]" for i in state.index.search("", limit=3)]
             return text(
                 "search_none",
                 lang,
@@ -277,7 +277,12 @@ class OrderingAgent(Agent):
         if len(lines) > 1:
             names = [o.name for o in item.options if o.option_id in {ln.option_id for ln in lines}]
             raise ToolError(
-                text("needs_option", state.lang, name=item.name, options=prompts.join_names(names, state.lang))
+                text(
+                    "needs_option",
+                    state.lang,
+                    name=item.name,
+                    options=prompts.join_names(names, state.lang),
+                )
             )
         line = lines[0]
         if quantity == 0:
@@ -391,7 +396,9 @@ class OrderingAgent(Agent):
             try:
                 await asyncio.to_thread(state.services.publisher.publish, [event])
             except DependencyUnavailable as exc:
-                logger.error("order publish failed", extra={"call_id": state.call_id, "error": str(exc)})
+                logger.error(
+                    "order publish failed", extra={"call_id": state.call_id, "error": str(exc)}
+                )
                 raise ToolError(text("order_failed", lang)) from exc
             state.order = PlacedOrder(order_id=order_id, number=number, total_cents=total)
             state.outcome = "ordered"
@@ -400,7 +407,9 @@ class OrderingAgent(Agent):
                 "order placed",
                 extra={"call_id": state.call_id, "order_id": order_id, "total_cents": total},
             )
-            return text("confirmed", lang, number=number, total=money(total, lang, state.index.currency))
+            return text(
+                "confirmed", lang, number=number, total=money(total, lang, state.index.currency)
+            )
 
     @function_tool
     async def transfer_to_human(self, context: RunContext[CallState]) -> str:
@@ -415,7 +424,7 @@ class OrderingAgent(Agent):
                 participant_identity=state.participant_identity or "",
                 to_number=number,
             )
-        except Exception as exc:  # noqa: BLE001 - any SIP failure: keep serving the caller
+        except Exception as exc:
             logger.warning("transfer failed", extra={"call_id": state.call_id, "error": str(exc)})
             return text("transfer_failed", state.lang)
         if state.outcome == "in_progress":

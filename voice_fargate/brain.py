@@ -23,7 +23,12 @@ from typing import Any
 
 from livekit.agents import llm
 from livekit.agents.llm import ChatContext, FunctionCallOutput
-from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConnectOptions, NotGivenOr
+from livekit.agents.types import (
+    DEFAULT_API_CONNECT_OPTIONS,
+    NOT_GIVEN,
+    APIConnectOptions,
+    NotGivenOr,
+)
 
 from voice_fargate.prompts import text
 from voice_fargate.state import CallState
@@ -143,6 +148,8 @@ class _BrainStream(llm.LLMStream):
         self._event_ch.send_nowait(
             llm.ChatChunk(
                 id=request_id,
-                delta=llm.ChoiceDelta(role="assistant", content=said or None, tool_calls=tool_calls),
+                delta=llm.ChoiceDelta(
+                    role="assistant", content=said or None, tool_calls=tool_calls
+                ),
             )
         )

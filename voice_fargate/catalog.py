@@ -114,9 +114,7 @@ class MenuIndex:
                 if tuple(compact[start : start + size]) == phrase:
                     for k in range(start, start + size):
                         taken[k] = True
-                    found.append(
-                        Mention(item, positions[start], positions[start + size - 1] + 1)
-                    )
+                    found.append(Mention(item, positions[start], positions[start + size - 1] + 1))
         found.sort(key=lambda m: m.start)
         return found
 

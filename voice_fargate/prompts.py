@@ -109,7 +109,10 @@ _TEXT: dict[str, dict[Lang, str]] = {
         "pt": "Seu pedido ainda está vazio. O que vai querer?",
         "en": "Your order is still empty. What would you like?",
     },
-    "cart": {"pt": "Seu pedido: {lines}. Total {total}.", "en": "Your order: {lines}. Total {total}."},
+    "cart": {
+        "pt": "Seu pedido: {lines}. Total {total}.",
+        "en": "Your order: {lines}. Total {total}.",
+    },
     "delivery_fee_note": {"pt": "", "en": ""},
     "ask_fulfilment": {
         "pt": "É para retirar no balcão ou para entrega?",
@@ -174,7 +177,10 @@ _TEXT: dict[str, dict[Lang, str]] = {
         "en": "We don't have {query} on the menu. We have, for example: {suggestions}.",
     },
     "search_results": {"pt": "Temos: {items}.", "en": "We have: {items}."},
-    "describe": {"pt": "{name}: {price}.{description}{options}", "en": "{name}: {price}.{description}{options}"},
+    "describe": {
+        "pt": "{name}: {price}.{description}{options}",
+        "en": "{name}: {price}.{description}{options}",
+    },
     "describe_options": {"pt": " Tamanhos: {options}.", "en": " Sizes: {options}."},
 }
 

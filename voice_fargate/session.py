@@ -7,13 +7,17 @@ and the records are the same code.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from livekit.agents import Agent, AgentSession, llm, stt, tts, vad
 from livekit.agents.types import NOT_GIVEN
 
+from atende_shared.models.common import utc_now
+from voice_fargate.admission import check_admission
 from voice_fargate.agent import OrderingAgent, RefusalAgent
-from voice_fargate.state import CallState
+from voice_fargate.state import CallServices, CallState
+from voice_fargate.tenant_cache import TenantBundle
 
 #: add → speak; confirm → speak + end_call → goodbye: a turn needs a few tool steps.
 MAX_TOOL_STEPS = 5
@@ -43,3 +47,32 @@ def new_session(
         max_tool_steps=MAX_TOOL_STEPS,
         **options,
     )
+
+
+def prepare_call(
+    bundle: TenantBundle,
+    *,
+    call_id: str,
+    room_name: str,
+    services: CallServices,
+    caller_number: str | None = None,
+    dialled_number: str | None = None,
+    participant_identity: str | None = None,
+    now: datetime | None = None,
+) -> CallState:
+    """The call's state, with the refusal already decided (status, business hours)."""
+    state = CallState(
+        tenant=bundle.tenant,
+        agent_config=bundle.agent_config,
+        menu=bundle.menu,
+        call_id=call_id,
+        room_name=room_name,
+        services=services,
+        caller_number=caller_number,
+        dialled_number=dialled_number,
+        participant_identity=participant_identity,
+    )
+    refusal = check_admission(bundle.tenant, bundle.agent_config, now or utc_now())
+    if refusal is not None:
+        state.refusal, state.outcome = refusal.message, refusal.outcome
+    return state

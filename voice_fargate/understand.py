@@ -78,7 +78,7 @@ PRICE_PHRASES = (
 )  # fmt: skip
 _NOISE = frozenset(
     {"eu", "me", "ve", "da", "de", "do", "por", "favor", "please", "i", "d", "ll", "want",
-     "quero", "queria", "gostaria", "the", "o", "a", "uma", "um", "tem", "have", "you", "do",
+     "quero", "queria", "gostaria", "the", "o", "a", "uma", "um", "tem", "have", "you",
      "voces", "e", "and", "with", "com", "some", "algum", "alguma", "like", "would", "can",
      "get", "pra", "para", "mim", "for", "my", "of", "to", "oi", "ola", "hi", "hello", ",",
      "hmm", "ah", "bom", "dia", "boa", "tarde", "noite", "mais", "also", "tambem"}
@@ -180,9 +180,8 @@ def _item_calls(words: list[str], mentions: list[Mention], state: CallState) -> 
         # an add cue appears; cues only count inside the mention's own clause, so the
         # "sem" of "água sem gás" never removes the next item.
         clause = " ".join(pre)
-        if _has(("nao quero", "dont want", "don t want", "do not want"), clause):
-            removing = True
-        elif any(w in REMOVE_CUES for w in pre) or (pre and pre[-1] == "no"):
+        refused = _has(("nao quero", "dont want", "don t want", "do not want"), clause)
+        if refused or any(w in REMOVE_CUES for w in pre) or (pre and pre[-1] == "no"):
             removing = True
         elif any(w in ADD_CUES for w in pre):
             removing = False
@@ -222,9 +221,10 @@ def interpret(utterance: str, state: CallState) -> Understanding:
     if _has(GOODBYE_PHRASES, norm) and not mentions:
         return Understanding(calls=[ToolCall("end_call")])
 
-    if state.order is not None:
-        if _has(DONE_PHRASES, norm) or _has(NO_PHRASES, norm) or _has(YES_PHRASES, norm):
-            return Understanding(calls=[ToolCall("end_call")])
+    # After the order is placed, "that's all" / "yes" / "no" all mean the caller is done.
+    closing = _has(DONE_PHRASES, norm) or _has(NO_PHRASES, norm) or _has(YES_PHRASES, norm)
+    if state.order is not None and closing:
+        return Understanding(calls=[ToolCall("end_call")])
 
     if state.awaiting == "confirmation" and not mentions:
         if _has(NO_PHRASES, norm):
@@ -254,10 +254,7 @@ def interpret(utterance: str, state: CallState) -> Understanding:
     leftover = [
         w
         for w in words
-        if w not in _NOISE
-        and w not in NUMBER_WORDS
-        and not w.isdigit()
-        and w not in ADD_CUES
+        if w not in _NOISE and w not in NUMBER_WORDS and not w.isdigit() and w not in ADD_CUES
     ]
     if leftover:
         return Understanding(calls=[ToolCall("search_menu", {"query": " ".join(leftover)})])

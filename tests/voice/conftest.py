@@ -147,7 +147,10 @@ def menu_en() -> Menu:
                 available=False,
             ),
             MenuItem(
-                item_id="coke", name="Coke", aliases=["coca cola"], category="Drinks",
+                item_id="coke",
+                name="Coke",
+                aliases=["coca cola"],
+                category="Drinks",
                 price_cents=500,
             ),
             MenuItem(

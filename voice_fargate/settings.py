@@ -1,0 +1,60 @@
+"""The worker's environment, validated once at start-up.
+
+Composed from the shared mixins (tables, bus, bucket, LiveKit) plus the agent's own knobs.
+Provider keys are optional: without ``OPENAI_API_KEY`` the offline brain answers; without
+``DEEPGRAM_API_KEY`` the OpenAI transcriber is the only STT (and without either key the
+worker can only serve text sessions — it says so at start-up).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from atende_shared.settings import (
+    ArtifactsBucketSettings,
+    EventBusSettings,
+    LiveKitSettings,
+    ServiceSettings,
+    TablesSettings,
+)
+
+
+class ProviderSettings(LiveKitSettings):
+    """Model providers and the models the pipeline uses (each with a fallback)."""
+
+    openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
+    deepgram_api_key: SecretStr | None = Field(None, validation_alias="DEEPGRAM_API_KEY")
+    llm_model: str = Field("gpt-4o-mini", validation_alias="ATENDE_LLM_MODEL")
+    llm_fallback_model: str = Field("gpt-4.1-mini", validation_alias="ATENDE_LLM_FALLBACK_MODEL")
+    tts_model: str = Field("gpt-4o-mini-tts", validation_alias="ATENDE_TTS_MODEL")
+    tts_fallback_model: str = Field("tts-1", validation_alias="ATENDE_TTS_FALLBACK_MODEL")
+    stt_model: str = Field("nova-3", validation_alias="ATENDE_STT_MODEL")
+    stt_fallback_model: str = Field(
+        "gpt-4o-mini-transcribe", validation_alias="ATENDE_STT_FALLBACK_MODEL"
+    )
+    llm_attempt_timeout_seconds: float = Field(
+        4.0, validation_alias="ATENDE_LLM_ATTEMPT_TIMEOUT_SECONDS", gt=0
+    )
+
+    @property
+    def has_openai(self) -> bool:
+        return self.openai_api_key is not None and bool(self.openai_api_key.get_secret_value())
+
+    @property
+    def has_deepgram(self) -> bool:
+        return self.deepgram_api_key is not None and bool(self.deepgram_api_key.get_secret_value())
+
+
+class VoiceSettings(
+    ServiceSettings, TablesSettings, EventBusSettings, ArtifactsBucketSettings, ProviderSettings
+):
+    """Everything the worker reads from its environment."""
+
+    menu_cache_ttl_seconds: float = Field(
+        30.0, validation_alias="ATENDE_MENU_CACHE_TTL_SECONDS", ge=0
+    )
+    drain_timeout_seconds: int = Field(
+        1_200, validation_alias="ATENDE_DRAIN_TIMEOUT_SECONDS", ge=0, le=3_600
+    )
+    metrics_namespace: str = Field("Atende", validation_alias="POWERTOOLS_METRICS_NAMESPACE")
+    health_port: int = Field(8081, validation_alias="ATENDE_AGENT_HEALTH_PORT", ge=0, le=65_535)

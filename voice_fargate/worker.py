@@ -1,0 +1,151 @@
+"""The LiveKit worker: ``AgentServer`` with an explicit agent name, one session per call.
+
+Per job: tenant from the dispatch metadata (fallback: the room name's prefix), tenant +
+agent config + menu from the cache, the SIP caller's ``sip.*`` attributes, admission
+(suspended / after hours → polite refusal), then the session with the audio pipeline.
+At the end: transcript + usage report (:mod:`voice_fargate.records`), and the room is
+deleted so the SIP leg hangs up when the agent ended the call.
+
+SIGTERM: ``AgentServer`` stops taking jobs and waits up to ``drain_timeout`` for live calls
+to finish (``ATENDE_DRAIN_TIMEOUT_SECONDS``, default 20 min, above the longest call).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from functools import cache
+
+from livekit import rtc
+from livekit.agents import AgentServer, CloseEvent, JobContext, JobProcess
+
+from atende_shared.dal.tenants import tenant_store
+from atende_shared.observability import logger
+from atende_shared.rooms import tenant_from_metadata, tenant_from_room
+from atende_shared.settings import load_settings
+from voice_fargate.brain import OfflineBrain
+from voice_fargate.pipeline import (
+    TURN_HANDLING,
+    build_llm,
+    build_stt,
+    build_tts,
+    load_vad,
+    offline_parts,
+)
+from voice_fargate.records import finalise_call
+from voice_fargate.services import aws_services
+from voice_fargate.session import agent_for, new_session, prepare_call
+from voice_fargate.settings import VoiceSettings
+from voice_fargate.state import CallServices
+from voice_fargate.telemetry import EmfWriter, attach_latency_metrics
+from voice_fargate.tenant_cache import TenantCache
+
+SIP_CALL_ID = "sip.callID"
+SIP_CALLER = "sip.phoneNumber"
+SIP_DIALLED = "sip.trunkPhoneNumber"
+
+
+@dataclass
+class WorkerRuntime:
+    """What every call in this process shares (built once, after settings validate)."""
+
+    settings: VoiceSettings
+    cache: TenantCache
+    services: CallServices
+    emf: EmfWriter
+
+
+@cache
+def runtime() -> WorkerRuntime:
+    settings = load_settings(VoiceSettings)
+    return WorkerRuntime(
+        settings=settings,
+        cache=TenantCache(
+            lambda: tenant_store(settings.main_table), ttl_seconds=settings.menu_cache_ttl_seconds
+        ),
+        services=aws_services(
+            bus_name=settings.event_bus_name, bucket=settings.artifacts_bucket, livekit=settings
+        ),
+        emf=EmfWriter(settings.metrics_namespace, service="voice-agent"),
+    )
+
+
+def prewarm(proc: JobProcess) -> None:
+    """Per job process, before any call: the VAD model and the validated runtime."""
+    proc.userdata["vad"] = load_vad()
+    runtime()
+
+
+def sip_attributes(participant: rtc.RemoteParticipant) -> dict[str, str]:
+    return dict(participant.attributes or {})
+
+
+async def entrypoint(ctx: JobContext) -> None:
+    """One call."""
+    rt = runtime()
+    tenant_id = tenant_from_metadata(ctx.job.metadata) or tenant_from_room(ctx.room.name)
+    if tenant_id is None:
+        logger.error("job without a tenant", extra={"room": ctx.room.name})
+        ctx.shutdown(reason="no tenant")
+        return
+    await ctx.connect()
+    participant = await ctx.wait_for_participant()
+    attributes = sip_attributes(participant)
+    call_id = attributes.get(SIP_CALL_ID) or ctx.room.name
+    bundle = await asyncio.to_thread(rt.cache.get, tenant_id)
+    state = prepare_call(
+        bundle,
+        call_id=call_id,
+        room_name=ctx.room.name,
+        services=rt.services,
+        caller_number=attributes.get(SIP_CALLER),
+        dialled_number=attributes.get(SIP_DIALLED),
+        participant_identity=participant.identity,
+    )
+    logger.info(
+        "call started",
+        extra={"tenant_id": tenant_id, "call_id": call_id, "refused": state.refusal is not None},
+    )
+    vad_model = ctx.proc.userdata.get("vad") or load_vad()
+    settings = rt.settings
+    session = new_session(
+        state,
+        llm_model=build_llm(settings, OfflineBrain(state)),
+        stt_model=build_stt(settings, language=state.agent_config.language, vad_model=vad_model),
+        tts_model=build_tts(settings, voice=state.agent_config.voice),
+        vad_model=vad_model,
+        turn_handling=TURN_HANDLING,
+    )
+    attach_latency_metrics(session, tenant_id=tenant_id, call_id=call_id, emf=rt.emf)
+
+    async def write_records() -> None:
+        await finalise_call(session, state)
+
+    ctx.add_shutdown_callback(write_records)
+
+    def on_close(event: CloseEvent) -> None:
+        # The agent ended the call (goodbye, refusal): hang up the SIP leg too.
+        if state.outcome != "transferred":
+            ctx.delete_room()
+        ctx.shutdown(reason=str(event.reason))
+
+    session.on("close", on_close)
+    await session.start(agent=agent_for(state), room=ctx.room)
+
+
+def build_server(settings: VoiceSettings) -> AgentServer:
+    """The worker, registered under the agent name the dispatch rules use."""
+    server = AgentServer(
+        setup_fnc=prewarm,
+        drain_timeout=settings.drain_timeout_seconds,
+        port=settings.health_port,
+        api_key=settings.livekit_api_key,
+        api_secret=settings.livekit_api_secret.get_secret_value()
+        if settings.livekit_api_secret
+        else None,
+        ws_url=settings.livekit_url,
+    )
+    server.rtc_session(entrypoint, agent_name=settings.voice_agent_name)
+    for part in offline_parts(settings):
+        logger.warning(f"voice agent runs without a provider: {part}")
+    return server
