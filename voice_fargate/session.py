@@ -38,6 +38,9 @@ def new_session(
     **options: Any,
 ) -> AgentSession[CallState]:
     """An ``AgentSession`` for ``state``; without STT/TTS/VAD it runs in text mode."""
+    if vad_model is None and "turn_handling" not in options:
+        # Text mode: turns are the text runs themselves; no default turn detector wanted.
+        options["turn_handling"] = {"turn_detection": None}
     return AgentSession[CallState](
         llm=llm_model,
         stt=stt_model if stt_model is not None else NOT_GIVEN,

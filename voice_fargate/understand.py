@@ -111,8 +111,11 @@ def _has(phrases: tuple[str, ...] | frozenset[str], norm: str) -> bool:
     return any(f" {p} " in padded for p in phrases)
 
 
-def _quantity(words: list[str]) -> int | None:
-    """The last quantity said in ``words`` (digits or number words), if any."""
+def _quantity(words: list[str], *, articles: bool) -> int | None:
+    """The last quantity said in ``words`` (digits or number words), if any.
+
+    ``articles``: whether English "a"/"an" count as one (not in Portuguese, where "a" is
+    "the", nor in corrections, where "make it a large" is about the size)."""
     joined = tuple(words)
     for pattern in _HALF_DOZEN:
         n = len(pattern)
@@ -121,7 +124,9 @@ def _quantity(words: list[str]) -> int | None:
     for word in reversed(words):
         if word.isdigit() and 0 < int(word) <= 1000:
             return int(word)
-        if word in NUMBER_WORDS and not (word == "a" and "dozen" in words):
+        if word in ("a", "an") and (not articles or "dozen" in words):
+            continue
+        if word in NUMBER_WORDS:
             return NUMBER_WORDS[word]
     return None
 
@@ -186,7 +191,7 @@ def _item_calls(words: list[str], mentions: list[Mention], state: CallState) -> 
         elif any(w in ADD_CUES for w in pre):
             removing = False
         item = mention.item
-        quantity = _quantity(pre)
+        quantity = _quantity(pre, articles=state.lang == "en" and not correcting)
         option = state.index.find_option(item, pre + post)
         in_cart = state.lines_for(item.item_id)
         if removing:
