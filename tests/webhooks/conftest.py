@@ -85,7 +85,10 @@ def invoke(event: dict[str, Any]) -> Answer:
     raw = answer.get("body") or "{}"
     if answer.get("isBase64Encoded"):
         raw = base64.b64decode(raw).decode()
-    return Answer(answer["statusCode"], json.loads(raw), dict(answer.get("headers") or {}))
+    headers = dict(answer.get("headers") or {})
+    for name, values in (answer.get("multiValueHeaders") or {}).items():
+        headers.setdefault(name, values[-1])
+    return Answer(answer["statusCode"], json.loads(raw), headers)
 
 
 class Harness:
