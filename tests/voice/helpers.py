@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from livekit.agents import AgentSession, llm
+from livekit.agents import AgentSession, RunResult, llm
 
 from voice_fargate.session import agent_for, new_session
 from voice_fargate.state import CallState
@@ -55,3 +55,9 @@ def spoken(result: Any) -> list[str]:
 
 def tool_calls(result: Any) -> list[tuple[str, str]]:
     return [(ev.item.name, ev.item.arguments) for ev in result.events if ev.type == "function_call"]
+
+
+async def turn(session: AgentSession[Any], text: str) -> RunResult[Any]:
+    """One caller utterance in text mode; the run's events."""
+    result: RunResult[Any] = await session.run(user_input=text)
+    return result

@@ -5,11 +5,14 @@ Each conversation ends in an exact cart, order or action: the brain is determini
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from livekit.agents import RunResult
 
 from atende_shared.events import OrderPlaced
 from tests.voice.conftest import FakePublisher, FakeTransferer, make_state
-from tests.voice.helpers import closes, run, spoken, started, tool_calls, watch_close
+from tests.voice.helpers import closes, run, spoken, started, tool_calls, turn, watch_close
 from voice_fargate.brain import OfflineBrain, speakable
 from voice_fargate.state import CallState
 from voice_fargate.understand import extract_address, interpret
@@ -31,7 +34,7 @@ def test_portuguese_order_with_words_correction_removal_size_and_unknown_item() 
     async def body() -> None:
         async with started(state, OfflineBrain(state)) as session:
             closed = watch_close(session)
-            turns = {}
+            turns: dict[str, RunResult[Any]] = {}
             for line in (
                 "oi, quero duas pizzas de calabresa grandes e três cocas",
                 "na verdade, sem coca",
@@ -43,7 +46,7 @@ def test_portuguese_order_with_words_correction_removal_size_and_unknown_item() 
                 "entrega na Rua das Flores, 123",
                 "sim",
             ):
-                turns[line] = await session.run(user_input=line)
+                turns[line] = await turn(session, line)
             assert await closes(closed)
 
         assert tool_calls(turns["oi, quero duas pizzas de calabresa grandes e três cocas"]) == [
@@ -56,7 +59,8 @@ def test_portuguese_order_with_words_correction_removal_size_and_unknown_item() 
         assert tool_calls(turns["quero uma lasanha"]) == [("search_menu", '{"query": "lasanha"}')]
         assert "Não temos lasanha no cardápio" in spoken(turns["quero uma lasanha"])[0]
         readback = spoken(turns["só isso"])[0]
-        assert "Total R$ 134,70" in readback and "[" not in readback
+        assert "Total R$ 134,70" in readback
+        assert "[" not in readback
         # Then the order is exactly what the caller ended up asking for
         assert _cart(state) == [
             ("pizza-calabresa", "grande", 2),
@@ -67,7 +71,8 @@ def test_portuguese_order_with_words_correction_removal_size_and_unknown_item() 
         assert (order.fulfilment, order.delivery_address) == ("delivery", "Rua das Flores, 123")
         said = " ".join(spoken(turns["sim"]))
         assert f"Número {state.order.number if state.order else '?'}" in said
-        assert "R$ 134,70" in said and "Até logo" in said
+        assert "R$ 134,70" in said
+        assert "Até logo" in said
         assert state.outcome == "ordered"
 
     run(body())
@@ -78,10 +83,10 @@ def test_portuguese_quantity_and_size_corrections() -> None:
 
     async def body() -> None:
         async with started(state, OfflineBrain(state)) as session:
-            await session.run(user_input="uma calabresa média e meia dúzia de águas")
-            await session.run(user_input="na verdade, são três calabresas")
-            changed = await session.run(user_input="muda a calabresa para grande")
-            await session.run(user_input="quero 2 guaranás")
+            await turn(session, "uma calabresa média e meia dúzia de águas")
+            await turn(session, "na verdade, são três calabresas")
+            changed = await turn(session, "muda a calabresa para grande")
+            await turn(session, "quero 2 guaranás")
         assert tool_calls(changed) == [
             ("change_item", '{"item_id": "pizza-calabresa", "new_option_id": "grande"}')
         ]
@@ -99,7 +104,7 @@ def test_portuguese_person_request_transfers() -> None:
 
     async def body() -> None:
         async with started(state, OfflineBrain(state)) as session:
-            result = await session.run(user_input="quero falar com um atendente, por favor")
+            result = await turn(session, "quero falar com um atendente, por favor")
         assert tool_calls(result) == [("transfer_to_human", "{}")]
         assert "transferir" in spoken(result)[0]
 
@@ -116,7 +121,7 @@ def test_english_order_with_words_correction_removal_sold_out_and_unknown_item()
     async def body() -> None:
         async with started(state, OfflineBrain(state)) as session:
             closed = watch_close(session)
-            turns = {}
+            turns: dict[str, RunResult[Any]] = {}
             for line in (
                 "hi, I'd like two large pepperoni pizzas, three cokes and a garlic bread",
                 "actually, no coke",
@@ -127,7 +132,7 @@ def test_english_order_with_words_correction_removal_sold_out_and_unknown_item()
                 "pickup please",
                 "yes",
             ):
-                turns[line] = await session.run(user_input=line)
+                turns[line] = await turn(session, line)
             assert await closes(closed)
 
         first = "hi, I'd like two large pepperoni pizzas, three cokes and a garlic bread"
@@ -139,7 +144,8 @@ def test_english_order_with_words_correction_removal_sold_out_and_unknown_item()
         assert tool_calls(turns["do you have lasagna"]) == [("search_menu", '{"query": "lasagna"}')]
         assert _cart(state) == [("pepperoni", "large", 1), ("garlic-bread", None, 1)]
         (order,) = _orders(state)
-        assert order.total_cents == 3_900 + 800 and order.fulfilment == "pickup"
+        assert order.total_cents == 3_900 + 800
+        assert order.fulfilment == "pickup"
         assert "Order confirmed!" in " ".join(spoken(turns["yes"]))
 
     run(body())
@@ -150,8 +156,8 @@ def test_english_person_request_and_that_is_all_after_items() -> None:
 
     async def body() -> None:
         async with started(state, OfflineBrain(state)) as session:
-            both = await session.run(user_input="2 lemonades and twelve cokes, that's all")
-            person = await session.run(user_input="can I talk to a real person?")
+            both = await turn(session, "2 lemonades and twelve cokes, that's all")
+            person = await turn(session, "can I talk to a real person?")
         # Then the items are added and the order read back in the same turn
         assert [name for name, _ in tool_calls(both)] == ["add_item", "add_item", "read_back_cart"]
         assert "Total R$ 72.00" in spoken(both)[-1]

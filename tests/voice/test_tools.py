@@ -14,7 +14,7 @@ from livekit.agents import mock_tools
 from atende_shared.events import OrderPlaced
 from atende_shared.models.tenant import AgentConfig, Tenant, TenantStatus
 from tests.voice.conftest import FakePublisher, FakeTransferer, make_state
-from tests.voice.helpers import closes, run, spoken, started, watch_close
+from tests.voice.helpers import closes, run, spoken, started, turn, watch_close
 from tests.voice.scripted_llm import ScriptedLLM, Step, call, say
 from voice_fargate.agent import OrderingAgent
 from voice_fargate.services import LiveKitTransferer
@@ -48,12 +48,13 @@ def test_search_and_describe_answer_from_the_menu(state_pt: CallState) -> None:
     async def body() -> None:
         async with started(state_pt, model) as session:
             # When the caller asks
-            first = await session.run(user_input="tem calabresa?")
-            second = await session.run(user_input="quanto custa?")
+            first = await turn(session, "tem calabresa?")
+            second = await turn(session, "quanto custa?")
             # Then the tools answer with ids and menu prices
             first.expect.next_event().is_function_call(name="search_menu")
             out = first.expect.next_event().is_function_call_output().event().item
-            assert "[pizza-calabresa]" in out.output and "R$ 49,90" in out.output
+            assert "[pizza-calabresa]" in out.output
+            assert "R$ 49,90" in out.output
             second.expect.next_event().is_function_call(name="describe_item")
             described = second.expect.next_event().is_function_call_output().event().item
             assert "Grande (8 fatias) [grande] R$ 49,90" in described.output
@@ -78,20 +79,22 @@ def test_prices_are_computed_server_side_whatever_the_llm_says(state_pt: CallSta
     async def body() -> None:
         async with started(state_pt, model) as session:
             # When the order is taken and confirmed
-            added = await session.run(user_input="duas cocas")
-            await session.run(user_input="vou retirar")
-            await session.run(user_input="sim")
+            added = await turn(session, "duas cocas")
+            await turn(session, "vou retirar")
+            await turn(session, "sim")
             # Then the tool's own result and the published order carry menu prices
             output = added.expect.next_event(type="function_call").event().item
             assert output.name == "add_item"
             result = added.expect.next_event().is_function_call_output().event().item
-            assert "R$ 28,00" in result.output and not result.is_error
+            assert "R$ 28,00" in result.output
+            assert not result.is_error
         (order,) = _order_events(state_pt)
         assert [(ln.item_id, ln.quantity, ln.unit_price_cents) for ln in order.lines] == [
             ("coca-cola-2l", 2, 1_400)
         ]
         assert order.total_cents == 2_800
-        assert order.fulfilment == "pickup" and order.customer_phone == "+5511988887777"
+        assert order.fulfilment == "pickup"
+        assert order.customer_phone == "+5511988887777"
 
     run(body())
 
@@ -116,7 +119,7 @@ def test_add_with_option_and_the_errors_the_caller_can_fix(state_pt: CallState) 
     async def body() -> None:
         async with started(state_pt, model) as session:
             results = [
-                await session.run(user_input=text)
+                await turn(session, text)
                 for text in ("uma calabresa", "gigante", "lasanha", "três broto", "zero")
             ]
         outputs = [r.expect.next_event(type="function_call_output").event().item for r in results]
@@ -147,14 +150,16 @@ def test_sold_out_item_is_refused_with_an_alternative(state_pt: CallState) -> No
     async def body() -> None:
         async with started(state_pt, model) as session:
             # When the caller orders them
-            sold_out = await session.run(user_input="uma pizza de chocolate")
-            too_many = await session.run(user_input="quatro guaranás")
+            sold_out = await turn(session, "uma pizza de chocolate")
+            too_many = await turn(session, "quatro guaranás")
         first = sold_out.expect.next_event(type="function_call_output").event().item
         second = too_many.expect.next_event(type="function_call_output").event().item
         # Then both are refused, the first with an alternative, and nothing is added
-        assert first.is_error and "esgotado" in first.output
+        assert first.is_error
+        assert "esgotado" in first.output
         assert "Posso oferecer Calabresa [pizza-calabresa] por R$ 49,90?" in first.output
-        assert second.is_error and "só temos 3" in second.output
+        assert second.is_error
+        assert "só temos 3" in second.output
         assert state_pt.cart == []
 
     run(body())
@@ -190,15 +195,16 @@ def test_remove_and_change_quantity_and_option(state_pt: CallState) -> None:
     async def body() -> None:
         async with started(state_pt, model) as session:
             for text in ("pedido", "duas grandes", "sem coca", "sem coca", "sem água"):
-                await session.run(user_input=text)
-            readback = await session.run(user_input="só isso")
+                await turn(session, text)
+            readback = await turn(session, "só isso")
         out = readback.expect.next_event(type="function_call_output").event().item
         # Then the cart holds exactly the changed pizza, read back with the menu total
         assert [(ln.item_id, ln.option_id, ln.quantity) for ln in state_pt.cart] == [
             ("pizza-calabresa", "grande", 2)
         ]
         assert out.output.startswith("Seu pedido: 2x Calabresa Grande (8 fatias) R$ 99,80.")
-        assert "Total R$ 99,80" in out.output and "retirar" in out.output
+        assert "Total R$ 99,80" in out.output
+        assert "retirar" in out.output
         assert state_pt.awaiting == "fulfilment"
 
     run(body())
@@ -218,13 +224,15 @@ def test_delivery_needs_an_address(state_pt: CallState) -> None:
 
     async def body() -> None:
         async with started(state_pt, model) as session:
-            await session.run(user_input="uma coca")
-            missing = await session.run(user_input="entrega")
-            given = await session.run(user_input="Rua das Flores, 123")
+            await turn(session, "uma coca")
+            missing = await turn(session, "entrega")
+            given = await turn(session, "Rua das Flores, 123")
         first = missing.expect.next_event(type="function_call_output").event().item
         second = given.expect.next_event(type="function_call_output").event().item
-        assert first.is_error and "endereço" in first.output
-        assert not second.is_error and "Rua das Flores, 123" in second.output
+        assert first.is_error
+        assert "endereço" in first.output
+        assert not second.is_error
+        assert "Rua das Flores, 123" in second.output
         assert (state_pt.fulfilment, state_pt.address) == ("delivery", "Rua das Flores, 123")
 
     run(body())
@@ -251,22 +259,24 @@ def test_confirming_twice_publishes_one_order(state_pt: CallState) -> None:
 
     async def body() -> None:
         async with started(state_pt, model) as session:
-            early = await session.run(user_input="confirma")
-            await session.run(user_input="uma coca")
-            await session.run(user_input="retirar")
-            await session.run(user_input="sim, confirma")
-            again = await session.run(user_input="confirma de novo")
-            late = await session.run(user_input="e uma água")
+            early = await turn(session, "confirma")
+            await turn(session, "uma coca")
+            await turn(session, "retirar")
+            await turn(session, "sim, confirma")
+            again = await turn(session, "confirma de novo")
+            late = await turn(session, "e uma água")
         # Then: the early confirmation is refused, one order is published, later calls
         # repeat its number, and the cart is locked
         assert early.expect.next_event(type="function_call_output").event().item.is_error
         orders = _order_events(state_pt)
         assert len(orders) == 1
-        assert state_pt.order is not None and orders[0].order_id == state_pt.order.order_id
+        assert state_pt.order is not None
+        assert orders[0].order_id == state_pt.order.order_id
         repeat = again.expect.next_event(type="function_call_output").event().item
         assert f"número {state_pt.order.number}" in repeat.output
         locked = late.expect.next_event(type="function_call_output").event().item
-        assert locked.is_error and "já foi confirmado" in locked.output
+        assert locked.is_error
+        assert "já foi confirmado" in locked.output
         assert state_pt.outcome == "ordered"
 
     run(body())
@@ -288,9 +298,9 @@ def test_a_failed_publish_is_retryable_and_still_publishes_once(state_pt: CallSt
 
     async def body() -> None:
         async with started(state_pt, model) as session:
-            await session.run(user_input="uma coca")
-            failed = await session.run(user_input="confirma")
-            await session.run(user_input="tenta de novo")
+            await turn(session, "uma coca")
+            failed = await turn(session, "confirma")
+            await turn(session, "tenta de novo")
         assert failed.expect.next_event(type="function_call_output").event().item.is_error
         assert len(_order_events(state_pt)) == 1
 
@@ -310,7 +320,7 @@ def test_transfer_uses_the_tenants_number(state_pt: CallState) -> None:
 
     async def body() -> None:
         async with started(state_pt, model) as session:
-            result = await session.run(user_input="quero falar com uma pessoa")
+            result = await turn(session, "quero falar com uma pessoa")
         result.expect.next_event().is_function_call(name="transfer_to_human")
         transferer = state_pt.services.transferer
         assert isinstance(transferer, FakeTransferer)
@@ -333,7 +343,7 @@ def test_transfer_without_a_number_keeps_serving() -> None:
 
     async def body() -> None:
         async with started(state, model) as session:
-            result = await session.run(user_input="atendente")
+            result = await turn(session, "atendente")
         out = result.expect.next_event(type="function_call_output").event().item
         assert "não há atendente" in out.output
         assert state.outcome == "in_progress"
@@ -351,7 +361,9 @@ def test_livekit_transferer_sends_sip_refer(monkeypatch: pytest.MonkeyPatch) -> 
 
     class FakeLiveKitAPI:
         def __init__(self, url: str | None, api_key: str | None, api_secret: str | None) -> None:
-            assert url and api_key and api_secret
+            assert url
+            assert api_key
+            assert api_secret
             self.sip = FakeSip()
 
         async def __aenter__(self) -> FakeLiveKitAPI:
@@ -388,7 +400,7 @@ def test_end_call_says_goodbye_and_closes_the_session(state_pt: CallState) -> No
     async def body() -> None:
         async with started(state_pt, model) as session:
             closed = watch_close(session)
-            result = await session.run(user_input="tchau")
+            result = await turn(session, "tchau")
             assert "Tchau!" in spoken(result)
             assert await closes(closed)
         assert state_pt.outcome == "ended_without_order"
@@ -419,9 +431,11 @@ def test_suspended_tenant_is_refused_politely_without_the_llm() -> None:
             # Then the refusal is said and the session closes by itself
             assert await closes(closed)
             said = [m.text_content for m in session.history.messages() if m.role == "assistant"]
-        assert said and "não estamos recebendo pedidos" in (said[0] or "")
+        assert said
+        assert "não estamos recebendo pedidos" in (said[0] or "")
         assert model.requests == []
-        assert state.outcome == "refused_suspended" and _order_events(state) == []
+        assert state.outcome == "refused_suspended"
+        assert _order_events(state) == []
 
     run(body())
 
@@ -433,7 +447,7 @@ def test_mock_tools_replaces_a_tool_for_one_run(state_pt: CallState) -> None:
     async def body() -> None:
         async with started(state_pt, model) as session:
             with mock_tools(OrderingAgent, {"transfer_to_human": lambda: "mocked transfer"}):
-                result = await session.run(user_input="atendente")
+                result = await turn(session, "atendente")
         out = result.expect.next_event(type="function_call_output").event().item
         assert out.output == "mocked transfer"
         assert state_pt.outcome == "in_progress"
