@@ -97,7 +97,7 @@ def print_banner(info: PlatformInfo, console: Console | None = None) -> None:
         table = Table(title=f"Demo tenant {info.seed.tenant_id} (phone {info.seed.phone_number})")
         table.add_column("integration")
         table.add_column("secret field")
-        table.add_column("value")
+        table.add_column("value", overflow="fold")
         for integration, values in info.seed.secrets.items():
             for name, value in values.items():
                 table.add_row(integration, name, value)
@@ -118,6 +118,11 @@ def print_banner(info: PlatformInfo, console: Console | None = None) -> None:
         configured = bool(variables) and all(os.environ.get(v) for v in variables)
         if name.startswith("LiveKit"):
             configured = lk.mode == "real"
+            if lk.mode == "fake":
+                offline = (
+                    f"local fake SIP API at {lk.url} (trunks and dispatch rules, no media); "
+                    "webhooks are verified with the dev key below"
+                )
         services.add_row(name, "[green]real[/]" if configured else offline, " ".join(variables))
     out.print(services)
     broken = {n: f for n, f in info.functions.items() if not f.get("importable")}

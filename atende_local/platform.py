@@ -21,6 +21,7 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
+from atende_local.apigw import HttpRequest
 from atende_local.bootstrap import LocalResources, create_resources
 from atende_local.dlq import find_queue, list_queues, move_messages
 from atende_local.gateway import Gateway, LocalHttpServer
@@ -41,7 +42,7 @@ _REAL_AWS_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
 @dataclass
 class LiveKitInfo:
-    mode: str  # "real" (URL + key + secret set) or "offline" (local stand-ins only)
+    mode: str  # "real" (LIVEKIT_URL set), "fake" (local fake SIP API) or "offline"
     url: str | None
     api_key: str
     api_secret: str
@@ -84,6 +85,8 @@ class LocalPlatform:
         self.pumps = PumpSet()
         self.scheduler: Scheduler | None = None
         self.server: LocalHttpServer | None = None
+        self.gateway: Gateway | None = None
+        self.fake_livekit: Any = None
         self.info: PlatformInfo | None = None
         self._token = (
             settings.admin_token.get_secret_value()
@@ -106,6 +109,7 @@ class LocalPlatform:
         host, port = self.moto.get_host_and_port()
         endpoint = f"http://{host}:{port}"
         livekit = self._configure_environment(endpoint)
+        livekit = self._start_livekit(livekit)
         reset_clients()
         reset_settings_cache()
 
@@ -124,20 +128,20 @@ class LocalPlatform:
         )
         self.scheduler.start()
 
-        self.server = LocalHttpServer(
-            (self.settings.host, self.settings.port),
-            Gateway(
-                self.registry,
-                admin_token=self._token,
-                prefix=self.settings.resource_prefix,
-                health=self.health,
-                trigger=self.trigger,
-                queues=self.queues,
-                replay=self.replay,
-                server_url=lambda: self.url,
-            ),
+        self.gateway = Gateway(
+            self.registry,
+            admin_token=self._token,
+            prefix=self.settings.resource_prefix,
+            health=self.health,
+            trigger=self.trigger,
+            queues=self.queues,
+            replay=self.replay,
+            server_url=lambda: self.url,
         )
+        self.server = LocalHttpServer((self.settings.host, self.settings.port), self.gateway)
         self.server.start_in_thread()
+        if seed is not None:
+            self._assign_demo_number(seed)
         self.info = PlatformInfo(
             url=self.url,
             port=self.server.port,
@@ -188,6 +192,49 @@ class LocalPlatform:
         return LiveKitInfo(
             mode=mode, url=self.settings.livekit_url, api_key=lk_key, api_secret=lk_secret
         )
+
+    def _start_livekit(self, livekit: LiveKitInfo) -> LiveKitInfo:
+        """Without a real LiveKit, serve the fake SIP API so provisioning works locally."""
+        if livekit.mode == "real":
+            return livekit
+        try:
+            from atende_local import fake_livekit
+        except ImportError:
+            return livekit  # offline: provisioning jobs fail and retry until LiveKit exists
+        self.fake_livekit = fake_livekit.start(
+            "127.0.0.1", 0, api_key=livekit.api_key, api_secret=livekit.api_secret
+        )
+        os.environ["LIVEKIT_URL"] = self.fake_livekit.url
+        return LiveKitInfo(
+            mode="fake",
+            url=self.fake_livekit.url,
+            api_key=livekit.api_key,
+            api_secret=livekit.api_secret,
+        )
+
+    def _assign_demo_number(self, seed: SeedReport) -> None:
+        """Assign the demo number through the provisioning admin API (its own code path:
+        claim, then the worker ensures the SIP trunk and dispatch rule)."""
+        path = f"/v1/tenants/{seed.tenant_id}/phone-numbers"
+        request = HttpRequest(
+            method="POST",
+            raw_path=path,
+            query_string="",
+            headers=[
+                ("Authorization", f"Bearer {self._token}"),
+                ("Content-Type", "application/json"),
+            ],
+            body=json.dumps({"number": seed.phone_number}).encode("utf-8"),
+        )
+        assert self.gateway is not None
+        response = self.gateway.handle(request)
+        if response.status < 300:
+            seed.phone = f"{seed.phone_number} (assigned; SIP trunk provisioned by the worker)"
+        else:
+            seed.notes.append(
+                f"phone number not assigned: POST {path} answered {response.status} "
+                f"{response.body[:200].decode('utf-8', 'replace')}"
+            )
 
     def _start_pumps(self) -> None:
         assert self.resources is not None
@@ -297,6 +344,8 @@ class LocalPlatform:
         self.pumps.stop()
         if self.scheduler is not None:
             self.scheduler.stop()
+        if self.fake_livekit is not None:
+            self.fake_livekit.stop()
         if self.moto is not None:
             self.moto.stop()
         self._remove_state()

@@ -3,8 +3,9 @@
 Local-only, deterministic demo values (so the curl examples in the docs keep working run
 after run). Tenant, agent config and menu go through the shared tenant store; webhook
 secrets through ``tenant_secrets.write_secret``; balance and phone number through the
-billing and provisioning domains' own functions when they expose them (see
-:func:`seed_demo`), never by writing their items here.
+billing domain's ``grant_credit`` and the provisioning admin API (the platform posts
+the number to ``/v1/tenants/{tenant_id}/phone-numbers`` once its gateway is up), never
+by writing those domains' items here.
 """
 
 from __future__ import annotations
@@ -221,14 +222,13 @@ def seed_demo(*, main_table: str, stage: str = "local") -> SeedReport:
         write_secret(stage, DEMO_TENANT_ID, integration, IntegrationSecret(current=values))
         report.secrets[integration] = dict(values)
     _seed_balance(report)
-    _seed_phone(report)
     return report
 
 
 def _seed_balance(report: SeedReport) -> None:
-    credit = _find("functions.billing.logic", ("seed_credit", "grant_credit", "credit_balance"))
+    credit = _find("functions.billing.logic", ("grant_credit",))
     if credit is None:
-        report.notes.append("prepaid balance: billing exposes no seed/credit function yet")
+        report.notes.append("prepaid balance: billing exposes no grant_credit function yet")
         return
     try:
         credit(
@@ -239,17 +239,6 @@ def _seed_balance(report: SeedReport) -> None:
     except Exception as exc:  # seeding extras must never stop the platform
         report.notes.append(f"prepaid balance not seeded: {type(exc).__name__}: {exc}")
         return
-    report.balance = f"R$ {DEMO_OPENING_BALANCE_CENTS / 100:.2f}"
-
-
-def _seed_phone(report: SeedReport) -> None:
-    assign = _find("functions.provision.logic", ("seed_phone_number", "assign_phone_number"))
-    if assign is None:
-        report.notes.append("phone number: provisioning exposes no assign function yet")
-        return
-    try:
-        assign(tenant_id=DEMO_TENANT_ID, number=DEMO_PHONE_NUMBER)
-    except Exception as exc:
-        report.notes.append(f"phone number not assigned: {type(exc).__name__}: {exc}")
-        return
-    report.phone = DEMO_PHONE_NUMBER
+    report.balance = (
+        f"R$ {DEMO_OPENING_BALANCE_CENTS // 100},{DEMO_OPENING_BALANCE_CENTS % 100:02d}"
+    )
