@@ -1,0 +1,120 @@
+"""Environment-specific settings, read from CDK context with defaults that synthesize.
+
+Every key can be given in ``cdk.json`` or on the command line
+(``npx cdk deploy -c stage=prod -c carrierCidrs=198.51.100.0/24,192.0.2.0/24``); values
+from the command line arrive as strings, so each reader accepts both forms.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from dataclasses import dataclass, fields
+from typing import Any
+
+from constructs import Node
+
+#: A documentation range (RFC 5737): synthesizes, but reaches no real carrier, so SIP
+#: stays closed until an operator names the carrier's signalling/media ranges.
+DEFAULT_CARRIER_CIDRS = ("203.0.113.0/24",)
+_STAGE = re.compile(r"^[a-z][a-z0-9]{1,15}$")
+_WAF_BODY_KIB = (16, 32, 48, 64)
+
+
+class ConfigError(ValueError):
+    """A context value that cannot be used."""
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _as_tuple(value: Any) -> tuple[str, ...]:
+    if isinstance(value, list | tuple):
+        return tuple(str(v).strip() for v in value if str(v).strip())
+    return tuple(v.strip() for v in str(value).split(",") if v.strip())
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeploymentConfig:
+    """What differs between deployments. Context key = the camelCase of the field name."""
+
+    stage: str = "dev"
+    account: str | None = None
+    region: str = "us-east-1"
+    carrier_cidrs: tuple[str, ...] = DEFAULT_CARRIER_CIDRS
+    domain: str = "atende.example.com"
+    certificate_arn: str | None = None
+    enable_nat: bool = False
+    interface_endpoints: bool = False
+    api_rate_limit: int = 50
+    api_burst_limit: int = 100
+    waf_max_body_kib: int = 64
+    waf_rate_limit_per_path: int = 3000
+    alarm_email: str | None = None
+    log_retention_days: int = 30
+    reserved_concurrency: bool = True
+    livekit_instance_type: str = "c7g.large"
+    livekit_nodes: int = 1
+    livekit_server_image: str = "livekit/livekit-server:v1.9.1"
+    livekit_sip_image: str = "livekit/sip:v1.0.1"
+    agent_cpu: int = 2048
+    agent_memory_mib: int = 4096
+    agent_min_tasks: int = 1
+    agent_max_tasks: int = 10
+
+    def __post_init__(self) -> None:
+        if not _STAGE.fullmatch(self.stage):
+            raise ConfigError(f"stage {self.stage!r} must match {_STAGE.pattern}")
+        for cidr in self.carrier_cidrs:
+            network = ipaddress.ip_network(cidr, strict=True)
+            if network.prefixlen == 0:
+                raise ConfigError("carrierCidrs must not open SIP to the whole internet")
+        if not self.carrier_cidrs:
+            raise ConfigError("carrierCidrs needs at least one CIDR")
+        if self.waf_max_body_kib not in _WAF_BODY_KIB:
+            raise ConfigError(f"wafMaxBodyKiB must be one of {_WAF_BODY_KIB}")
+        if self.waf_rate_limit_per_path < 10:
+            raise ConfigError("wafRateLimitPerPath must be >= 10 (the WAF minimum)")
+        if not 1 <= self.livekit_nodes <= 10:
+            raise ConfigError("livekitNodes must be between 1 and 10")
+        if not 1 <= self.agent_min_tasks <= self.agent_max_tasks:
+            raise ConfigError("need 1 <= agentMinTasks <= agentMaxTasks")
+
+    @property
+    def livekit_host(self) -> str:
+        """Public name of the LiveKit API/WebSocket endpoint (TLS on the load balancer)."""
+        return f"livekit.{self.domain}"
+
+    @classmethod
+    def from_context(cls, node: Node) -> DeploymentConfig:
+        """Read every field from context (``stage`` -> ``stage``, ``carrier_cidrs`` ->
+        ``carrierCidrs``); absent keys keep their defaults."""
+        values: dict[str, Any] = {}
+        for field in fields(cls):
+            key = _camel(field.name)
+            raw = node.try_get_context(key)
+            if raw is None or raw == "":
+                continue
+            default = field.default
+            if isinstance(default, bool):
+                values[field.name] = _as_bool(raw)
+            elif isinstance(default, int):
+                values[field.name] = int(raw)
+            elif isinstance(default, tuple):
+                values[field.name] = _as_tuple(raw)
+            else:
+                values[field.name] = str(raw)
+        values.setdefault("account", os.environ.get("CDK_DEFAULT_ACCOUNT") or None)
+        if "region" not in values and os.environ.get("CDK_DEFAULT_REGION"):
+            values["region"] = os.environ["CDK_DEFAULT_REGION"]
+        return cls(**values)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    special = {"kib": "KiB", "mib": "MiB", "arn": "Arn"}
+    return head + "".join(special.get(part, part.capitalize()) for part in rest)

@@ -1,0 +1,169 @@
+"""Monitoring: one dashboard for the whole platform and the alarms that page someone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from atende_shared.resources import Queue
+from infra_cdk import constants
+
+_PERIOD = Duration.minutes(5)
+
+
+def _search(metric_name: str, statistic: str, label: str) -> cloudwatch.MathExpression:
+    """A custom Powertools metric whatever dimensions (service...) it was emitted with."""
+    return cloudwatch.MathExpression(
+        expression=(
+            f"SEARCH('{{{constants.METRICS_NAMESPACE},service}} "
+            f"MetricName=\"{metric_name}\"', '{statistic}', 60)"
+        ),
+        label=label,
+        period=Duration.minutes(1),
+    )
+
+
+class Monitoring(Construct):
+    """``topic`` (alarm notifications), ``dashboard``, ``alarms``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        api: apigw.RestApi,
+        functions: dict[str, lambda_.Function],
+        queues: dict[Queue, sqs.Queue],
+        dlqs: dict[Queue, sqs.Queue],
+        alarms: Iterable[cloudwatch.Alarm],
+        alarm_email: str | None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.topic = sns.Topic(
+            self,
+            "Alarms",
+            topic_name=constants.physical_name(stage, "alarms"),
+            enforce_ssl=True,
+        )
+        if alarm_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+        self.alarms: list[cloudwatch.Alarm] = list(alarms)
+        self.alarms.append(
+            cloudwatch.Alarm(
+                self,
+                "Api5xx",
+                alarm_name=constants.physical_name(stage, "api-5xx"),
+                alarm_description="Webhooks answered 5xx: senders are retrying.",
+                metric=api.metric_server_error(period=_PERIOD, statistic="Sum"),
+                threshold=5,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+        )
+        for name, function in functions.items():
+            for kind, metric in (
+                ("errors", function.metric_errors(period=_PERIOD, statistic="Sum")),
+                ("throttles", function.metric_throttles(period=_PERIOD, statistic="Sum")),
+            ):
+                self.alarms.append(
+                    cloudwatch.Alarm(
+                        self,
+                        f"{name}-{kind}",
+                        alarm_name=constants.physical_name(stage, f"{name}-{kind}"),
+                        metric=metric,
+                        threshold=1,
+                        evaluation_periods=1,
+                        comparison_operator=(
+                            cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+                        ),
+                        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                    )
+                )
+        # Balance alerts are business events (BalanceLow on the bus), charted below;
+        # CloudWatch cannot alarm on a SEARCH over the metric's per-service dimensions.
+        action = cw_actions.SnsAction(self.topic)
+        for alarm in self.alarms:
+            alarm.add_alarm_action(action)
+
+        self.dashboard = cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=constants.physical_name(stage, "platform"),
+            default_interval=Duration.hours(6),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Webhooks and admin API: requests, 4xx, 5xx",
+                left=[
+                    api.metric_count(period=Duration.minutes(1), label="requests"),
+                    api.metric_client_error(period=Duration.minutes(1), label="4xx"),
+                    api.metric_server_error(period=Duration.minutes(1), label="5xx"),
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Calls in progress / balance alerts",
+                left=[_search(constants.METRIC_CALLS_IN_PROGRESS, "Maximum", "calls")],
+                right=[_search(constants.METRIC_BALANCE_LOW, "Sum", "balance low")],
+                width=12,
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Queues: age of oldest message (s)",
+                left=[
+                    queue.metric_approximate_age_of_oldest_message(
+                        period=Duration.minutes(1), statistic="Maximum", label=name.value
+                    )
+                    for name, queue in queues.items()
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="DLQ depth",
+                left=[
+                    dlq.metric_approximate_number_of_messages_visible(
+                        period=Duration.minutes(1), statistic="Maximum", label=name.value
+                    )
+                    for name, dlq in dlqs.items()
+                ],
+                width=12,
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Lambda errors",
+                left=[
+                    fn.metric_errors(period=_PERIOD, statistic="Sum", label=name)
+                    for name, fn in functions.items()
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Lambda throttles",
+                left=[
+                    fn.metric_throttles(period=_PERIOD, statistic="Sum", label=name)
+                    for name, fn in functions.items()
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Lambda duration p99 (ms)",
+                left=[
+                    fn.metric_duration(period=_PERIOD, statistic="p99", label=name)
+                    for name, fn in functions.items()
+                ],
+                width=8,
+            ),
+        )

@@ -1,0 +1,557 @@
+"""Voice: the VPC, the ECS cluster, the voice agent on Fargate, and LiveKit server + SIP on
+EC2 with host networking (they need a stable public IP and thousands of UDP ports, which
+Fargate cannot give), with the ElastiCache Redis they share.
+
+Network cost choices: no NAT gateway by default (public subnets with public IPs for the
+workloads that must reach the internet anyway; security groups admit no inbound traffic to
+the agent), free gateway endpoints for S3 and DynamoDB, interface endpoints on request.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Stack
+from aws_cdk import aws_autoscaling as autoscaling
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticache as elasticache
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from infra_cdk import constants
+from infra_cdk.config import DeploymentConfig
+
+_LIVEKIT_CONTAINER = "livekit-server"
+_SIP_CONTAINER = "livekit-sip"
+_AGENT_CONTAINER = "agent"
+
+
+class Voice(Construct):
+    """Exposes ``vpc``, ``cluster``, ``livekit_secret``, ``node_security_group``,
+    ``nodes`` (ASG), ``elastic_ips``, ``redis``, ``load_balancer``, ``livekit_service``,
+    ``sip_service``, ``agent_service``, ``agent_container``, ``agent_task_definition``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeploymentConfig,
+        webhook_url: str,
+        access_logs: s3.IBucket,
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self._log_retention = log_retention
+        self._access_logs = access_logs
+        stage = config.stage
+        self.vpc = self._vpc()
+        self.cluster = ecs.Cluster(
+            self,
+            "Cluster",
+            cluster_name=constants.physical_name(stage, "voice"),
+            vpc=self.vpc,
+            container_insights_v2=ecs.ContainerInsights.ENABLED,
+        )
+        self.livekit_api_key = f"atende{stage}"
+        self.livekit_secret = secretsmanager.Secret(
+            self,
+            "LiveKitKeys",
+            secret_name=constants.secret_name(stage, constants.LIVEKIT_SECRET),
+            description="LiveKit API key/secret shared by server, SIP, agent and Lambdas.",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps({"api_key": self.livekit_api_key}),
+                generate_string_key="api_secret",
+                exclude_punctuation=True,
+                password_length=48,
+            ),
+        )
+        self.openai_secret = secretsmanager.Secret.from_secret_name_v2(
+            self, "OpenAiKey", constants.secret_name(stage, constants.OPENAI_SECRET)
+        )
+        self.deepgram_secret = secretsmanager.Secret.from_secret_name_v2(
+            self, "DeepgramKey", constants.secret_name(stage, constants.DEEPGRAM_SECRET)
+        )
+        self.node_security_group = self._node_security_group()
+        self.redis = self._redis()
+        self.nodes, self.elastic_ips = self._nodes()
+        self.livekit_service = self._livekit_server(webhook_url)
+        self.sip_service = self._sip()
+        self.load_balancer = self._load_balancer()
+        self.agent_task_definition, self.agent_container, self.agent_service = self._agent()
+
+    # -- network -------------------------------------------------------------------------
+
+    def _vpc(self) -> ec2.Vpc:
+        nat = self._config.enable_nat
+        vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            vpc_name=constants.physical_name(self._config.stage, "voice"),
+            ip_addresses=ec2.IpAddresses.cidr("10.40.0.0/16"),
+            max_azs=2,
+            nat_gateways=1 if nat else 0,
+            restrict_default_security_group=False,  # would add a custom-resource Lambda
+            subnet_configuration=[
+                ec2.SubnetConfiguration(
+                    name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24
+                ),
+                ec2.SubnetConfiguration(
+                    name="private",
+                    subnet_type=(
+                        ec2.SubnetType.PRIVATE_WITH_EGRESS
+                        if nat
+                        else ec2.SubnetType.PRIVATE_ISOLATED
+                    ),
+                    cidr_mask=24,
+                ),
+            ],
+            gateway_endpoints={
+                "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3),
+                "DynamoDb": ec2.GatewayVpcEndpointOptions(
+                    service=ec2.GatewayVpcEndpointAwsService.DYNAMODB
+                ),
+            },
+        )
+        vpc.add_flow_log(
+            "RejectedFlows",
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(
+                logs.LogGroup(
+                    self,
+                    "FlowLogs",
+                    retention=self._log_retention,
+                    removal_policy=RemovalPolicy.DESTROY,
+                )
+            ),
+            traffic_type=ec2.FlowLogTrafficType.REJECT,
+        )
+        if self._config.interface_endpoints:
+            # ~7 USD/month per endpoint and AZ: worth it once private tasks pull images
+            # and ship logs through a NAT gateway, not before.
+            for name, service in (
+                ("EcrApi", ec2.InterfaceVpcEndpointAwsService.ECR),
+                ("EcrDocker", ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER),
+                ("Logs", ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS),
+                ("Secrets", ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER),
+                ("Events", ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE),
+                ("Sqs", ec2.InterfaceVpcEndpointAwsService.SQS),
+            ):
+                vpc.add_interface_endpoint(name, service=service, private_dns_enabled=True)
+        return vpc
+
+    def _node_security_group(self) -> ec2.SecurityGroup:
+        group = ec2.SecurityGroup(
+            self,
+            "LiveKitNodeSg",
+            vpc=self.vpc,
+            description="LiveKit server + SIP hosts: SIP/RTP from carriers only, ICE open.",
+            allow_all_outbound=True,
+        )
+        for cidr in self._config.carrier_cidrs:
+            peer = ec2.Peer.ipv4(cidr)
+            group.add_ingress_rule(peer, ec2.Port.udp(constants.SIP_PORT), "SIP (UDP) carrier")
+            group.add_ingress_rule(peer, ec2.Port.tcp(constants.SIP_PORT), "SIP (TCP) carrier")
+            group.add_ingress_rule(
+                peer, ec2.Port.udp_range(*constants.RTP_RANGE), "RTP media from carrier"
+            )
+        # WebRTC clients connect from anywhere (browsers for test calls, the agent).
+        group.add_ingress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.udp_range(*constants.LIVEKIT_ICE_UDP_RANGE), "ICE UDP"
+        )
+        group.add_ingress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(constants.LIVEKIT_ICE_TCP_PORT), "ICE TCP"
+        )
+        return group
+
+    # -- Redis -------------------------------------------------------------------------
+
+    def _redis(self) -> elasticache.CfnReplicationGroup:
+        group = ec2.SecurityGroup(
+            self,
+            "RedisSg",
+            vpc=self.vpc,
+            description="Redis for LiveKit: reachable from the LiveKit hosts only.",
+            allow_all_outbound=False,
+        )
+        group.add_ingress_rule(
+            self.node_security_group, ec2.Port.tcp(constants.REDIS_PORT), "LiveKit hosts"
+        )
+        self.redis_security_group = group
+        subnets = elasticache.CfnSubnetGroup(
+            self,
+            "RedisSubnets",
+            description="Private subnets of the voice VPC.",
+            subnet_ids=self.vpc.select_subnets(
+                subnet_group_name="private"
+            ).subnet_ids,
+        )
+        return elasticache.CfnReplicationGroup(
+            self,
+            "Redis",
+            replication_group_description="LiveKit server + SIP shared state",
+            engine="redis",
+            engine_version="7.1",
+            cache_node_type="cache.t4g.small",
+            num_cache_clusters=1,
+            automatic_failover_enabled=False,
+            multi_az_enabled=False,
+            port=constants.REDIS_PORT,
+            at_rest_encryption_enabled=True,
+            transit_encryption_enabled=True,
+            cache_subnet_group_name=subnets.ref,
+            security_group_ids=[group.security_group_id],
+            snapshot_retention_limit=1,
+            auto_minor_version_upgrade=True,
+        )
+
+    # -- EC2 capacity ----------------------------------------------------------------------
+
+    def _nodes(self) -> tuple[autoscaling.AutoScalingGroup, list[ec2.CfnEIP]]:
+        config = self._config
+        eips = [
+            ec2.CfnEIP(
+                self,
+                f"LiveKitIp{index}",
+                domain="vpc",
+                tags=[{"key": "Name", "value": constants.physical_name(config.stage, "livekit")}],
+            )
+            for index in range(config.livekit_nodes)
+        ]
+        role = iam.Role(
+            self,
+            "LiveKitNodeRole",
+            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore")
+            ],
+        )
+        stack = Stack.of(self)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["ec2:AssociateAddress"],
+                resources=[
+                    *(
+                        stack.format_arn(
+                            service="ec2", resource="elastic-ip", resource_name=eip.attr_allocation_id
+                        )
+                        for eip in eips
+                    ),
+                    stack.format_arn(service="ec2", resource="instance", resource_name="*"),
+                ],
+            )
+        )
+        user_data = ec2.UserData.for_linux()
+        allocation_ids = " ".join(eip.attr_allocation_id for eip in eips)
+        # A stable public IP per host: carriers allow-list it, ICE advertises it. The first
+        # free address of the set wins, so a replaced host takes over its predecessor's.
+        user_data.add_commands(
+            "command -v aws >/dev/null || dnf install -y awscli-2",
+            'TOKEN=$(curl -sX PUT http://169.254.169.254/latest/api/token '
+            '-H "X-aws-ec2-metadata-token-ttl-seconds: 300")',
+            'IID=$(curl -s -H "X-aws-ec2-metadata-token: $TOKEN" '
+            "http://169.254.169.254/latest/meta-data/instance-id)",
+            f"for ALLOC in {allocation_ids}; do "
+            f"aws ec2 associate-address --region {stack.region} --instance-id $IID "
+            "--allocation-id $ALLOC --no-allow-reassociation && break; done",
+        )
+        template = ec2.LaunchTemplate(
+            self,
+            "LiveKitNodeTemplate",
+            instance_type=ec2.InstanceType(config.livekit_instance_type),
+            machine_image=ecs.EcsOptimizedImage.amazon_linux2023(ecs.AmiHardwareType.ARM),
+            role=role,
+            user_data=user_data,
+            security_group=self.node_security_group,
+            associate_public_ip_address=True,
+            require_imdsv2=True,
+            detailed_monitoring=True,
+            block_devices=[
+                ec2.BlockDevice(
+                    device_name="/dev/xvda",
+                    volume=ec2.BlockDeviceVolume.ebs(
+                        30, encrypted=True, volume_type=ec2.EbsDeviceVolumeType.GP3
+                    ),
+                )
+            ],
+        )
+        nodes = autoscaling.AutoScalingGroup(
+            self,
+            "LiveKitNodes",
+            vpc=self.vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+            launch_template=template,
+            min_capacity=config.livekit_nodes,
+            max_capacity=config.livekit_nodes,
+        )
+        provider = ecs.AsgCapacityProvider(
+            self,
+            "LiveKitCapacity",
+            auto_scaling_group=nodes,
+            enable_managed_termination_protection=False,
+            enable_managed_scaling=False,
+            # ECS managed draining moves tasks off a terminating host; the legacy drain
+            # hook would add a Lambda (and an SNS topic) for the same job.
+            enable_managed_draining=True,
+        )
+        self.cluster.add_asg_capacity_provider(provider)
+        return nodes, eips
+
+    def _log_driver(self, prefix: str) -> ecs.LogDriver:
+        return ecs.LogDrivers.aws_logs(
+            stream_prefix=prefix,
+            log_group=logs.LogGroup(
+                self,
+                f"{prefix.capitalize()}Logs",
+                retention=self._log_retention,
+                removal_policy=RemovalPolicy.DESTROY,
+            ),
+        )
+
+    def _redis_config(self) -> dict[str, object]:
+        return {
+            "address": f"{self.redis.attr_primary_end_point_address}:{constants.REDIS_PORT}",
+            "use_tls": True,
+        }
+
+    def _livekit_server(self, webhook_url: str) -> ecs.Ec2Service:
+        task = ecs.Ec2TaskDefinition(self, "LiveKitServerTask", network_mode=ecs.NetworkMode.HOST)
+        config = {
+            "port": constants.LIVEKIT_HTTP_PORT,
+            "rtc": {
+                "tcp_port": constants.LIVEKIT_ICE_TCP_PORT,
+                "port_range_start": constants.LIVEKIT_ICE_UDP_RANGE[0],
+                "port_range_end": constants.LIVEKIT_ICE_UDP_RANGE[1],
+                "use_external_ip": True,
+            },
+            "redis": self._redis_config(),
+            "webhook": {"api_key": self.livekit_api_key, "urls": [webhook_url]},
+            "logging": {"json": True, "level": "info"},
+        }
+        container = task.add_container(
+            _LIVEKIT_CONTAINER,
+            image=ecs.ContainerImage.from_registry(self._config.livekit_server_image),
+            memory_reservation_mib=1024,
+            essential=True,
+            # JSON is YAML: livekit-server reads its config body from LIVEKIT_CONFIG.
+            environment={"LIVEKIT_CONFIG": Stack.of(self).to_json_string(config)},
+            secrets=self._livekit_secrets(),
+            # The keys option wants "key: secret"; compose it from the two injected values
+            # so the secret never sits in the task definition.
+            entry_point=["/bin/sh", "-c"],
+            command=['LIVEKIT_KEYS="$LIVEKIT_API_KEY: $LIVEKIT_API_SECRET" exec /livekit-server'],
+            port_mappings=[
+                ecs.PortMapping(
+                    container_port=constants.LIVEKIT_HTTP_PORT,
+                    host_port=constants.LIVEKIT_HTTP_PORT,
+                    protocol=ecs.Protocol.TCP,
+                )
+            ],
+            ulimits=[ecs.Ulimit(name=ecs.UlimitName.NOFILE, soft_limit=65536, hard_limit=65536)],
+            logging=self._log_driver("livekit"),
+            stop_timeout=Duration.seconds(120),
+        )
+        del container
+        return ecs.Ec2Service(
+            self,
+            "LiveKitServer",
+            cluster=self.cluster,
+            task_definition=task,
+            daemon=True,  # one per host: host networking allows nothing else
+        )
+
+    def _sip(self) -> ecs.Ec2Service:
+        task = ecs.Ec2TaskDefinition(self, "SipTask", network_mode=ecs.NetworkMode.HOST)
+        config = {
+            "ws_url": f"ws://127.0.0.1:{constants.LIVEKIT_HTTP_PORT}",
+            "redis": self._redis_config(),
+            "sip_port": constants.SIP_PORT,
+            "rtp_port": f"{constants.RTP_RANGE[0]}-{constants.RTP_RANGE[1]}",
+            "use_external_ip": True,
+            "logging": {"level": "info"},
+        }
+        task.add_container(
+            _SIP_CONTAINER,
+            image=ecs.ContainerImage.from_registry(self._config.livekit_sip_image),
+            memory_reservation_mib=512,
+            essential=True,
+            environment={"SIP_CONFIG_BODY": Stack.of(self).to_json_string(config)},
+            secrets=self._livekit_secrets(),
+            ulimits=[ecs.Ulimit(name=ecs.UlimitName.NOFILE, soft_limit=65536, hard_limit=65536)],
+            logging=self._log_driver("sip"),
+            stop_timeout=Duration.seconds(120),
+        )
+        return ecs.Ec2Service(
+            self, "Sip", cluster=self.cluster, task_definition=task, daemon=True
+        )
+
+    def _livekit_secrets(self) -> dict[str, ecs.Secret]:
+        return {
+            "LIVEKIT_API_KEY": ecs.Secret.from_secrets_manager(self.livekit_secret, "api_key"),
+            "LIVEKIT_API_SECRET": ecs.Secret.from_secrets_manager(
+                self.livekit_secret, "api_secret"
+            ),
+        }
+
+    def _load_balancer(self) -> elbv2.NetworkLoadBalancer:
+        config = self._config
+        lb_group = ec2.SecurityGroup(
+            self,
+            "LiveKitApiLbSg",
+            vpc=self.vpc,
+            description="TLS endpoint of the LiveKit API and signalling.",
+            allow_all_outbound=False,
+        )
+        self.load_balancer_security_group = lb_group
+        lb_group.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "LiveKit API (TLS)")
+        lb_group.add_egress_rule(
+            self.node_security_group, ec2.Port.tcp(constants.LIVEKIT_HTTP_PORT), "to LiveKit"
+        )
+        self.node_security_group.add_ingress_rule(
+            lb_group, ec2.Port.tcp(constants.LIVEKIT_HTTP_PORT), "LiveKit API from the NLB"
+        )
+        certificate: acm.ICertificate = (
+            acm.Certificate.from_certificate_arn(self, "Certificate", config.certificate_arn)
+            if config.certificate_arn
+            else acm.Certificate(
+                self,
+                "Certificate",
+                domain_name=config.livekit_host,
+                validation=acm.CertificateValidation.from_dns(),
+            )
+        )
+        balancer = elbv2.NetworkLoadBalancer(
+            self,
+            "LiveKitApi",
+            vpc=self.vpc,
+            internet_facing=True,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+            security_groups=[lb_group],
+        )
+        balancer.log_access_logs(self._access_logs, prefix="livekit-nlb")
+        listener = balancer.add_listener(
+            "Tls",
+            port=443,
+            protocol=elbv2.Protocol.TLS,
+            certificates=[elbv2.ListenerCertificate.from_certificate_manager(certificate)],
+            ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
+        )
+        listener.add_targets(
+            "LiveKit",
+            port=constants.LIVEKIT_HTTP_PORT,
+            protocol=elbv2.Protocol.TCP,
+            targets=[
+                self.livekit_service.load_balancer_target(
+                    container_name=_LIVEKIT_CONTAINER,
+                    container_port=constants.LIVEKIT_HTTP_PORT,
+                )
+            ],
+            health_check=elbv2.HealthCheck(
+                protocol=elbv2.Protocol.HTTP, path="/", interval=Duration.seconds(10)
+            ),
+            deregistration_delay=Duration.seconds(60),
+        )
+        self.certificate = certificate
+        return balancer
+
+    # -- the agent -------------------------------------------------------------------------
+
+    def _agent(
+        self,
+    ) -> tuple[ecs.FargateTaskDefinition, ecs.ContainerDefinition, ecs.FargateService]:
+        config = self._config
+        task = ecs.FargateTaskDefinition(
+            self,
+            "AgentTask",
+            cpu=config.agent_cpu,
+            memory_limit_mib=config.agent_memory_mib,
+            runtime_platform=ecs.RuntimePlatform(
+                cpu_architecture=ecs.CpuArchitecture.ARM64,
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+            ),
+        )
+        container = task.add_container(
+            _AGENT_CONTAINER,
+            image=ecs.ContainerImage.from_asset(
+                str(constants.REPO_ROOT),
+                file="voice_fargate/Dockerfile",
+                exclude=list(constants.DOCKER_CONTEXT_EXCLUDES),
+                ignore_mode=IgnoreMode.DOCKER,
+                platform=ecr_assets.Platform.LINUX_ARM64,
+            ),
+            essential=True,
+            environment={
+                "ATENDE_STAGE": config.stage,
+                "ATENDE_AGENT_NAME": constants.AGENT_NAME,
+                "LIVEKIT_URL": f"wss://{config.livekit_host}",
+                "POWERTOOLS_SERVICE_NAME": "voice-agent",
+                "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
+            },
+            secrets={
+                **self._livekit_secrets(),
+                "OPENAI_API_KEY": ecs.Secret.from_secrets_manager(self.openai_secret),
+                "DEEPGRAM_API_KEY": ecs.Secret.from_secrets_manager(self.deepgram_secret),
+            },
+            logging=self._log_driver("agent"),
+            # SIGTERM drains: the worker takes no new jobs and lets live calls finish.
+            stop_timeout=Duration.seconds(constants.AGENT_STOP_TIMEOUT_SECONDS),
+            health_check=ecs.HealthCheck(
+                command=[
+                    "CMD",
+                    "python",
+                    "-c",
+                    "import urllib.request;urllib.request.urlopen('http://127.0.0.1:8081/',timeout=2)",
+                ],
+                interval=Duration.seconds(15),
+                timeout=Duration.seconds(5),
+                start_period=Duration.seconds(60),
+                retries=3,
+            ),
+        )
+        group = ec2.SecurityGroup(
+            self,
+            "AgentSg",
+            vpc=self.vpc,
+            description="Voice agent: outbound only (LiveKit, AI providers, AWS APIs).",
+            allow_all_outbound=True,
+        )
+        self.agent_security_group = group
+        service = ecs.FargateService(
+            self,
+            "Agent",
+            cluster=self.cluster,
+            task_definition=task,
+            desired_count=config.agent_min_tasks,
+            min_healthy_percent=100,
+            max_healthy_percent=200,
+            security_groups=[group],
+            # Without a NAT gateway the agent reaches the internet from a public subnet;
+            # its security group still admits nothing inbound.
+            assign_public_ip=not config.enable_nat,
+            vpc_subnets=ec2.SubnetSelection(
+                subnet_type=(
+                    ec2.SubnetType.PRIVATE_WITH_EGRESS
+                    if config.enable_nat
+                    else ec2.SubnetType.PUBLIC
+                )
+            ),
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            enable_execute_command=False,
+        )
+        scaling = service.auto_scale_task_count(
+            min_capacity=config.agent_min_tasks, max_capacity=config.agent_max_tasks
+        )
+        scaling.scale_on_cpu_utilization(
+            "Cpu",
+            target_utilization_percent=50,
+            scale_out_cooldown=Duration.seconds(60),
+            scale_in_cooldown=Duration.minutes(10),
+        )
+        return task, container, service

@@ -1,0 +1,199 @@
+"""cdk-nag acknowledgments: every AwsSolutions finding we accept, where, and why.
+
+cdk-nag 3 matches each finding exactly (``RuleId[finding]``), so wildcard findings name
+the resource they widen; the helpers below build those ids from the constructs rather
+than from hashed logical ids written by hand.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
+from constructs import IConstruct
+
+if TYPE_CHECKING:
+    from infra_cdk.stack import AtendeStack
+
+
+def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
+    """Acknowledge ``rule_id`` on ``scope`` and everything below it. A reason is
+    mandatory: it is the review trail (the nag test also checks it)."""
+    if not reason.strip():
+        raise ValueError(f"acknowledgment of {rule_id} needs a reason")
+    Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+
+
+def _arn_ref(construct: IConstruct) -> str:
+    """How cdk-nag prints ``Fn::GetAtt [<resource>, Arn]`` in a finding id."""
+    stack = Stack.of(construct)
+    default_child = construct.node.default_child
+    assert isinstance(default_child, CfnResource)
+    logical_id = stack.resolve(stack.get_logical_id(default_child))
+    return f"<{logical_id}.Arn>"
+
+
+_BASIC_EXECUTION = (
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+    "AWSLambdaBasicExecutionRole]"
+)
+
+
+def acknowledge_findings(stack: AtendeStack) -> None:
+    """Acknowledge the accepted findings of the Atende stack, each with its reason."""
+    from atende_shared.resources import Bucket, Table  # noqa: PLC0415 - cycle-free import
+
+    config = stack.config
+    functions = stack.functions
+    acknowledge(
+        functions,
+        _BASIC_EXECUTION,
+        "The AWS managed basic execution policy only lets a function write its own "
+        "CloudWatch logs; a hand-written copy would drift from AWS's.",
+    )
+    acknowledge(
+        functions,
+        "AwsSolutions-IAM5[Resource::*]",
+        "X-Ray tracing (xray:PutTraceSegments/PutTelemetryRecords) supports no "
+        "resource-level permissions; nothing else is granted on '*'.",
+    )
+    acknowledge(
+        functions,
+        f"AwsSolutions-IAM5[Resource::{_arn_ref(stack.state.tables[Table.MAIN])}/index/*]",
+        "Table grants include the table's own GSIs (tenant lookups by phone number/source); "
+        "the wildcard stays inside the granted table.",
+    )
+    artifacts_objects = f"AwsSolutions-IAM5[Resource::{_arn_ref(stack.state.buckets[Bucket.ARTIFACTS])}/*]"
+    acknowledge(
+        functions,
+        artifacts_objects,
+        "Object keys are per tenant and per day (transcripts/, statements/, quarantine/); "
+        "only GetObject/PutObject are granted, on this bucket alone.",
+    )
+    for prefix in sorted({p for spec in stack.functions_specs for p in spec.access.secret_prefixes}):
+        name = f"{config.stage}/{prefix}"
+        acknowledge(
+            functions,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:"
+            f"{config.region}:<AWS::AccountId>:secret:atende/{name}/*]",
+            "Per-tenant integration secrets are created at onboarding (one per tenant and "
+            "integration), so the grant is the stage's tenants/ prefix, read-only.",
+        )
+
+    api = stack.api
+    acknowledge(
+        api.api,
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+        "AmazonAPIGatewayPushToCloudWatchLogs]",
+        "API Gateway's account-level logging role: the AWS managed policy is the documented "
+        "way to let the service write execution logs.",
+    )
+    acknowledge(
+        api.api,
+        "AwsSolutions-COG4",
+        "No end-user pool exists: admin routes are IAM (SigV4) authorized, webhook routes "
+        "are authenticated by the provider signature checked in the handler.",
+    )
+    for key, method in api.methods.items():
+        if key in stack.public_route_keys:
+            acknowledge(
+                method,
+                "AwsSolutions-APIG4",
+                "Public webhook route: senders (LiveKit, Bling, Asaas, ...) cannot sign "
+                "SigV4; the handler verifies their signature/token on the raw body, and "
+                "WAF caps body size and per-path rate.",
+            )
+
+    voice = stack.voice
+    acknowledge(
+        voice.livekit_secret,
+        "AwsSolutions-SMG4",
+        "LiveKit keys are rotated by adding a second key to server/SIP and rolling the "
+        "clients; a rotation Lambda cannot do that atomically.",
+    )
+    acknowledge(
+        voice.node_security_group,
+        "AwsSolutions-EC23",
+        "WebRTC ICE (UDP 50000-60000, TCP 7881) must accept any client address; SIP 5060 "
+        "and RTP 10000-20000 are open only to the configured carrier CIDRs.",
+    )
+    acknowledge(
+        voice.load_balancer_security_group,
+        "AwsSolutions-EC23",
+        "The LiveKit API/WebSocket endpoint is public by design, TLS only (443) and "
+        "authenticated by LiveKit access tokens.",
+    )
+    acknowledge(
+        voice.redis,
+        "AwsSolutions-AEC4",
+        "Redis holds only LiveKit's ephemeral routing state; a single node keeps cost "
+        "down and a failover just re-registers nodes. Enable Multi-AZ for larger fleets.",
+    )
+    acknowledge(
+        voice.redis,
+        "AwsSolutions-AEC6",
+        "Reachable only from the LiveKit hosts' security group in private subnets, over "
+        "TLS; livekit-server/SIP take Redis settings from a plain config body, where an "
+        "AUTH token would be exposed in the task definition.",
+    )
+    node_role = voice.nodes.role
+    acknowledge(
+        node_role,
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+        "AmazonSSMManagedInstanceCore]",
+        "Session Manager access instead of SSH (no port 22 is open).",
+    )
+    acknowledge(
+        node_role,
+        "AwsSolutions-IAM5[Resource::*]",
+        "ECS container-instance permissions (ecs:DiscoverPollEndpoint, ecr "
+        "GetAuthorizationToken, ...) added by ECS support no resource scoping.",
+    )
+    acknowledge(
+        node_role,
+        "AwsSolutions-IAM5[Action::ecs:Submit*]",
+        "ECS agent state submission (SubmitTaskStateChange/ContainerStateChange) is "
+        "scoped to this cluster by ECS's own grant.",
+    )
+    acknowledge(
+        node_role,
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:"
+        f"{config.region}:<AWS::AccountId>:instance/*]",
+        "A booting host attaches one of the stack's Elastic IPs to itself; its own "
+        "instance id is unknown until launch.",
+    )
+    acknowledge(
+        voice.nodes,
+        "AwsSolutions-AS3",
+        "Fixed-size group (one host per Elastic IP); host replacements are visible in ECS "
+        "events and the LiveKit target-group health alarms.",
+    )
+    for task in (voice.livekit_service.task_definition, voice.sip_service.task_definition):
+        acknowledge(
+            task,
+            "AwsSolutions-ECS2",
+            "The environment holds the non-secret LiveKit/SIP config body (ports, Redis "
+            "endpoint); keys come from Secrets Manager.",
+        )
+    acknowledge(
+        voice.agent_task_definition,
+        "AwsSolutions-ECS2",
+        "Non-secret settings only (stage, resource names, LiveKit URL); API keys come "
+        "from Secrets Manager.",
+    )
+    acknowledge(
+        voice.agent_task_definition,
+        "AwsSolutions-IAM5[Resource::*]",
+        "ecr:GetAuthorizationToken (execution role) has no resource-level permissions.",
+    )
+    acknowledge(
+        voice.agent_task_definition,
+        artifacts_objects,
+        "The agent writes one transcript object per call under transcripts/; PutObject "
+        "only, on the artifacts bucket alone.",
+    )
+    acknowledge(
+        voice.agent_task_definition,
+        f"AwsSolutions-IAM5[Resource::{_arn_ref(stack.state.tables[Table.MAIN])}/index/*]",
+        "Read access to the main table includes its GSI (tenant by dialled number).",
+    )

@@ -1,0 +1,249 @@
+"""The Atende stack: composes one construct per concern and binds the declared wiring
+(environment, IAM grants, triggers) between them. Grants live here, where both sides of
+every permission are visible."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from atende_shared.resources import (
+    EVENT_BUS_ENV,
+    Bucket,
+    Table,
+    bucket_env,
+    queue_url_env,
+    table_env,
+)
+from functions.wiring import BUCKETS, FUNCTIONS, QUEUES, TABLES
+from functions.wiring_model import FunctionSpec
+from infra_cdk import constants
+from infra_cdk.assets import LambdaSources
+from infra_cdk.config import DeploymentConfig
+from infra_cdk.constructs.api import Api
+from infra_cdk.constructs.functions import Functions
+from infra_cdk.constructs.messaging import Messaging
+from infra_cdk.constructs.monitoring import Monitoring
+from infra_cdk.constructs.state import State
+from infra_cdk.constructs.voice import Voice
+from infra_cdk.nag import acknowledge_findings
+
+
+class AtendeStack(Stack):
+    """State, messaging, functions, API, voice and monitoring for one stage."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeploymentConfig,
+        sources: LambdaSources,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.config = config
+        self.functions_specs = FUNCTIONS
+        #: "METHOD /path" of every route without an API Gateway authorizer.
+        self.public_route_keys = frozenset(
+            f"{r.method} {r.path}" for s in FUNCTIONS for r in s.routes if r.auth != "admin"
+        )
+        stage = config.stage
+        retention = _retention(config.log_retention_days)
+
+        self.state = State(self, "State", stage=stage, tables=TABLES, buckets=BUCKETS)
+        self.messaging = Messaging(self, "Messaging", stage=stage, queues=QUEUES)
+        self.functions = Functions(
+            self,
+            "Functions",
+            stage=stage,
+            specs=FUNCTIONS,
+            sources=sources,
+            log_retention=retention,
+            use_reserved_concurrency=config.reserved_concurrency,
+        )
+        self.api = Api(
+            self,
+            "Api",
+            stage=stage,
+            routes=[
+                (route, self.functions.functions[spec.name])
+                for spec in FUNCTIONS
+                for route in spec.routes
+            ],
+            rate_limit=config.api_rate_limit,
+            burst_limit=config.api_burst_limit,
+            max_body_kib=config.waf_max_body_kib,
+            rate_limit_per_path=config.waf_rate_limit_per_path,
+            log_retention=retention,
+        )
+        self.voice = Voice(
+            self,
+            "Voice",
+            config=config,
+            webhook_url=self.api.api.url_for_path("/webhooks/livekit"),
+            access_logs=self.state.access_logs,
+            log_retention=retention,
+        )
+        for spec in FUNCTIONS:
+            function = self.functions.functions[spec.name]
+            self._bind_access(spec, function)
+            self._bind_triggers(spec, function)
+        self._bind_agent()
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            stage=stage,
+            api=self.api.api,
+            functions=self.functions.functions,
+            queues=self.messaging.queues,
+            dlqs=self.messaging.dlqs,
+            alarms=self.messaging.alarms,
+            alarm_email=config.alarm_email,
+        )
+        acknowledge_findings(self)
+
+    # -- wiring -> environment + IAM -------------------------------------------------------
+
+    def _bind_access(self, spec: FunctionSpec, function: lambda_.Function) -> None:
+        access = spec.access
+        for table in dict.fromkeys((*access.tables_read, *access.tables_write)):
+            resource = self.state.tables[table]
+            function.add_environment(table_env(table), resource.table_name)
+            if table in access.tables_write:
+                resource.grant_read_write_data(function)
+            else:
+                resource.grant_read_data(function)
+        for queue in access.sends_to:
+            resource_q = self.messaging.queues[queue]
+            function.add_environment(queue_url_env(queue), resource_q.queue_url)
+            resource_q.grant_send_messages(function)
+        if access.publishes_events:
+            function.add_environment(EVENT_BUS_ENV, self.messaging.bus.event_bus_name)
+            self.messaging.bus.grant_put_events_to(function)
+        for bucket in dict.fromkeys((*access.bucket_read, *access.bucket_write)):
+            resource_b = self.state.buckets[bucket]
+            function.add_environment(bucket_env(bucket), resource_b.bucket_name)
+            if bucket in access.bucket_read:
+                _grant_object_read(resource_b, function)
+            if bucket in access.bucket_write:
+                _grant_object_write(resource_b, function)
+        if access.secret_prefixes:
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[
+                        self.format_arn(
+                            service="secretsmanager",
+                            resource="secret",
+                            resource_name=f"{constants.secret_name(self.config.stage, p)}/*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                        for p in access.secret_prefixes
+                    ],
+                )
+            )
+        if access.livekit:
+            secret = self.voice.livekit_secret
+            function.add_environment("LIVEKIT_URL", f"https://{self.config.livekit_host}")
+            function.add_environment("LIVEKIT_API_KEY", self.voice.livekit_api_key)
+            # The settings model reads the secret from the environment; CloudFormation
+            # resolves it at deploy time (it never appears in the template).
+            function.add_environment(
+                "LIVEKIT_API_SECRET",
+                secret.secret_value_from_json("api_secret").unsafe_unwrap(),
+            )
+            function.add_environment("ATENDE_AGENT_NAME", constants.AGENT_NAME)
+
+    def _bind_triggers(self, spec: FunctionSpec, function: lambda_.Function) -> None:
+        for trigger in spec.queues:
+            function.add_event_source(
+                sources.SqsEventSource(
+                    self.messaging.queues[trigger.queue],
+                    batch_size=trigger.batch_size,
+                    max_batching_window=(
+                        Duration.seconds(trigger.max_batching_window_seconds)
+                        if trigger.max_batching_window_seconds
+                        else None
+                    ),
+                    max_concurrency=trigger.max_concurrency,
+                    report_batch_item_failures=True,
+                )
+            )
+        for schedule in spec.schedules:
+            events.Rule(
+                self,
+                f"Schedule-{spec.name}-{schedule.name}",
+                rule_name=constants.physical_name(
+                    self.config.stage, f"{spec.name}-{schedule.name}"
+                ),
+                description=f"{schedule.expression} -> {spec.name}",
+                schedule=events.Schedule.expression(schedule.expression),
+                targets=[
+                    targets.LambdaFunction(
+                        function,
+                        event=events.RuleTargetInput.from_object(dict(schedule.payload)),
+                        retry_attempts=2,
+                    )
+                ],
+            )
+
+    def _bind_agent(self) -> None:
+        """The voice agent reads tenants/menus, writes transcripts, publishes events."""
+        task_role = self.voice.agent_task_definition.task_role
+        container = self.voice.agent_container
+        main = self.state.tables[Table.MAIN]
+        main.grant_read_data(task_role)
+        container.add_environment(table_env(Table.MAIN), main.table_name)
+        artifacts = self.state.buckets[Bucket.ARTIFACTS]
+        _grant_object_write(artifacts, task_role)
+        container.add_environment(bucket_env(Bucket.ARTIFACTS), artifacts.bucket_name)
+        self.messaging.bus.grant_put_events_to(task_role)
+        container.add_environment(EVENT_BUS_ENV, self.messaging.bus.event_bus_name)
+
+
+def _grant_object_read(bucket: s3.IBucket, grantee: iam.IGrantable) -> None:
+    """Objects and their listing; no bucket configuration (``grant_read`` gives more)."""
+    iam.Grant.add_to_principal(
+        grantee=grantee, actions=["s3:GetObject"], resource_arns=[bucket.arn_for_objects("*")]
+    )
+    iam.Grant.add_to_principal(
+        grantee=grantee, actions=["s3:ListBucket"], resource_arns=[bucket.bucket_arn]
+    )
+
+
+def _grant_object_write(bucket: s3.IBucket, grantee: iam.IGrantable) -> None:
+    """Create/overwrite objects; no delete (lifecycle rules expire what must go)."""
+    iam.Grant.add_to_principal(
+        grantee=grantee, actions=["s3:PutObject"], resource_arns=[bucket.arn_for_objects("*")]
+    )
+
+
+def _retention(days: int) -> logs.RetentionDays:
+    try:
+        return getattr(logs.RetentionDays, _RETENTION_NAMES[days])  # type: ignore[no-any-return]
+    except KeyError:
+        raise ValueError(f"logRetentionDays {days} is not one of {sorted(_RETENTION_NAMES)}") from None
+
+
+_RETENTION_NAMES = {
+    1: "ONE_DAY",
+    3: "THREE_DAYS",
+    5: "FIVE_DAYS",
+    7: "ONE_WEEK",
+    14: "TWO_WEEKS",
+    30: "ONE_MONTH",
+    60: "TWO_MONTHS",
+    90: "THREE_MONTHS",
+    180: "SIX_MONTHS",
+    365: "ONE_YEAR",
+}
