@@ -1,0 +1,53 @@
+"""S3 batch storage and the catalog job queue."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from atende_shared.aws import client
+from atende_shared.errors import StorageError
+from atende_shared.messaging import SqsQueueSender
+
+
+class S3BlobStore:
+    def __init__(self, bucket: str) -> None:
+        self._bucket = bucket
+
+    def put_json(self, key: str, data: Any) -> None:
+        try:
+            client("s3").put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=json.dumps(data, separators=(",", ":")).encode(),
+                ContentType="application/json",
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"put s3://{self._bucket}/{key} failed: {exc}") from exc
+
+    def get_json(self, key: str) -> Any:
+        try:
+            answer = client("s3").get_object(Bucket=self._bucket, Key=key)
+            return json.loads(answer["Body"].read())
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"get s3://{self._bucket}/{key} failed: {exc}") from exc
+
+
+class SqsJobQueue:
+    """Jobs on the catalog FIFO queue: grouped per tenant so one tenant's work is ordered."""
+
+    def __init__(self, queue_url: str, correlation_id: str = "sync") -> None:
+        self._url = queue_url
+        self._sender = SqsQueueSender()
+        self.correlation_id = correlation_id
+
+    def send_job(self, tenant_id: str, body: str, *, dedupe_id: str) -> None:
+        self._sender.send(
+            self._url,
+            body,
+            correlation_id=self.correlation_id,
+            group_id=tenant_id,
+            deduplication_id=dedupe_id.replace("#", "-"),
+        )

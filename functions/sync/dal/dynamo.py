@@ -1,0 +1,536 @@
+"""DynamoDB implementations of the sync ports, on the main table.
+
+Key layout (all under ``PK = TENANT#<id>``, see docs/sync.md):
+
+- ``MENU#ITEM#<item_id>``   the catalog item the agent reads (+ sync bookkeeping attributes)
+- ``SYNC#RUN#<run_id>``     a run: status, counters (flat ``count_*`` attributes), errors
+- ``SYNC#CKPT#<run_id>#<seq>`` the (item id, sku) pairs of one durable page of a snapshot
+- ``SYNC#Q#<run_id>#<key>``  a quarantined record and its reason
+- ``SYNC#CURSOR#<source>``  the incremental cursor of a source
+- ``SYNC#ORDER#<order_id>`` an order's write-back status and external id
+- ``SYNC#INGEST#<stream>#<snapshot>#<batch>`` a pushed batch: accepted, then applied
+- ``LEASE#<name>``          short exclusive leases (token refresh, order write-back)
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import BotoCoreError, ClientError
+
+from atende_shared.aws import resource
+from atende_shared.dal import keys
+from atende_shared.dal.dynamo import from_item, is_condition_failure, storage_error, table, to_item
+from atende_shared.models.common import utc_now
+from functions.sync.models.catalog import CatalogItem, ItemState, Quarantined, StoredItem
+from functions.sync.models.orders import OrderSync
+from functions.sync.models.runs import SyncCounts, SyncRun
+
+RUN_PREFIX = keys.SYNC_RUN_PREFIX
+CKPT_PREFIX = "SYNC#CKPT#"
+QUARANTINE_PREFIX = "SYNC#Q#"
+ORDER_SYNC_PREFIX = "SYNC#ORDER#"
+INGEST_PREFIX = "SYNC#INGEST#"
+BOOKKEEPING_TTL = timedelta(days=30)
+_COUNT_FIELDS = tuple(SyncCounts.model_fields)
+_ITEM_META = {
+    keys.PK,
+    keys.SK,
+    "entity",
+    "content_hash",
+    "synced_at",
+    "deleted_at",
+    keys.TTL_ATTRIBUTE,
+    "stock_at",
+}
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _parse_time(raw: Any) -> datetime | None:
+    if not raw:
+        return None
+    return datetime.fromisoformat(str(raw))
+
+
+class _Base:
+    def __init__(self, table_name: str) -> None:
+        self._table_name = table_name
+
+    @property
+    def _table(self) -> Any:
+        return table(self._table_name)
+
+    def _query(self, pk: str, prefix: str, **extra: Any) -> Iterator[dict[str, Any]]:
+        query: dict[str, Any] = {
+            "KeyConditionExpression": Key(keys.PK).eq(pk) & Key(keys.SK).begins_with(prefix),
+            **extra,
+        }
+        while True:
+            try:
+                answer = self._table.query(**query)
+            except (ClientError, BotoCoreError) as exc:
+                raise storage_error("query", exc) from exc
+            yield from answer.get("Items", [])
+            if "LastEvaluatedKey" not in answer:
+                return
+            query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+
+class DynamoCatalogRepository(_Base):
+    """Catalog items as ``MENU#ITEM#`` items: readable by ``TenantStore.get_menu``."""
+
+    def states(self, tenant_id: str) -> dict[str, ItemState]:
+        pk = keys.tenant_pk(tenant_id)
+        out: dict[str, ItemState] = {}
+        for raw in self._query(
+            pk,
+            keys.MENU_ITEM_PREFIX,
+            ProjectionExpression="item_id, content_hash, #src, deleted_at, stock_at",
+            ExpressionAttributeNames={"#src": "source"},
+        ):
+            state = _state(raw)
+            out[state.item_id] = state
+        return out
+
+    def get_items(self, tenant_id: str, item_ids: Iterable[str]) -> dict[str, StoredItem]:
+        pk = keys.tenant_pk(tenant_id)
+        wanted = sorted(set(item_ids))
+        out: dict[str, StoredItem] = {}
+        ddb = resource("dynamodb")
+        for start in range(0, len(wanted), 100):
+            request: dict[str, Any] = {
+                self._table_name: {
+                    "Keys": [
+                        {keys.PK: pk, keys.SK: keys.menu_item_sk(i)}
+                        for i in wanted[start : start + 100]
+                    ],
+                    "ConsistentRead": True,
+                }
+            }
+            while request:
+                try:
+                    answer = _batch_get(ddb, request)
+                except (ClientError, BotoCoreError) as exc:
+                    raise storage_error("get catalog items", exc) from exc
+                for raw in answer.get("Responses", {}).get(self._table_name, []):
+                    data = from_item(raw)
+                    if "source" not in data:
+                        continue  # a hand-made menu item: not ours to diff
+                    item = CatalogItem.model_validate(
+                        {k: v for k, v in data.items() if k not in _ITEM_META}
+                    )
+                    out[item.item_id] = StoredItem(item=item, state=_state(data))
+                request = answer.get("UnprocessedKeys") or {}
+        return out
+
+    def put_items(
+        self,
+        tenant_id: str,
+        items: Sequence[CatalogItem],
+        *,
+        now: datetime,
+        stock_at: Mapping[str, datetime] | None = None,
+    ) -> None:
+        pk = keys.tenant_pk(tenant_id)
+        stamps = stock_at or {}
+        try:
+            # batch_writer flushes on exit and retries unprocessed items: when the block
+            # returns, every item is durable.
+            with self._table.batch_writer() as batch:
+                for item in items:
+                    record: dict[str, Any] = {
+                        keys.PK: pk,
+                        keys.SK: keys.menu_item_sk(item.item_id),
+                        "entity": "menu_item",
+                        **to_item(item.model_dump(mode="json", exclude_none=True)),
+                        "content_hash": item.content_hash(),
+                        "synced_at": now.isoformat(),
+                    }
+                    if item.item_id in stamps:
+                        record["stock_at"] = stamps[item.item_id].isoformat()
+                    batch.put_item(Item=record)
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error("put catalog items", exc) from exc
+
+    def soft_delete(
+        self, tenant_id: str, item_ids: Sequence[str], *, now: datetime, purge_at: datetime
+    ) -> None:
+        pk = keys.tenant_pk(tenant_id)
+        for item_id in item_ids:
+            try:
+                self._table.update_item(
+                    Key={keys.PK: pk, keys.SK: keys.menu_item_sk(item_id)},
+                    UpdateExpression="SET available = :f, deleted_at = :now, #ttl = :purge",
+                    ConditionExpression="attribute_exists(PK)",
+                    ExpressionAttributeNames={"#ttl": keys.TTL_ATTRIBUTE},
+                    ExpressionAttributeValues={
+                        ":f": False,
+                        ":now": now.isoformat(),
+                        ":purge": _epoch(purge_at),
+                    },
+                )
+            except ClientError as exc:
+                if is_condition_failure(exc):
+                    continue  # already purged: nothing to hide
+                raise storage_error("soft delete", exc) from exc
+            except BotoCoreError as exc:
+                raise storage_error("soft delete", exc) from exc
+
+
+def _batch_get(ddb: Any, request: dict[str, Any]) -> dict[str, Any]:
+    return dict(ddb.batch_get_item(RequestItems=request))
+
+
+def _state(raw: Mapping[str, Any]) -> ItemState:
+    return ItemState(
+        item_id=str(raw["item_id"]),
+        content_hash=raw.get("content_hash"),
+        source=raw.get("source"),
+        deleted=bool(raw.get("deleted_at")),
+        stock_at=_parse_time(raw.get("stock_at")),
+    )
+
+
+class DynamoRunRepository(_Base):
+    def _run_item(self, run: SyncRun) -> dict[str, Any]:
+        data = run.model_dump(mode="json", exclude={"counts"}, exclude_none=True)
+        return {
+            keys.PK: keys.tenant_pk(run.tenant_id),
+            keys.SK: f"{RUN_PREFIX}{run.run_id}",
+            "entity": "sync_run",
+            **to_item(data),
+            **{f"count_{k}": getattr(run.counts, k) for k in _COUNT_FIELDS},
+        }
+
+    @staticmethod
+    def _from_item(raw: Mapping[str, Any]) -> SyncRun:
+        data = from_item(dict(raw))
+        counts = {k: int(data.pop(f"count_{k}", 0)) for k in _COUNT_FIELDS}
+        for meta in (keys.PK, keys.SK, "entity"):
+            data.pop(meta, None)
+        return SyncRun.model_validate({**data, "counts": counts})
+
+    def create_run(self, run: SyncRun) -> bool:
+        try:
+            self._table.put_item(
+                Item=self._run_item(run), ConditionExpression="attribute_not_exists(PK)"
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise storage_error("create run", exc) from exc
+        except BotoCoreError as exc:
+            raise storage_error("create run", exc) from exc
+        return True
+
+    def get_run(self, tenant_id: str, run_id: str) -> SyncRun | None:
+        try:
+            answer = self._table.get_item(
+                Key={keys.PK: keys.tenant_pk(tenant_id), keys.SK: f"{RUN_PREFIX}{run_id}"},
+                ConsistentRead=True,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error("get run", exc) from exc
+        item = answer.get("Item")
+        return self._from_item(item) if item else None
+
+    def save_run(self, run: SyncRun) -> None:
+        try:
+            self._table.put_item(Item=self._run_item(run))
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error("save run", exc) from exc
+
+    def list_runs(self, tenant_id: str, *, limit: int = 20) -> list[SyncRun]:
+        try:
+            answer = self._table.query(
+                KeyConditionExpression=Key(keys.PK).eq(keys.tenant_pk(tenant_id))
+                & Key(keys.SK).begins_with(RUN_PREFIX),
+                ScanIndexForward=False,
+                Limit=limit,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error("list runs", exc) from exc
+        return [self._from_item(i) for i in answer.get("Items", [])]
+
+    def bump_counts(self, tenant_id: str, run_id: str, source: str, counts: SyncCounts) -> None:
+        now = utc_now().isoformat()
+        values: dict[str, Any] = {f":{k}": getattr(counts, k) for k in _COUNT_FIELDS}
+        values.update(
+            {
+                ":tenant": tenant_id,
+                ":run": run_id,
+                ":source": source,
+                ":mode": "webhook",
+                ":status": "running",
+                ":now": now,
+            }
+        )
+        try:
+            self._table.update_item(
+                Key={keys.PK: keys.tenant_pk(tenant_id), keys.SK: f"{RUN_PREFIX}{run_id}"},
+                UpdateExpression=(
+                    "ADD "
+                    + ", ".join(f"count_{k} :{k}" for k in _COUNT_FIELDS)
+                    + " SET entity = :entity_v, tenant_id = if_not_exists(tenant_id, :tenant),"
+                    " run_id = if_not_exists(run_id, :run), #src = if_not_exists(#src, :source),"
+                    " #mode = if_not_exists(#mode, :mode), #status = if_not_exists(#status, :status),"
+                    " created_at = if_not_exists(created_at, :now),"
+                    " started_at = if_not_exists(started_at, :now), finished_at = :now"
+                ),
+                ExpressionAttributeNames={"#src": "source", "#mode": "mode", "#status": "status"},
+                ExpressionAttributeValues={**values, ":entity_v": "sync_run"},
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error("bump run counts", exc) from exc
+
+    def add_checkpoint(
+        self, tenant_id: str, run_id: str, seq: str, seen: Sequence[tuple[str, str | None]]
+    ) -> None:
+        try:
+            self._table.put_item(
+                Item={
+                    keys.PK: keys.tenant_pk(tenant_id),
+                    keys.SK: f"{CKPT_PREFIX}{run_id}#{seq}",
+                    "entity": "sync_checkpoint",
+                    "seen": [[i, s or ""] for i, s in seen],
+                    keys.TTL_ATTRIBUTE: _epoch(utc_now() + BOOKKEEPING_TTL),
+                }
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error("add checkpoint", exc) from exc
+
+    def checkpoints(self, tenant_id: str, run_id: str) -> dict[str, list[tuple[str, str | None]]]:
+        prefix = f"{CKPT_PREFIX}{run_id}#"
+        out: dict[str, list[tuple[str, str | None]]] = {}
+        for raw in self._query(keys.tenant_pk(tenant_id), prefix):
+            seq = str(raw[keys.SK])[len(prefix) :]
+            out[seq] = [(str(i), (str(s) or None)) for i, s in raw.get("seen", [])]
+        return out
+
+    def put_quarantine(self, tenant_id: str, run_id: str, entries: Sequence[Quarantined]) -> None:
+        pk = keys.tenant_pk(tenant_id)
+        expires = _epoch(utc_now() + BOOKKEEPING_TTL)
+        try:
+            with self._table.batch_writer(overwrite_by_pkeys=[keys.PK, keys.SK]) as batch:
+                for entry in entries:
+                    batch.put_item(
+                        Item={
+                            keys.PK: pk,
+                            keys.SK: f"{QUARANTINE_PREFIX}{run_id}#{entry.record_key}",
+                            "entity": "sync_quarantine",
+                            "run_id": run_id,
+                            **to_item(entry.model_dump(mode="json")),
+                            keys.TTL_ATTRIBUTE: expires,
+                        }
+                    )
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error("put quarantine", exc) from exc
+
+    def quarantine(self, tenant_id: str, run_id: str, *, limit: int = 100) -> list[Quarantined]:
+        out: list[Quarantined] = []
+        for raw in self._query(keys.tenant_pk(tenant_id), f"{QUARANTINE_PREFIX}{run_id}#"):
+            data = from_item(raw)
+            out.append(
+                Quarantined.model_validate(
+                    {k: data.get(k) for k in ("record_key", "reason", "raw")}
+                )
+            )
+            if len(out) >= limit:
+                break
+        return out
+
+    def get_cursor(self, tenant_id: str, source: str) -> datetime | None:
+        try:
+            answer = self._table.get_item(
+                Key={
+                    keys.PK: keys.tenant_pk(tenant_id),
+                    keys.SK: f"{keys.SYNC_CURSOR_PREFIX}{source}",
+                },
+                ConsistentRead=True,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error("get cursor", exc) from exc
+        item = answer.get("Item")
+        return _parse_time(item.get("value")) if item else None
+
+    def put_cursor(self, tenant_id: str, source: str, value: datetime) -> None:
+        try:
+            self._table.put_item(
+                Item={
+                    keys.PK: keys.tenant_pk(tenant_id),
+                    keys.SK: f"{keys.SYNC_CURSOR_PREFIX}{source}",
+                    "entity": "sync_cursor",
+                    "value": value.isoformat(),
+                }
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error("put cursor", exc) from exc
+
+
+class DynamoOrderSyncRepository(_Base):
+    def get(self, tenant_id: str, order_id: str) -> OrderSync | None:
+        try:
+            answer = self._table.get_item(
+                Key={keys.PK: keys.tenant_pk(tenant_id), keys.SK: f"{ORDER_SYNC_PREFIX}{order_id}"},
+                ConsistentRead=True,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error("get order sync", exc) from exc
+        item = answer.get("Item")
+        if not item:
+            return None
+        data = {k: v for k, v in from_item(item).items() if k not in {keys.PK, keys.SK, "entity"}}
+        return OrderSync.model_validate(data)
+
+    def put(self, record: OrderSync) -> None:
+        try:
+            self._table.put_item(
+                Item={
+                    keys.PK: keys.tenant_pk(record.tenant_id),
+                    keys.SK: f"{ORDER_SYNC_PREFIX}{record.order_id}",
+                    "entity": "order_sync",
+                    **to_item(record.model_dump(mode="json", exclude_none=True)),
+                }
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error("put order sync", exc) from exc
+
+
+class DynamoLock(_Base):
+    """Leases as conditional writes: taken when absent or expired, released by the owner."""
+
+    def __init__(self, table_name: str, tenant_id: str) -> None:
+        super().__init__(table_name)
+        self._pk = keys.tenant_pk(tenant_id)
+
+    def acquire(self, name: str, *, ttl_seconds: float) -> str | None:
+        token = secrets.token_hex(8)
+        now = time.time()
+        try:
+            self._table.put_item(
+                Item={
+                    keys.PK: self._pk,
+                    keys.SK: f"{keys.LEASE_PREFIX}{name}",
+                    "entity": "lease",
+                    "token": token,
+                    "lease_until": Decimal(str(round(now + ttl_seconds, 3))),
+                    keys.TTL_ATTRIBUTE: int(now + ttl_seconds + 3600),
+                },
+                ConditionExpression=Attr(keys.PK).not_exists()
+                | Attr("lease_until").lt(Decimal(str(round(now, 3)))),
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return None
+            raise storage_error("acquire lease", exc) from exc
+        except BotoCoreError as exc:
+            raise storage_error("acquire lease", exc) from exc
+        return token
+
+    def release(self, name: str, token: str) -> None:
+        try:
+            self._table.delete_item(
+                Key={keys.PK: self._pk, keys.SK: f"{keys.LEASE_PREFIX}{name}"},
+                ConditionExpression=Attr("token").eq(token),
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise storage_error("release lease", exc) from exc
+        except BotoCoreError as exc:
+            raise storage_error("release lease", exc) from exc
+
+
+class DynamoIngestLedger(_Base):
+    def _key(self, tenant_id: str, stream: str, snapshot_id: str, batch_id: str) -> dict[str, str]:
+        return {
+            keys.PK: keys.tenant_pk(tenant_id),
+            keys.SK: f"{INGEST_PREFIX}{stream}#{snapshot_id}#{batch_id}",
+        }
+
+    def accepted(self, tenant_id: str, stream: str, snapshot_id: str, batch_id: str) -> bool:
+        try:
+            answer = self._table.get_item(
+                Key=self._key(tenant_id, stream, snapshot_id, batch_id), ConsistentRead=True
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error("get ingest batch", exc) from exc
+        return "Item" in answer
+
+    def mark_accepted(self, tenant_id: str, stream: str, snapshot_id: str, batch_id: str) -> None:
+        try:
+            self._table.update_item(
+                Key=self._key(tenant_id, stream, snapshot_id, batch_id),
+                UpdateExpression=(
+                    "SET entity = :e, #status = if_not_exists(#status, :s), accepted_at = :now,"
+                    " #ttl = :ttl"
+                ),
+                ExpressionAttributeNames={"#status": "status", "#ttl": keys.TTL_ATTRIBUTE},
+                ExpressionAttributeValues={
+                    ":e": "ingest_batch",
+                    ":s": "accepted",
+                    ":now": utc_now().isoformat(),
+                    ":ttl": _epoch(utc_now() + BOOKKEEPING_TTL),
+                },
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error("mark batch accepted", exc) from exc
+
+    def mark_applied(
+        self, tenant_id: str, stream: str, snapshot_id: str, batch_id: str, records: int
+    ) -> None:
+        try:
+            self._table.update_item(
+                Key=self._key(tenant_id, stream, snapshot_id, batch_id),
+                UpdateExpression=(
+                    "SET entity = :e, #status = :s, applied_at = :now, records = :n, #ttl = :ttl"
+                ),
+                ExpressionAttributeNames={"#status": "status", "#ttl": keys.TTL_ATTRIBUTE},
+                ExpressionAttributeValues={
+                    ":e": "ingest_batch",
+                    ":s": "applied",
+                    ":now": utc_now().isoformat(),
+                    ":n": records,
+                    ":ttl": _epoch(utc_now() + BOOKKEEPING_TTL),
+                },
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise storage_error("mark batch applied", exc) from exc
+
+    def applied_count(self, tenant_id: str, stream: str, snapshot_id: str) -> int:
+        return sum(
+            1
+            for raw in self._query(
+                keys.tenant_pk(tenant_id), f"{INGEST_PREFIX}{stream}#{snapshot_id}#"
+            )
+            if raw.get("status") == "applied"
+        )
+
+
+@cache
+def catalog_repository(table_name: str) -> DynamoCatalogRepository:
+    return DynamoCatalogRepository(table_name)
+
+
+@cache
+def run_repository(table_name: str) -> DynamoRunRepository:
+    return DynamoRunRepository(table_name)
+
+
+@cache
+def order_sync_repository(table_name: str) -> DynamoOrderSyncRepository:
+    return DynamoOrderSyncRepository(table_name)
+
+
+@cache
+def ingest_ledger(table_name: str) -> DynamoIngestLedger:
+    return DynamoIngestLedger(table_name)

@@ -1,0 +1,62 @@
+"""Sync admin API: start and inspect sync runs, see an order's write-back status."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+
+from atende_shared.dal.tenants import tenant_store
+from atende_shared.http import build_resolver
+from atende_shared.observability import instrumented
+from atende_shared.settings import load_settings
+from functions.sync.dal.aws_io import SqsJobQueue
+from functions.sync.dal.dynamo import order_sync_repository, run_repository
+from functions.sync.logic import admin as logic
+from functions.sync.settings import SyncAdminSettings
+
+app = build_resolver(title="Atende sync API")
+
+
+@app.post("/v1/tenants/<tenant_id>/sync-runs")
+def start_run(
+    tenant_id: Annotated[str, Path()], request: Annotated[logic.StartRun, Body()]
+) -> tuple[dict[str, Any], int]:
+    settings = load_settings(SyncAdminSettings)
+    run = logic.start_run(
+        tenant_id,
+        request,
+        tenants=tenant_store(settings.main_table),
+        runs=run_repository(settings.main_table),
+        jobs=SqsJobQueue(settings.catalog_queue_url, correlation_id="admin"),
+    )
+    return logic.run_view(run), 202
+
+
+@app.get("/v1/tenants/<tenant_id>/sync-runs")
+def list_runs(
+    tenant_id: Annotated[str, Path()], limit: Annotated[int, Query(ge=1, le=100)] = 20
+) -> dict[str, Any]:
+    settings = load_settings(SyncAdminSettings)
+    return {
+        "runs": logic.list_runs(tenant_id, runs=run_repository(settings.main_table), limit=limit)
+    }
+
+
+@app.get("/v1/tenants/<tenant_id>/sync-runs/<run_id>")
+def get_run(tenant_id: Annotated[str, Path()], run_id: Annotated[str, Path()]) -> dict[str, Any]:
+    settings = load_settings(SyncAdminSettings)
+    return logic.get_run(tenant_id, run_id, runs=run_repository(settings.main_table))
+
+
+@app.get("/v1/tenants/<tenant_id>/orders/<order_id>/sync")
+def get_order_sync(
+    tenant_id: Annotated[str, Path()], order_id: Annotated[str, Path()]
+) -> dict[str, Any]:
+    settings = load_settings(SyncAdminSettings)
+    return logic.order_sync(tenant_id, order_id, orders=order_sync_repository(settings.main_table))
+
+
+@instrumented(SyncAdminSettings)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,32 @@
+"""WhatsApp messages (Z-API / Evolution via webhook ingress): recorded once per message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from atende_shared.models.envelope import InboundEvent
+from atende_shared.observability import instrumented
+from atende_shared.settings import load_settings
+from functions.sync.dal.messages import message_log
+from functions.sync.handlers._sqs import bind
+from functions.sync.logic.messages import record_message
+from functions.sync.settings import MessagesSettings
+
+
+@instrumented(MessagesSettings)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    log = message_log(load_settings(MessagesSettings).main_table)
+
+    def record_handler(record: SQSRecord) -> str:
+        bind(record)
+        return record_message(InboundEvent.model_validate_json(record.body), log=log)
+
+    return process_partial_response(
+        event=event,
+        record_handler=record_handler,
+        processor=SqsFifoPartialProcessor(),
+        context=context,
+    )

@@ -1,0 +1,54 @@
+"""Orders queue consumer: ``OrderPlaced`` (EventBridge event as the body) → the ERP."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from atende_shared.errors import MalformedRequest
+from atende_shared.events import OrderPlaced, parse_event
+from atende_shared.observability import instrumented, logger
+from atende_shared.settings import load_settings
+from functions.sync.handlers._sqs import bind
+from functions.sync.service import build_order_writer
+from functions.sync.settings import OrdersSettings
+
+
+def _order(body: str) -> OrderPlaced:
+    envelope = json.loads(body)
+    event = parse_event(envelope.get("detail-type", ""), envelope.get("detail") or {})
+    if not isinstance(event, OrderPlaced):
+        raise MalformedRequest(f"orders queue got {event.detail_type}")
+    return event
+
+
+@instrumented(OrdersSettings)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    writer = build_order_writer(load_settings(OrdersSettings))
+
+    def record_handler(record: SQSRecord) -> str:
+        bind(record)
+        result = writer.write(_order(record.body))
+        logger.info(
+            "order write-back",
+            extra={
+                "order_id": result.order_id,
+                "status": result.status,
+                "external_id": result.external_id,
+            },
+        )
+        return result.status.value
+
+    return process_partial_response(
+        event=event,
+        record_handler=record_handler,
+        processor=BatchProcessor(event_type=EventType.SQS),
+        context=context,
+    )

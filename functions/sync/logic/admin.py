@@ -1,0 +1,77 @@
+"""The sync admin API's logic: start runs, show runs (with quarantine), order status."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from atende_shared.dal.tenants import TenantStore
+from atende_shared.errors import NotFound, ValidationFailed
+from atende_shared.models.common import TENANT_ID_PATTERN
+from atende_shared.models.tenant import CatalogSource
+from functions.sync.logic.ports import JobQueue, OrderSyncRepository, RunRepository
+from functions.sync.models.runs import SyncJob, SyncMode, SyncRun, new_run_id
+
+PULL_SOURCES = {CatalogSource.BLING.value, CatalogSource.PLUGGTO.value}
+
+
+class StartRun(BaseModel):
+    mode: Literal["incremental", "full"] = "incremental"
+    allow_mass_deletion: bool = False
+
+
+def _tenant(tenant_id: str) -> str:
+    if not re.fullmatch(TENANT_ID_PATTERN, tenant_id):
+        raise NotFound(f"tenant {tenant_id!r} not found")
+    return tenant_id
+
+
+def run_view(run: SyncRun, quarantine: list[Any] | None = None) -> dict[str, Any]:
+    view = run.model_dump(mode="json")
+    view["duration_seconds"] = run.duration_seconds
+    if quarantine is not None:
+        view["quarantine"] = [q.model_dump(mode="json") for q in quarantine]
+    return view
+
+
+def start_run(
+    tenant_id: str, request: StartRun, *, tenants: TenantStore, runs: RunRepository, jobs: JobQueue
+) -> SyncRun:
+    tenant = tenants.get_tenant(_tenant(tenant_id))
+    source = tenant.integrations.catalog_source.value
+    if source not in PULL_SOURCES:
+        raise ValidationFailed(
+            f"tenant {tenant_id} catalog source is {source!r}: only {sorted(PULL_SOURCES)} are pulled"
+            " (push sources send snapshots to /v1/ingest)"
+        )
+    run = SyncRun(
+        tenant_id=tenant_id,
+        run_id=new_run_id(request.mode),
+        source=source,
+        mode=SyncMode(request.mode),
+        allow_mass_deletion=request.allow_mass_deletion,
+    )
+    runs.create_run(run)
+    job = SyncJob(tenant_id=tenant_id, mode=request.mode, run_id=run.run_id)
+    jobs.send_job(tenant_id, job.model_dump_json(), dedupe_id=f"{run.run_id}-start")
+    return run
+
+
+def get_run(tenant_id: str, run_id: str, *, runs: RunRepository) -> dict[str, Any]:
+    run = runs.get_run(_tenant(tenant_id), run_id)
+    if run is None:
+        raise NotFound(f"sync run {run_id!r} not found")
+    return run_view(run, runs.quarantine(tenant_id, run_id))
+
+
+def list_runs(tenant_id: str, *, runs: RunRepository, limit: int = 20) -> list[dict[str, Any]]:
+    return [run_view(r) for r in runs.list_runs(_tenant(tenant_id), limit=limit)]
+
+
+def order_sync(tenant_id: str, order_id: str, *, orders: OrderSyncRepository) -> dict[str, Any]:
+    record = orders.get(_tenant(tenant_id), order_id)
+    if record is None:
+        raise NotFound(f"no write-back recorded for order {order_id!r}")
+    return record.model_dump(mode="json")

@@ -1,0 +1,1 @@
+"""Connectors: each reads one kind of source and yields canonical records (see normalise)."""
