@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 
 import pytest
 
@@ -20,7 +19,7 @@ NUMBER = "+551130000001"
 
 
 @pytest.fixture
-def world(fake_lk: FakeLiveKit) -> Iterator[World]:
+def world(fake_lk: FakeLiveKit) -> World:
     w = World(fake_lk)
     w.add_tenant("pizzaria-bella")
     w.add_tenant("burger-joint")

@@ -8,7 +8,8 @@ LiveKit or to ``atende_local.fake_livekit`` depending on ``LIVEKIT_URL``.
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol
+from collections.abc import Awaitable
+from typing import Protocol, TypeVar
 
 import aiohttp
 from livekit import api
@@ -47,6 +48,8 @@ def _translate(operation: str, exc: BaseException) -> Exception:
     return SipUnavailable(f"LiveKit unreachable for {operation}: {type(exc).__name__} {exc}")
 
 
+T = TypeVar("T")
+
 _TRANSPORT = (aiohttp.ClientError, asyncio.TimeoutError, api.ServerError)
 
 
@@ -59,46 +62,44 @@ class LiveKitSip:
 
     def __init__(self, url: str, api_key: str, api_secret: str, *, timeout_seconds: float) -> None:
         # failover=False: our own retry/breaker policy decides, not the SDK's region hopping.
-        self._api = api.LiveKitAPI(
-            url,
-            api_key,
-            api_secret,
-            timeout=aiohttp.ClientTimeout(total=timeout_seconds),
-            failover=False,
-        )
+        self._api = api.LiveKitAPI(url, api_key, api_secret, failover=False)
+        # livekit-api 1.2.2 passes ``timeout=None`` per request, which aiohttp reads as "no
+        # timeout" (the session's ClientTimeout is ignored), so every call is bounded here.
+        self._timeout = timeout_seconds
 
     async def close(self) -> None:
         await self._api.aclose()
+
+    async def _bounded(self, operation: str, call: Awaitable[T]) -> T:
+        try:
+            return await asyncio.wait_for(call, self._timeout)
+        except _TRANSPORT as exc:
+            raise _translate(operation, exc) from exc
 
     async def list_trunks(
         self, *, numbers: list[str] | None = None, trunk_ids: list[str] | None = None
     ) -> list[SIPInboundTrunkInfo]:
         request = api.ListSIPInboundTrunkRequest(numbers=numbers or [], trunk_ids=trunk_ids or [])
-        try:
-            answer = await self._api.sip.list_inbound_trunk(request)
-        except _TRANSPORT as exc:
-            raise _translate("ListSIPInboundTrunk", exc) from exc
+        answer = await self._bounded(
+            "ListSIPInboundTrunk", self._api.sip.list_inbound_trunk(request)
+        )
         return list(answer.items)
 
     async def create_trunk(self, trunk: SIPInboundTrunkInfo) -> SIPInboundTrunkInfo:
-        try:
-            return await self._api.sip.create_inbound_trunk(
-                api.CreateSIPInboundTrunkRequest(trunk=trunk)
-            )
-        except _TRANSPORT as exc:
-            raise _translate("CreateSIPInboundTrunk", exc) from exc
+        request = api.CreateSIPInboundTrunkRequest(trunk=trunk)
+        return await self._bounded(
+            "CreateSIPInboundTrunk", self._api.sip.create_inbound_trunk(request)
+        )
 
     async def set_trunk_numbers(self, trunk_id: str, numbers: list[str]) -> SIPInboundTrunkInfo:
-        try:
-            return await self._api.sip.update_inbound_trunk_fields(trunk_id, numbers=numbers)
-        except _TRANSPORT as exc:
-            raise _translate("UpdateSIPInboundTrunk", exc) from exc
+        return await self._bounded(
+            "UpdateSIPInboundTrunk",
+            self._api.sip.update_inbound_trunk_fields(trunk_id, numbers=numbers),
+        )
 
     async def delete_trunk(self, trunk_id: str) -> None:
-        try:
-            await self._api.sip.delete_trunk(api.DeleteSIPTrunkRequest(sip_trunk_id=trunk_id))
-        except _TRANSPORT as exc:
-            raise _translate("DeleteSIPTrunk", exc) from exc
+        request = api.DeleteSIPTrunkRequest(sip_trunk_id=trunk_id)
+        await self._bounded("DeleteSIPTrunk", self._api.sip.delete_trunk(request))
 
     async def list_rules(
         self, *, trunk_ids: list[str] | None = None, rule_ids: list[str] | None = None
@@ -106,34 +107,30 @@ class LiveKitSip:
         request = api.ListSIPDispatchRuleRequest(
             trunk_ids=trunk_ids or [], dispatch_rule_ids=rule_ids or []
         )
-        try:
-            answer = await self._api.sip.list_dispatch_rule(request)
-        except _TRANSPORT as exc:
-            raise _translate("ListSIPDispatchRule", exc) from exc
+        answer = await self._bounded(
+            "ListSIPDispatchRule", self._api.sip.list_dispatch_rule(request)
+        )
         return list(answer.items)
 
     async def create_rule(self, rule: SIPDispatchRuleInfo) -> SIPDispatchRuleInfo:
-        try:
-            return await self._api.sip.create_dispatch_rule(
-                api.CreateSIPDispatchRuleRequest(dispatch_rule=rule)
-            )
-        except _TRANSPORT as exc:
-            raise _translate("CreateSIPDispatchRule", exc) from exc
+        request = api.CreateSIPDispatchRuleRequest(dispatch_rule=rule)
+        return await self._bounded(
+            "CreateSIPDispatchRule", self._api.sip.create_dispatch_rule(request)
+        )
 
     async def replace_rule(self, rule_id: str, rule: SIPDispatchRuleInfo) -> SIPDispatchRuleInfo:
-        try:
-            return await self._api.sip.update_dispatch_rule(rule_id, rule)
-        except _TRANSPORT as exc:
-            raise _translate("UpdateSIPDispatchRule", exc) from exc
+        return await self._bounded(
+            "UpdateSIPDispatchRule", self._api.sip.update_dispatch_rule(rule_id, rule)
+        )
 
     async def delete_rule(self, rule_id: str) -> bool:
+        request = api.DeleteSIPDispatchRuleRequest(sip_dispatch_rule_id=rule_id)
         try:
-            await self._api.sip.delete_dispatch_rule(
-                api.DeleteSIPDispatchRuleRequest(sip_dispatch_rule_id=rule_id)
+            await self._bounded(
+                "DeleteSIPDispatchRule", self._api.sip.delete_dispatch_rule(request)
             )
-        except _TRANSPORT as exc:
-            error = _translate("DeleteSIPDispatchRule", exc)
-            if isinstance(error, SipRejected) and error.not_found:
+        except SipRejected as exc:
+            if exc.not_found:
                 return False
-            raise error from exc
+            raise
         return True
