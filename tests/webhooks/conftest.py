@@ -143,6 +143,9 @@ class Harness:
                 )
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
+    def queues(self) -> tuple[Queue, ...]:
+        return INGRESS_QUEUES
+
     def total_messages(self) -> int:
         sqs = client("sqs")
         total = 0
