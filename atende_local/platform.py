@@ -115,6 +115,12 @@ class LocalPlatform:
 
         self.resources = create_resources(self.settings.resource_prefix)
         os.environ.update(self.resources.env)
+        if self.settings.visibility_timeout_seconds:
+            for handle in self.resources.queues.values():
+                client("sqs").set_queue_attributes(
+                    QueueUrl=handle.url,
+                    Attributes={"VisibilityTimeout": str(self.settings.visibility_timeout_seconds)},
+                )
         reset_settings_cache()
 
         seed = None

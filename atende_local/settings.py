@@ -25,6 +25,11 @@ class LocalSettings(BaseSettings):
     resource_prefix: str = Field("atende-local", validation_alias="ATENDE_RESOURCE_PREFIX")
     #: Seconds a local pump waits on an empty queue per receive (short: quick shutdown).
     pump_wait_seconds: int = Field(1, ge=0, le=20, validation_alias="ATENDE_PUMP_WAIT_SECONDS")
+    #: Local only: shorten every queue's visibility timeout (seconds) so retries and the
+    #: redrive to the DLQ can be watched in seconds; AWS keeps the declared values.
+    visibility_timeout_seconds: int | None = Field(
+        None, ge=1, le=43_200, validation_alias="ATENDE_LOCAL_VISIBILITY_TIMEOUT_SECONDS"
+    )
     #: Set to "false" to start without the demo tenant.
     seed_demo: bool = Field(True, validation_alias="ATENDE_SEED_DEMO")
     livekit_url: str | None = Field(None, validation_alias="LIVEKIT_URL")

@@ -1,0 +1,154 @@
+"""The local platform in a subprocess, driven over HTTP only (``atende local run``).
+
+One platform per test session (start-up is the expensive part); tests get a small client
+with the base URL, the admin token and the demo tenant's secrets, read from the state
+file the platform writes (``$ATENDE_STATE_DIR/local.json``). Stopping sends SIGINT, as
+Ctrl-C does, and the fixture asserts the process exited cleanly on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+T = TypeVar("T")
+
+STARTUP_TIMEOUT_SECONDS = 90.0
+STOP_TIMEOUT_SECONDS = 30.0
+#: Retries and redrive in seconds instead of minutes (local-only knob, see the docs).
+VISIBILITY_TIMEOUT_SECONDS = 2
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class PlatformClient:
+    """What a test needs to talk to the running platform."""
+
+    base_url: str
+    token: str
+    state: dict[str, Any]
+    http: httpx.Client = field(repr=False)
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def demo_tenant_id(self) -> str:
+        return str(self.state["seed"]["tenant_id"])
+
+    @property
+    def demo_secrets(self) -> dict[str, dict[str, str]]:
+        return dict(self.state["seed"]["secrets"])
+
+    @property
+    def livekit(self) -> dict[str, str]:
+        return dict(self.state["livekit"])
+
+    def queues(self) -> dict[str, dict[str, Any]]:
+        """Every queue with its DLQ depth, keyed by the short name (``calls``...)."""
+        answer = self.http.get("/_local/queues", headers=self.admin)
+        answer.raise_for_status()
+        prefix = "atende-local-"
+        return {
+            q["name"].removeprefix(prefix).removesuffix(".fifo"): q for q in answer.json()["queues"]
+        }
+
+    def wait_for(
+        self, probe: Callable[[], T | None], *, timeout: float = 60.0, every: float = 0.5
+    ) -> T:
+        """Poll ``probe`` until it returns something truthy (or fail with the last value)."""
+        deadline = time.monotonic() + timeout
+        last: T | None = None
+        while time.monotonic() < deadline:
+            last = probe()
+            if last:
+                return last
+            time.sleep(every)
+        raise AssertionError(f"condition not met within {timeout} s (last value: {last!r})")
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no output)"
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformClient]:
+    """Given ``atende local run`` in a subprocess on a free port, healthy."""
+    workdir = tmp_path_factory.mktemp("atende-local")
+    port = free_port()
+    token = secrets.token_urlsafe(16)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "ATENDE_", "LIVEKIT_", "POWERTOOLS_"))
+    }
+    env.update(
+        {
+            "ATENDE_PORT": str(port),
+            "ATENDE_ADMIN_TOKEN": token,
+            "ATENDE_STATE_DIR": str(workdir),
+            "ATENDE_LOCAL_VISIBILITY_TIMEOUT_SECONDS": str(VISIBILITY_TIMEOUT_SECONDS),
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    stdout, stderr = workdir / "stdout.log", workdir / "stderr.log"
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "atende_local.cli", "local", "run"],
+            env=env,
+            stdout=out,
+            stderr=err,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    http = httpx.Client(base_url=base_url, timeout=30)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the platform exited with {process.returncode}:\n{_tail(stderr)}")
+            try:
+                if http.get("/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"/health not 200 within {STARTUP_TIMEOUT_SECONDS} s:\n{_tail(stderr)}")
+            time.sleep(0.2)
+        state = json.loads((workdir / "local.json").read_text())
+        yield PlatformClient(base_url=base_url, token=token, state=state, http=http)
+    finally:
+        http.close()
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+                pytest.fail(f"the platform ignored SIGINT:\n{_tail(stderr)}")
+    assert process.returncode == 0, f"exit status {process.returncode}:\n{_tail(stderr)}"
+    assert not (workdir / "local.json").exists(), "the state file outlived the platform"

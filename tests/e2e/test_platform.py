@@ -1,0 +1,139 @@
+"""The local platform over HTTP only: health, admin auth, errors, docs, and redrive."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import PlatformClient
+
+pytestmark = pytest.mark.e2e
+
+
+def test_health_reports_every_component(platform: PlatformClient) -> None:
+    answer = platform.http.get("/health")
+    assert answer.status_code == 200
+    components = answer.json()["components"]
+    assert components["moto"]["ok"] is True
+    assert all(p["running"] for p in components["pumps"].values())
+    assert components["scheduler"]["running"] is True
+    assert components["livekit"] in {"real", "fake", "offline"}
+    assert set(components["functions"]) >= {"webhooks-ingress", "provision-admin-api"}
+
+
+def test_admin_routes_need_the_token(platform: PlatformClient) -> None:
+    # Given the tenant list, an admin route
+    without = platform.http.get("/v1/tenants")
+    wrong = platform.http.get("/v1/tenants", headers={"Authorization": "Bearer wrong"})
+    right = platform.http.get("/v1/tenants", headers=platform.admin)
+    # Then only the right token gets through, and the demo tenant is there
+    assert without.status_code == 401
+    assert without.json()["error"]["code"] == "unauthorized"
+    assert wrong.status_code == 401
+    assert right.status_code == 200, right.text
+    assert platform.demo_tenant_id in json.dumps(right.json())
+
+
+def test_unknown_route_is_404(platform: PlatformClient) -> None:
+    answer = platform.http.get("/v1/nothing-here")
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "not_found"
+
+
+def test_malformed_json_to_an_admin_post_is_400_with_a_clear_message(
+    platform: PlatformClient,
+) -> None:
+    answer = platform.http.post(
+        "/v1/tenants",
+        content=b'{"tenant_id": "x", "name": ',
+        headers={**platform.admin, "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "malformed_request"
+    assert "JSON" in error["message"]
+
+
+def test_openapi_and_swagger_ui_are_served_locally(platform: PlatformClient) -> None:
+    document = platform.http.get("/openapi.json")
+    page = platform.http.get("/docs")
+    script = platform.http.get("/docs/swagger-ui-bundle.min.js")
+    assert document.status_code == 200
+    paths = document.json()["paths"]
+    assert "/v1/tenants" in paths
+    assert document.json()["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert page.status_code == 200
+    assert "swagger-ui-bundle.min.js" in page.text
+    assert script.status_code == 200
+
+
+def test_the_demo_tenant_has_a_balance_and_a_provisioned_number(platform: PlatformClient) -> None:
+    tenant = platform.demo_tenant_id
+    balance = platform.http.get(f"/v1/tenants/{tenant}/balance", headers=platform.admin)
+    assert balance.status_code == 200, balance.text
+    assert balance.json()["balance_cents"] > 0
+
+    def provisioned() -> dict[str, Any] | None:
+        answer = platform.http.get(f"/v1/tenants/{tenant}/phone-numbers", headers=platform.admin)
+        items = answer.json().get("items", [])
+        return next((i for i in items if i.get("status") == "active"), None)
+
+    number = platform.wait_for(provisioned, timeout=60)
+    assert number["number"] == "+551130000000"
+
+
+def _asaas(platform: PlatformClient, event_id: str, payment_id: str, reference: str) -> int:
+    body = {
+        "id": event_id,
+        "event": "PAYMENT_RECEIVED",
+        "dateCreated": datetime.now(UTC).isoformat(),
+        "payment": {
+            "id": payment_id,
+            "customer": "cus_demo000001",
+            "value": 10.0,
+            "status": "RECEIVED",
+            "externalReference": reference,
+        },
+    }
+    answer = platform.http.post(
+        f"/webhooks/asaas/{platform.demo_tenant_id}",
+        json=body,
+        headers={"asaas-access-token": platform.demo_secrets["asaas"]["webhook_token"]},
+    )
+    return answer.status_code
+
+
+def test_a_failing_message_ends_in_the_dlq_while_its_batch_mates_succeed(
+    platform: PlatformClient,
+) -> None:
+    # Given the demo balance, and a payments DLQ that is empty
+    tenant = platform.demo_tenant_id
+
+    def balance() -> int:
+        answer = platform.http.get(f"/v1/tenants/{tenant}/balance", headers=platform.admin)
+        return int(answer.json()["balance_cents"])
+
+    before = balance()
+    dlq_before = platform.queues()["payments"]["dlq_visible"]
+    run = uuid.uuid4().hex[:8]
+    # When two good payments and one poison (its reference names another tenant, which
+    # billing refuses on every attempt) arrive through the real webhook route
+    statuses = [
+        _asaas(platform, f"evt_{run}_1", f"pay_{run}_1", f"atende:{tenant}"),
+        _asaas(platform, f"evt_{run}_2", f"pay_{run}_2", "atende:someone-else"),
+        _asaas(platform, f"evt_{run}_3", f"pay_{run}_3", f"atende:{tenant}"),
+    ]
+    assert all(200 <= s < 300 for s in statuses), statuses
+    # Then the poison lands in the payments DLQ after maxReceiveCount receives...
+    platform.wait_for(
+        lambda: platform.queues()["payments"]["dlq_visible"] > dlq_before, timeout=120
+    )
+    # ...while both good payments were credited exactly once
+    platform.wait_for(lambda: balance() == before + 2_000, timeout=60)
+    queue = platform.queues()["payments"]
+    assert queue["dlq_visible"] == dlq_before + 1
+    assert queue["visible"] == 0
