@@ -13,9 +13,9 @@ from hypothesis import event as hypothesis_event
 from hypothesis import strategies as st
 
 from tests.webhooks.cases import CASES, Case, Req, bling_signature, standard_headers
+from tests.webhooks.conftest import Harness, api_event, invoke
 
 BLING = CASES[1]
-from tests.webhooks.conftest import Harness, api_event, invoke
 
 ROUTES = [(case, "acme") for case in CASES] + [(case, "ghost") for case in CASES[1:]]
 REFUSALS = {400, 401, 404, 405, 413, 415, 422}
