@@ -39,6 +39,8 @@ class FakeBillingStore:
         self._lock = threading.Lock()
         #: Raised inside commit *before* anything is applied (a crash/timeout mid-call).
         self.fail_next_commit: Exception | None = None
+        #: Raised *after* the commit applied (the answer was lost: a timeout after success).
+        self.fail_after_next_commit: Exception | None = None
 
     def get_balance(self, tenant_id: str) -> BalanceState:
         return self.balances.get(tenant_id) or BalanceState(tenant_id=tenant_id)
@@ -98,6 +100,9 @@ class FakeBillingStore:
                 self.outbox.setdefault(t, {})[item.key] = item
             for call_id, room in tx.aliases:
                 self.aliases[(t, call_id)] = room
+            if self.fail_after_next_commit is not None:
+                exc, self.fail_after_next_commit = self.fail_after_next_commit, None
+                raise exc
 
     def list_outbox(self, tenant_id: str) -> list[OutboxItem]:
         return sorted(self.outbox.get(tenant_id, {}).values(), key=lambda i: i.key)

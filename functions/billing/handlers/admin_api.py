@@ -57,7 +57,7 @@ def _balance_view(balance: BalanceState) -> dict[str, Any]:
         "entry_count": balance.entry_count,
         "included_seconds_used": balance.included_used,
         "suspended_for_balance": balance.suspended_for_balance,
-        "updated_at": balance.updated_at.isoformat(),
+        "updated_at": balance.updated_at.isoformat() if balance.updated_at else None,
     }
 
 

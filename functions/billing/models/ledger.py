@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from atende_shared.models.common import AwareDatetime, TenantId, utc_now
+from atende_shared.models.common import AwareDatetime, TenantId
 
 
 class EntryKind(StrEnum):
@@ -107,7 +107,7 @@ class BalanceState(BaseModel):
     included_used: dict[str, int] = Field(default_factory=dict)
     suspended_for_balance: bool = False
     low_balance_notified: bool = False
-    updated_at: AwareDatetime = Field(default_factory=utc_now)
+    updated_at: AwareDatetime | None = None
 
     @property
     def available_cents(self) -> int:
