@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -188,7 +189,8 @@ def release_number(
         SqsQueueSender(),
         queue_url=_settings().provisioning_queue_url,
         tenant_id=tenant_id,
-        raw_number=number,
+        # REST APIs may hand the path over still percent-encoded ("%2B55..."): decode once.
+        raw_number=unquote(number),
         correlation_id=_correlation_id(),
     )
     return PhoneNumberView.model_validate(record.model_dump())

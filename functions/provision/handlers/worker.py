@@ -30,7 +30,8 @@ from functions.provision.handlers.deps import sip_deps
 from functions.provision.logic.jobs import run_message
 from functions.provision.settings import WorkerSettings
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# Whole-batch failures are reported item by item too (same retry, clearer logs and tests).
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 async def _run(body: dict[str, Any]) -> str:

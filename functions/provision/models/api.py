@@ -144,6 +144,7 @@ class PhoneNumberView(BaseModel):
     trunk_id: str | None = None
     dispatch_rule_id: str | None = None
     error: str | None = None
+    created_at: AwareDatetime
     updated_at: AwareDatetime
 
 
