@@ -10,6 +10,7 @@ from typing import Any
 from atende_shared.events import CallUsageReported
 from atende_shared.models.envelope import InboundEvent, Provider
 from atende_shared.rooms import room_prefix
+from functions.billing.models.session import CallSignal
 
 
 def room_for(tenant_id: str, suffix: str | None = None) -> str:
@@ -53,6 +54,15 @@ def livekit_payload(
             },
         }
     return payload
+
+
+def livekit_signal(tenant_id: str | None, payload: dict[str, Any]) -> CallSignal:
+    """The billing signal of a LiveKit payload (asserting billing does not ignore it)."""
+    from functions.billing.logic.livekit import signal_from_livekit
+
+    signal = signal_from_livekit(livekit_envelope(tenant_id, payload))
+    assert signal is not None
+    return signal
 
 
 def livekit_envelope(tenant_id: str | None, payload: dict[str, Any]) -> InboundEvent:

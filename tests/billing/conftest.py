@@ -8,6 +8,7 @@ from atende_shared.models.tenant import BillingPlan, Tenant
 from functions.billing.logic.credits import credit
 from functions.billing.logic.engine import BillingDeps
 from tests.billing.fakes import Clock, make_deps
+from tests.billing.moto_helpers import bus_deps, moto_deps  # noqa: F401 - fixtures
 
 TENANT = "pizzaria-teste"
 
@@ -16,7 +17,7 @@ def tenant(tenant_id: str = TENANT, **plan: object) -> Tenant:
     return Tenant(
         tenant_id=tenant_id,
         name=f"Tenant {tenant_id}",
-        plan=BillingPlan(**{"price_per_minute_cents": 90, **plan}),  # type: ignore[arg-type]
+        plan=BillingPlan(**{"price_per_minute_cents": 90, **plan}),
     )
 
 

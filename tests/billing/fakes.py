@@ -246,7 +246,7 @@ def make_deps(
     clock: Clock | None = None,
     fault: Callable[[str], None] | None = None,
     max_call_seconds: int = 900,
-) -> BillingDeps:
+) -> Any:  # BillingDeps holding the fakes (Any: tests reach into them)
     return BillingDeps(
         store=store or FakeBillingStore(),
         tenants=FakeTenantStore(tenants, max_call_seconds=max_call_seconds),

@@ -14,13 +14,14 @@ from atende_shared.messaging import EventBridgePublisher
 from functions.billing.dal.dynamo import DynamoBillingStore
 from functions.billing.logic.engine import BillingDeps
 from functions.billing.logic.factory import reset_default_deps
-from tests.billing.conftest import tenant
 from tests.billing.fakes import FakePublisher
 
 
 @pytest.fixture
 def moto_deps(aws: Any) -> Iterator[BillingDeps]:
     """Given moto with every resource, a tenant, and billing deps on the real DAL."""
+    from tests.billing.conftest import tenant  # local: conftest imports this module
+
     reset_default_deps()
     table = aws.tables["main"]
     tenants = tenant_store(table)

@@ -14,11 +14,10 @@ from functions.billing.logic.calls import handle_call_signal, sweep
 from functions.billing.logic.credits import credit
 from functions.billing.logic.engine import post
 from functions.billing.logic.jobs import reconcile
-from functions.billing.logic.livekit import signal_from_livekit
 from functions.billing.models.ledger import EntryKind, NewEntry
-from tests.billing.builders import livekit_envelope, livekit_payload, room_for
+from tests.billing.builders import livekit_payload, livekit_signal, room_for
 from tests.billing.conftest import TENANT, tenant
-from tests.billing.moto_helpers import moto_deps, serialised_moto_requests  # noqa: F401
+from tests.billing.moto_helpers import serialised_moto_requests
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 
@@ -143,13 +142,14 @@ def test_sweeper_finds_open_sessions_through_the_index(moto_deps):
     start = datetime(2026, 11, 22, 12, tzinfo=UTC)
     moto_deps.clock = lambda: start
     payload = livekit_payload("participant_joined", room_name=room, at=start, event_id="EV1")
-    handle_call_signal(moto_deps, signal_from_livekit(livekit_envelope(None, payload)))
+    handle_call_signal(moto_deps, livekit_signal(None, payload))
     assert moto_deps.store.due_sessions(start) == []
     later = start + timedelta(hours=1)
     assert moto_deps.store.due_sessions(later) == [(TENANT, room)]
     moto_deps.clock = lambda: later
     assert sweep(moto_deps).closed == 1
     session = moto_deps.store.get_session(TENANT, room)
+    assert session is not None
     assert (session.status.value, session.duration_seconds, session.amount_cents) == (
         "rated",
         900,

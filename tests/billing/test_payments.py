@@ -124,7 +124,8 @@ def test_external_reference_routes_a_payment_without_a_tenant_route():
     )
     envelope = asaas_envelope(TENANT, payload).model_copy(update={"tenant_id": None})
     signal = signal_from_event(envelope)
-    assert signal is not None and signal.tenant_id == TENANT
+    assert signal is not None
+    assert signal.tenant_id == TENANT
     handle_payment(deps, signal)
     assert deps.store.get_balance(TENANT).balance_cents == 1_000
 

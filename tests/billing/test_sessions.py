@@ -12,7 +12,7 @@ import pytest
 from functions.billing.logic.calls import handle_call_signal, sweep
 from functions.billing.logic.livekit import signal_from_livekit
 from functions.billing.models.session import CallSignal, SessionStatus
-from tests.billing.builders import livekit_envelope, livekit_payload, room_for
+from tests.billing.builders import livekit_envelope, livekit_payload, livekit_signal, room_for
 from tests.billing.conftest import TENANT, fund, tenant
 from tests.billing.fakes import Clock, make_deps
 
@@ -143,6 +143,7 @@ def test_reservation_the_balance_cannot_cover_is_flagged():
     outcome = handle_call_signal(deps, signal("participant_joined"))
     # Then the reservation is placed but flagged underfunded
     assert outcome.status == "reserved"
+    assert outcome.session is not None
     assert outcome.session.underfunded is True
 
 
@@ -158,7 +159,9 @@ def test_room_finished_waits_for_a_late_participant_left():
     assert sweep(deps).closed == 0
     # And the late participant_left then rates the exact call
     handle_call_signal(deps, signal("participant_left"))
-    assert deps.store.get_session(TENANT, ROOM).amount_cents == 188
+    session = deps.store.get_session(TENANT, ROOM)
+    assert session is not None
+    assert session.amount_cents == 188
 
 
 def test_connection_aborted_releases_the_reservation():
@@ -168,8 +171,7 @@ def test_connection_aborted_releases_the_reservation():
     payload = livekit_payload(
         "participant_connection_aborted", room_name=ROOM, at=JOIN, event_id="EV_abort"
     )
-    aborted = signal_from_livekit(livekit_envelope(None, payload))
-    outcome = handle_call_signal(deps, aborted)
+    outcome = handle_call_signal(deps, livekit_signal(None, payload))
     assert outcome.status == "released"
     assert deps.store.get_balance(TENANT).reserved_cents == 0
     assert deps.store.ledger_sum(TENANT) == 10_000
@@ -196,4 +198,6 @@ def test_suspended_tenant_is_charged_no_more_than_the_minimum():
     fund(deps, 10_000)
     for name in ("participant_joined", "participant_left"):
         handle_call_signal(deps, signal(name))
-    assert deps.store.get_session(TENANT, ROOM).amount_cents == 2  # one second at 90 c/min
+    session = deps.store.get_session(TENANT, ROOM)
+    assert session is not None
+    assert session.amount_cents == 2  # one second at 90 c/min

@@ -7,13 +7,12 @@ from datetime import UTC, datetime, timedelta
 from atende_shared.models.tenant import TenantStatus
 from functions.billing.logic.calls import handle_call_signal
 from functions.billing.logic.credits import credit
-from functions.billing.logic.livekit import signal_from_livekit
 from functions.billing.logic.messages import process_payments_message
 from tests.billing.builders import (
     asaas_envelope,
     asaas_payload,
-    livekit_envelope,
     livekit_payload,
+    livekit_signal,
     room_for,
 )
 from tests.billing.conftest import TENANT, fund, tenant
@@ -32,7 +31,7 @@ def call(deps, seconds: int, name: str) -> None:
         payload = livekit_payload(
             kind, room_name=room, at=at, event_id=f"{name}-{kind}", joined_at=joined
         )
-        handle_call_signal(deps, signal_from_livekit(livekit_envelope(None, payload)))
+        handle_call_signal(deps, livekit_signal(None, payload))
 
 
 def status(deps) -> TenantStatus:
@@ -105,5 +104,6 @@ def test_manual_credit_is_idempotent_and_records_the_admin():
         "manual_credit",
     )
     adjustment = credit(TENANT, -300, "correction", "ana", "k-2", deps=deps)
+    assert adjustment.entry is not None
     assert adjustment.entry.kind.value == "manual_adjustment"
     assert deps.store.get_balance(TENANT).balance_cents == 700
