@@ -20,7 +20,6 @@ from infra_cdk.assets import stage_sources
 from infra_cdk.config import DeploymentConfig
 from infra_cdk.stack import AtendeStack
 
-
 #: CDK feature flags this app relies on (cdk.json context can still override them).
 FEATURE_FLAGS: dict[str, Any] = {
     # Grant S3 server-access-log delivery through a bucket policy, not the deprecated ACL.

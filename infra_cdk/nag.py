@@ -41,7 +41,7 @@ _BASIC_EXECUTION = (
 
 def acknowledge_findings(stack: AtendeStack) -> None:
     """Acknowledge the accepted findings of the Atende stack, each with its reason."""
-    from atende_shared.resources import Bucket, Table  # noqa: PLC0415 - cycle-free import
+    from atende_shared.resources import Bucket, Table
 
     config = stack.config
     functions = stack.functions
@@ -63,14 +63,18 @@ def acknowledge_findings(stack: AtendeStack) -> None:
         "Table grants include the table's own GSIs (tenant lookups by phone number/source); "
         "the wildcard stays inside the granted table.",
     )
-    artifacts_objects = f"AwsSolutions-IAM5[Resource::{_arn_ref(stack.state.buckets[Bucket.ARTIFACTS])}/*]"
+    artifacts_objects = (
+        f"AwsSolutions-IAM5[Resource::{_arn_ref(stack.state.buckets[Bucket.ARTIFACTS])}/*]"
+    )
     acknowledge(
         functions,
         artifacts_objects,
         "Object keys are per tenant and per day (transcripts/, statements/, quarantine/); "
         "only GetObject/PutObject are granted, on this bucket alone.",
     )
-    for prefix in sorted({p for spec in stack.functions_specs for p in spec.access.secret_prefixes}):
+    for prefix in sorted(
+        {p for spec in stack.functions_specs for p in spec.access.secret_prefixes}
+    ):
         name = f"{config.stage}/{prefix}"
         acknowledge(
             functions,

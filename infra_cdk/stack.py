@@ -230,9 +230,11 @@ def _grant_object_write(bucket: s3.IBucket, grantee: iam.IGrantable) -> None:
 
 def _retention(days: int) -> logs.RetentionDays:
     try:
-        return getattr(logs.RetentionDays, _RETENTION_NAMES[days])  # type: ignore[no-any-return]
+        return getattr(logs.RetentionDays, _RETENTION_NAMES[days])
     except KeyError:
-        raise ValueError(f"logRetentionDays {days} is not one of {sorted(_RETENTION_NAMES)}") from None
+        raise ValueError(
+            f"logRetentionDays {days} is not one of {sorted(_RETENTION_NAMES)}"
+        ) from None
 
 
 _RETENTION_NAMES = {

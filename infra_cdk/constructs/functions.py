@@ -72,8 +72,7 @@ class Functions(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
         codes = {
-            domain: lambda_.Code.from_asset(str(path))
-            for domain, path in sources.functions.items()
+            domain: lambda_.Code.from_asset(str(path)) for domain, path in sources.functions.items()
         }
         self.functions: dict[str, lambda_.Function] = {}
         self.log_groups: dict[str, logs.LogGroup] = {}

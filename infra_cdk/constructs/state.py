@@ -43,9 +43,7 @@ class State(Construct):
             lifecycle_rules=[s3.LifecycleRule(id="expire-logs", expiration=Duration.days(365))],
             removal_policy=RemovalPolicy.RETAIN,
         )
-        self.buckets: dict[Bucket, s3.Bucket] = {
-            bucket: self._bucket(bucket) for bucket in buckets
-        }
+        self.buckets: dict[Bucket, s3.Bucket] = {bucket: self._bucket(bucket) for bucket in buckets}
 
     def _table(self, spec: TableSpec, stage: str) -> dynamodb.Table:
         table = dynamodb.Table(

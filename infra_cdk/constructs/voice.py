@@ -189,9 +189,7 @@ class Voice(Construct):
             self,
             "RedisSubnets",
             description="Private subnets of the voice VPC.",
-            subnet_ids=self.vpc.select_subnets(
-                subnet_group_name="private"
-            ).subnet_ids,
+            subnet_ids=self.vpc.select_subnets(subnet_group_name="private").subnet_ids,
         )
         return elasticache.CfnReplicationGroup(
             self,
@@ -240,7 +238,9 @@ class Voice(Construct):
                 resources=[
                     *(
                         stack.format_arn(
-                            service="ec2", resource="elastic-ip", resource_name=eip.attr_allocation_id
+                            service="ec2",
+                            resource="elastic-ip",
+                            resource_name=eip.attr_allocation_id,
                         )
                         for eip in eips
                     ),
@@ -254,7 +254,7 @@ class Voice(Construct):
         # free address of the set wins, so a replaced host takes over its predecessor's.
         user_data.add_commands(
             "command -v aws >/dev/null || dnf install -y awscli-2",
-            'TOKEN=$(curl -sX PUT http://169.254.169.254/latest/api/token '
+            "TOKEN=$(curl -sX PUT http://169.254.169.254/latest/api/token "
             '-H "X-aws-ec2-metadata-token-ttl-seconds: 300")',
             'IID=$(curl -s -H "X-aws-ec2-metadata-token: $TOKEN" '
             "http://169.254.169.254/latest/meta-data/instance-id)",
@@ -388,9 +388,7 @@ class Voice(Construct):
             logging=self._log_driver("sip"),
             stop_timeout=Duration.seconds(120),
         )
-        return ecs.Ec2Service(
-            self, "Sip", cluster=self.cluster, task_definition=task, daemon=True
-        )
+        return ecs.Ec2Service(self, "Sip", cluster=self.cluster, task_definition=task, daemon=True)
 
     def _livekit_secrets(self) -> dict[str, ecs.Secret]:
         return {

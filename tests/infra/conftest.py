@@ -92,9 +92,7 @@ def refs_in(expression: Any) -> set[str]:
     return found
 
 
-def logical_id_by_property(
-    synth: Synthesized, type_name: str, prop: str, value: Any
-) -> str:
+def logical_id_by_property(synth: Synthesized, type_name: str, prop: str, value: Any) -> str:
     """The one resource of ``type_name`` whose ``prop`` equals ``value``."""
     matches = [k for k, v in synth.of_type(type_name).items() if v["Properties"].get(prop) == value]
     assert len(matches) == 1, f"{type_name} with {prop}={value!r}: {matches}"

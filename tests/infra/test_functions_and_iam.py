@@ -1,0 +1,255 @@
+"""Lambda defaults, environment and IAM follow each function's declared access exactly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+
+from atende_shared.resources import (
+    EVENT_BUS_ENV,
+    Queue,
+    Table,
+    bucket_env,
+    queue_url_env,
+    table_env,
+)
+from functions.wiring import FUNCTIONS, QUEUES, function
+from functions.wiring_model import FunctionSpec
+from infra_cdk import constants
+
+from .conftest import STAGE, Synthesized, logical_id_by_property, refs_in
+
+pytestmark = pytest.mark.infra
+
+TABLE_WRITE = {
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+}
+TABLE_READ = {"dynamodb:GetItem", "dynamodb:Query"}
+
+
+def _function_id(synth: Synthesized, name: str) -> str:
+    return logical_id_by_property(
+        synth, "AWS::Lambda::Function", "FunctionName", constants.physical_name(STAGE, name)
+    )
+
+
+def _ids(synth: Synthesized) -> dict[str, str]:
+    """Resource kind/name -> logical id, found by physical name."""
+    ids = {}
+    for table in Table:
+        ids[f"table:{table.value}"] = logical_id_by_property(
+            synth, "AWS::DynamoDB::Table", "TableName", constants.physical_name(STAGE, table.value)
+        )
+    for queue in QUEUES:
+        ids[f"queue:{queue.name.value}"] = logical_id_by_property(
+            synth,
+            "AWS::SQS::Queue",
+            "QueueName",
+            constants.physical_name(STAGE, queue.physical_suffix),
+        )
+    ids["bus"] = logical_id_by_property(
+        synth, "AWS::Events::EventBus", "Name", constants.physical_name(STAGE, "bus")
+    )
+    return ids
+
+
+def _permissions(synth: Synthesized, spec: FunctionSpec) -> list[tuple[set[str], Any]]:
+    """(actions, resource expression) of every statement on the function's role."""
+    role_id = synth.props(_function_id(synth, spec.name))["Role"]["Fn::GetAtt"][0]
+    granted = []
+    for policy in synth.of_type("AWS::IAM::Policy").values():
+        if {"Ref": role_id} not in policy["Properties"]["Roles"]:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            actions = statement["Action"]
+            granted.append(
+                ({actions} if isinstance(actions, str) else set(actions), statement["Resource"])
+            )
+    return granted
+
+
+def _actions_on(granted: list[tuple[set[str], Any]], logical_id: str) -> set[str]:
+    return {a for actions, resource in granted if logical_id in refs_in(resource) for a in actions}
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=[f.name for f in FUNCTIONS])
+def test_every_function_uses_the_lambda_defaults_and_its_spec(synth: Synthesized, spec):
+    expected: dict[str, Any] = {
+        "Architectures": ["arm64"],
+        "Runtime": constants.LAMBDA_RUNTIME.name,
+        "Handler": spec.handler,
+        "MemorySize": spec.memory_mb,
+        "Timeout": spec.timeout_seconds,
+        "TracingConfig": {"Mode": "Active"},
+        "LoggingConfig": Match.object_like({"LogFormat": "JSON", "ApplicationLogLevel": "INFO"}),
+        "Layers": [{"Ref": Match.any_value()}],
+        "Environment": {
+            "Variables": Match.object_like(
+                {
+                    "ATENDE_STAGE": STAGE,
+                    "POWERTOOLS_SERVICE_NAME": spec.name,
+                    "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
+                }
+            )
+        },
+        "ReservedConcurrentExecutions": (
+            spec.reserved_concurrency if spec.reserved_concurrency else Match.absent()
+        ),
+    }
+    synth.template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"FunctionName": constants.physical_name(STAGE, spec.name), **expected},
+    )
+
+
+def test_the_layer_targets_the_function_runtime_and_arm64(synth: Synthesized):
+    synth.template.has_resource_properties(
+        "AWS::Lambda::LayerVersion",
+        {
+            "CompatibleRuntimes": [constants.LAMBDA_RUNTIME.name],
+            "CompatibleArchitectures": ["arm64"],
+        },
+    )
+    assert constants.LAMBDA_RUNTIME.name == f"python{constants.LAMBDA_PYTHON_VERSION}"
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=[f.name for f in FUNCTIONS])
+def test_environment_names_exactly_the_declared_resources(synth: Synthesized, spec):
+    variables = synth.props(_function_id(synth, spec.name))["Environment"]["Variables"]
+    access = spec.access
+    tables = {*access.tables_read, *access.tables_write}
+    for table in Table:
+        assert (table_env(table) in variables) == (table in tables), table
+    for queue in Queue:
+        assert (queue_url_env(queue) in variables) == (queue in access.sends_to), queue
+    assert (EVENT_BUS_ENV in variables) == access.publishes_events
+    for bucket in {*access.bucket_read, *access.bucket_write}:
+        assert bucket_env(bucket) in variables
+    assert ("LIVEKIT_URL" in variables) == access.livekit
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=[f.name for f in FUNCTIONS])
+def test_iam_grants_exactly_the_declared_access(synth: Synthesized, spec):
+    # Given the function's role statements and the logical ids of the shared resources
+    granted = _permissions(synth, spec)
+    ids = _ids(synth)
+    access = spec.access
+    # Then tables: read where declared, write only where declared
+    for table in Table:
+        actions = _actions_on(granted, ids[f"table:{table.value}"])
+        readable = table in access.tables_read or table in access.tables_write
+        assert actions >= TABLE_READ if readable else not actions & TABLE_READ, table
+        assert (bool(actions & TABLE_WRITE)) == (table in access.tables_write), table
+    # queues: send only to declared queues
+    for queue in QUEUES:
+        actions = _actions_on(granted, ids[f"queue:{queue.name.value}"])
+        assert ("sqs:SendMessage" in actions) == (queue.name in access.sends_to), queue.name
+    # the bus: put events only when declared
+    assert ("events:PutEvents" in _actions_on(granted, ids["bus"])) == access.publishes_events
+    # objects: read/write as declared
+    all_actions = {a for actions, _ in granted for a in actions}
+    assert ("s3:PutObject" in all_actions) == bool(access.bucket_write)
+    assert ("s3:GetObject" in all_actions) == bool(access.bucket_read)
+    assert not {a for a in all_actions if a.startswith("s3:Delete")}
+    # secrets: read-only, under atende/<stage>/<prefix>/
+    secret_statements = [
+        r for actions, r in granted if any(a.startswith("secretsmanager:") for a in actions)
+    ]
+    assert bool(secret_statements) == bool(access.secret_prefixes)
+    for actions, resource in granted:
+        if any(a.startswith("secretsmanager:") for a in actions):
+            assert actions == {"secretsmanager:GetSecretValue"}
+            joined = "".join(p for p in resource["Fn::Join"][1] if isinstance(p, str))
+            assert any(f":secret:atende/{STAGE}/{p}/*" in joined for p in access.secret_prefixes)
+    # and nothing on "*" except X-Ray
+    for actions, resource in granted:
+        if resource == "*":
+            assert actions <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+def test_webhooks_cannot_write_the_main_table_and_only_send_to_its_queues(synth: Synthesized):
+    # Given the ingress function: it reads tenants, dedupes, enqueues
+    spec = function("webhooks-ingress")
+    granted = _permissions(synth, spec)
+    ids = _ids(synth)
+    # Then it cannot write the main table
+    assert not _actions_on(granted, ids["table:main"]) & TABLE_WRITE
+    # And it sends only to the queues it declares
+    sends = {
+        queue.name
+        for queue in QUEUES
+        if "sqs:SendMessage" in _actions_on(granted, ids[f"queue:{queue.name.value}"])
+    }
+    assert sends == set(spec.access.sends_to)
+    assert Queue.ORDERS not in sends
+    assert Queue.PROVISIONING not in sends
+
+
+def test_api_stage_throttles_logs_traces(synth: Synthesized):
+    synth.template.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "StageName": STAGE,
+            "TracingEnabled": True,
+            "AccessLogSetting": Match.object_like({"DestinationArn": Match.any_value()}),
+            "MethodSettings": Match.array_with(
+                [
+                    Match.object_like(
+                        {
+                            "ThrottlingRateLimit": Match.any_value(),
+                            "ThrottlingBurstLimit": Match.any_value(),
+                            "DataTraceEnabled": False,
+                        }
+                    )
+                ]
+            ),
+        },
+    )
+
+
+def test_waf_caps_body_size_and_rate_limits_per_path(synth: Synthesized):
+    synth.template.has_resource_properties(
+        "AWS::WAFv2::WebACL",
+        {
+            "Scope": "REGIONAL",
+            "Rules": Match.array_with(
+                [
+                    Match.object_like(
+                        {
+                            "Action": {"Block": {}},
+                            "Statement": {
+                                "SizeConstraintStatement": Match.object_like(
+                                    {
+                                        "FieldToMatch": {"Body": {"OversizeHandling": "MATCH"}},
+                                        "ComparisonOperator": "GT",
+                                    }
+                                )
+                            },
+                        }
+                    ),
+                    Match.object_like(
+                        {
+                            "Action": {"Block": {}},
+                            "Statement": {
+                                "RateBasedStatement": Match.object_like(
+                                    {
+                                        "AggregateKeyType": "CUSTOM_KEYS",
+                                        "CustomKeys": [{"UriPath": Match.any_value()}],
+                                    }
+                                )
+                            },
+                        }
+                    ),
+                ]
+            ),
+        },
+    )
+    stage_id = next(iter(synth.of_type("AWS::ApiGateway::Stage")))
+    association = next(iter(synth.of_type("AWS::WAFv2::WebACLAssociation").values()))
+    assert stage_id in refs_in(association["Properties"]["ResourceArn"])

@@ -1,0 +1,74 @@
+"""cdk-nag AwsSolutions finds nothing unacknowledged; cfn-lint passes on the template."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import Synthesized
+
+pytestmark = pytest.mark.infra
+
+
+def test_synth_passes_cdk_nag_awssolutions(synth: Synthesized):
+    # Then synth raised no ValidationFailed and the validation report lists no findings
+    assert synth.error is None, str(synth.error)
+    report_path = synth.outdir / "validation-report.json"
+    if report_path.exists():
+        report = json.loads(report_path.read_text())
+        violations = [
+            (plugin["pluginName"], v["ruleName"], v["severity"])
+            for plugin in report.get("pluginReports", [])
+            for v in plugin.get("violations", [])
+        ]
+        assert violations == []
+
+
+def test_every_acknowledgment_has_a_written_reason(synth: Synthesized):
+    # Given the cdk_nag metadata written next to each acknowledged resource
+    acknowledged = [
+        (logical_id, rule)
+        for logical_id, resource in synth.resources.items()
+        for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
+    ]
+    # Then every acknowledgment has a reason, and ours (AwsSolutions) one of substance
+    # (CDK itself acknowledges a few of its CloudFormation-Validate rules)
+    ours = [(lid, rule) for lid, rule in acknowledged if rule["id"].startswith("AwsSolutions-")]
+    assert ours
+    for logical_id, rule in acknowledged:
+        assert rule.get("reason", "").strip(), (logical_id, rule)
+    for logical_id, rule in ours:
+        assert len(rule["reason"].strip()) >= 20, (logical_id, rule)
+
+
+def test_acknowledge_refuses_an_empty_reason():
+    from aws_cdk import App, Stack
+
+    from infra_cdk.nag import acknowledge
+
+    stack = Stack(App(), "S")
+    with pytest.raises(ValueError, match="needs a reason"):
+        acknowledge(stack, "AwsSolutions-S1", "  ")
+
+
+def test_cfn_lint_passes(synth: Synthesized):
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run(
+        [
+            str(cfn_lint),
+            str(synth.template_path),
+            "--format",
+            "parseable",
+            # W3005: CDK adds DependsOn on role policies alongside GetAtt; harmless.
+            "--ignore-checks",
+            "W3005",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
