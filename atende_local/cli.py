@@ -79,17 +79,24 @@ def route_path(function: str, method: str, suffix: str, **params: str) -> str:
 
 
 def sync_route(tenant_id: str) -> str:
-    """A POST route of the sync domain that starts a tenant's sync."""
-    for spec in FUNCTIONS:
-        if spec.domain != "sync":
-            continue
-        for route in spec.routes:
-            if route.method == "POST" and route.auth == "admin" and "{tenant_id}" in route.path:
-                return route.path.replace("{tenant_id}", tenant_id)
-    raise CliError(
-        "the wiring declares no admin sync route yet; locally use "
-        "`atende local trigger sync-scheduler`"
-    )
+    """The sync domain's admin POST route that starts a tenant's sync (from the wiring)."""
+    candidates = [
+        route.path
+        for spec in FUNCTIONS
+        if spec.domain == "sync"
+        for route in spec.routes
+        if route.method == "POST"
+        and route.auth == "admin"
+        and route.path.startswith("/v1/tenants/{tenant_id}/")
+        and route.path.count("{") == 1
+    ]
+    candidates.sort(key=lambda p: ("sync" not in p, len(p)))
+    if not candidates:
+        raise CliError(
+            "the wiring declares no admin sync route yet; locally use "
+            "`atende local trigger sync-scheduler`"
+        )
+    return candidates[0].replace("{tenant_id}", tenant_id)
 
 
 def _emit(args: argparse.Namespace, data: Any, render: Callable[[Any], None]) -> None:
@@ -230,7 +237,8 @@ def cmd_ledger(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    data = make_client(args).post(sync_route(args.tenant_id))
+    mode = "full" if getattr(args, "full", False) else "incremental"
+    data = make_client(args).post(sync_route(args.tenant_id), {"mode": mode})
     _emit(args, data, lambda d: _kv(f"sync of {args.tenant_id}", d))
     return 0
 
@@ -334,6 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         command = sub.add_parser(name, help=help_text, parents=[common])
         command.add_argument("tenant_id")
+        if name == "sync":
+            command.add_argument("--full", action="store_true", help="a full (not incremental) run")
         command.set_defaults(func=func)
 
     dlq = sub.add_parser("dlq", help="dead-letter queues", parents=[common])
