@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -76,6 +77,30 @@ def test_bling_delivery_is_accepted_once_and_reaches_the_catalog_queue(
     assert [a.status_code for a in answers] == [200] * 5, answers[0].text
     assert [a.json()["status"] for a in answers] == ["accepted"] + ["duplicate"] * 4
     platform.wait_for(lambda: _pumped(platform, "catalog") > before, timeout=30)
+
+
+def test_concurrent_copies_through_the_gateway_are_accepted_once(
+    platform: PlatformClient,
+) -> None:
+    # Given one Bling event sent five times at once (the gateway runs requests on threads)
+    event = _bling_event()
+    answers: list[httpx.Response] = []
+    barrier = threading.Barrier(5)
+
+    def deliver() -> None:
+        barrier.wait()
+        answers.append(_bling(platform, event))
+
+    threads = [threading.Thread(target=deliver) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Then exactly one is accepted; every other one is a duplicate (or told to retry)
+    statuses = [a.json().get("status") for a in answers if a.status_code == 200]
+    assert statuses.count("accepted") == 1
+    assert all(a.status_code in (200, 503) for a in answers)
 
 
 def test_bling_refusals_through_the_gateway(platform: PlatformClient) -> None:
