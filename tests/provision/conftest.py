@@ -6,17 +6,66 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from moto import mock_aws
 
-from atende_local.bootstrap import LocalResources
+from atende_local.bootstrap import LocalResources, create_resources
+from atende_shared.aws import reset_clients
 from atende_shared.dal.tenants import tenant_store
+from atende_shared.settings import reset_settings_cache
 from tests.provision.apigw import Answer, call
 
 API_KEY = "devkey"
 API_SECRET = "devsecret-devsecret-devsecret-0123"
 
 
+@pytest.fixture(scope="module")
+def moto_module() -> Iterator[LocalResources]:
+    """One moto account per test module: creating every declared resource costs ~0.7 s,
+    too much per test on a shared 2-core machine; ``aws_clean`` empties it between tests."""
+    with pytest.MonkeyPatch.context() as patch, mock_aws():
+        reset_clients()
+        reset_settings_cache()
+        resources = create_resources(prefix="test")
+        for name, value in resources.env.items():
+            patch.setenv(name, value)
+        reset_settings_cache()
+        yield resources
+    reset_clients()
+    reset_settings_cache()
+
+
 @pytest.fixture
-def admin(aws: LocalResources) -> Iterator[Callable[..., Answer]]:
+def aws_clean(moto_module: LocalResources) -> LocalResources:
+    """Given the module's moto account, emptied: no items, no queued messages."""
+    from atende_shared.aws import client
+
+    ddb = client("dynamodb")
+    for table_name in moto_module.tables.values():
+        key_names = [
+            k["AttributeName"]
+            for k in ddb.describe_table(TableName=table_name)["Table"]["KeySchema"]
+        ]
+        pages = ddb.get_paginator("scan").paginate(
+            TableName=table_name,
+            ProjectionExpression=", ".join(f"#k{i}" for i in range(len(key_names))),
+            ExpressionAttributeNames={f"#k{i}": name for i, name in enumerate(key_names)},
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                ddb.delete_item(TableName=table_name, Key={k: item[k] for k in key_names})
+    # PurgeQueue is rate-limited (once a minute, moto enforces it too) and cannot reach
+    # in-flight messages, so empty moto's queues directly: this is test plumbing only.
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sqs.models import sqs_backends
+
+    for queue in sqs_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].queues.values():
+        queue._messages.clear()
+    reset_settings_cache()
+    return moto_module
+
+
+@pytest.fixture
+def admin(aws_clean: LocalResources) -> Iterator[Callable[..., Answer]]:
     """Given the admin API handler wired to a fresh moto account: call(method, path, ...)."""
     from functions.provision.handlers import admin_api
 
@@ -40,7 +89,9 @@ def fake_lk() -> Iterator[Any]:
 
 
 @pytest.fixture
-def stack(aws: LocalResources, fake_lk: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def stack(
+    aws_clean: LocalResources, fake_lk: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
     """Given moto + the fake LiveKit + the env every provision function reads."""
     from atende_shared.settings import reset_settings_cache
     from functions.provision.dal.leases import lease_store
@@ -56,7 +107,7 @@ def stack(aws: LocalResources, fake_lk: Any, monkeypatch: pytest.MonkeyPatch) ->
     for cached in (tenant_store, phone_store, lease_store, deps.breaker):
         cached.cache_clear()
     reset_settings_cache()
-    yield Stack(aws, fake_lk)
+    yield Stack(aws_clean, fake_lk)
     for cached in (tenant_store, phone_store, lease_store, deps.breaker):
         cached.cache_clear()
 
