@@ -255,3 +255,24 @@ def make_deps(
         end_grace_seconds=120,
         fault=fault or (lambda _step: None),
     )
+
+
+class FaultyStore:
+    """Any store, with the same injectable commit failures as :class:`FakeBillingStore`."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.fail_next_commit: Exception | None = None
+        self.fail_after_next_commit: Exception | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def commit(self, tx: Transaction) -> None:
+        if self.fail_next_commit is not None:
+            exc, self.fail_next_commit = self.fail_next_commit, None
+            raise exc
+        self._inner.commit(tx)
+        if self.fail_after_next_commit is not None:
+            exc, self.fail_after_next_commit = self.fail_after_next_commit, None
+            raise exc

@@ -1,0 +1,245 @@
+"""The Lambda entry points on moto: SQS partial batches, the admin API, the jobs."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from atende_local.runtime import LambdaContext
+from atende_shared.aws import client
+from atende_shared.dal.dynamo import table
+from atende_shared.dal.keys import tenant_pk
+from functions.billing.handlers import admin_api, calls, jobs, payments, sweeper
+from functions.billing.logic.rating import usage_month
+from tests.billing.builders import (
+    asaas_envelope,
+    asaas_payload,
+    eventbridge_body,
+    livekit_envelope,
+    livekit_payload,
+    room_for,
+    usage_report,
+)
+from tests.billing.conftest import TENANT
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def context(name: str = "billing-test") -> Any:
+    return LambdaContext(function_name=name, memory_limit_in_mb=512, timeout_seconds=30)
+
+
+def sqs_event(bodies: list[str], *, fifo: bool = False) -> dict[str, Any]:
+    records = []
+    for body in bodies:
+        attributes: dict[str, Any] = {"ApproximateReceiveCount": "1"}
+        if fifo:
+            attributes |= {"MessageGroupId": TENANT, "SequenceNumber": "1"}
+        records.append(
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": "rh",
+                "body": body,
+                "attributes": attributes,
+                "messageAttributes": {
+                    "correlation_id": {"stringValue": "cid-1", "dataType": "String"}
+                },
+                "md5OfBody": "x",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:test-calls",
+                "awsRegion": "us-east-1",
+            }
+        )
+    return {"Records": records}
+
+
+def api_event(
+    method: str, path: str, *, body: Any = None, query: dict[str, str] | None = None, user_arn=None
+) -> dict[str, Any]:
+    resource = path.replace(TENANT, "{tenant_id}")
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"content-type": "application/json"},
+        "multiValueHeaders": {"content-type": ["application/json"]},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
+        "pathParameters": {"tenant_id": path.split("/")[3]},
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "resourcePath": resource,
+            "httpMethod": method,
+            "stage": "test",
+            "identity": {"userArn": user_arn, "caller": None, "sourceIp": "127.0.0.1"},
+        },
+        "body": json.dumps(body) if body is not None else None,
+        "isBase64Encoded": False,
+    }
+
+
+def call_bodies(room: str, seconds: int) -> list[str]:
+    start = NOW - timedelta(seconds=seconds + 10)
+    bodies = []
+    for kind, at in (
+        ("room_started", start),
+        ("participant_joined", start),
+        ("participant_left", start + timedelta(seconds=seconds)),
+        ("room_finished", start + timedelta(seconds=seconds + 3)),
+    ):
+        payload = livekit_payload(
+            kind, room_name=room, at=at, event_id=f"{room}-{kind}", joined_at=start
+        )
+        bodies.append(livekit_envelope(TENANT, payload).model_dump_json())
+    return bodies
+
+
+def api(method: str, suffix: str, **kwargs: Any) -> tuple[int, Any]:
+    answer = admin_api.handler(
+        api_event(method, f"/v1/tenants/{TENANT}{suffix}", **kwargs), context()
+    )
+    return answer["statusCode"], json.loads(answer["body"])
+
+
+def test_calls_batch_reports_only_the_bad_record(moto_deps):
+    # Given a funded tenant and a batch: a whole call, a usage report and one bad record
+    payment = asaas_envelope(
+        TENANT, asaas_payload("PAYMENT_RECEIVED", payment_id="pay_1", value=100.0)
+    )
+    assert payments.handler(sqs_event([payment.model_dump_json()], fifo=True), context()) == {
+        "batchItemFailures": []
+    }
+    room = room_for(TENANT, "handler")
+    bodies = [*call_bodies(room, 120), "not json", eventbridge_body(usage_report(TENANT, room))]
+    event = sqs_event(bodies)
+    # When the calls consumer handles it
+    answer = calls.handler(event, context())
+    # Then only the malformed record is reported for redelivery
+    bad_id = event["Records"][4]["messageId"]
+    assert answer == {"batchItemFailures": [{"itemIdentifier": bad_id}]}
+    # And the call is charged, its cost attributed, visible in the admin API
+    status, body = api("GET", "/calls")
+    assert status == 200
+    (call,) = body["items"]
+    assert (call["status"], call["duration_seconds"], call["amount_cents"]) == ("rated", 120, 180)
+    assert call["cost_cents"] > 0
+    assert call["margin_cents"] == 180 - call["cost_cents"]
+    status, body = api("GET", "/balance")
+    assert (status, body["balance_cents"], body["reserved_cents"]) == (200, 10_000 - 180, 0)
+
+
+def test_usage_by_sip_call_id_finds_the_session(moto_deps):
+    room = room_for(TENANT, "bysip")
+    calls.handler(sqs_event(call_bodies(room, 60)), context())
+    report = usage_report(TENANT, "SCL_test", stt_audio_seconds=60.0)
+    assert calls.handler(sqs_event([eventbridge_body(report)]), context()) == {
+        "batchItemFailures": []
+    }
+    _, body = api("GET", "/calls")
+    assert body["items"][0]["cost_breakdown"]["models"]["stt"] == "deepgram/nova-3"
+
+
+def test_usage_for_an_unknown_call_is_retried(moto_deps):
+    # Given a usage report for a call billing has not seen, next to a good record
+    report = usage_report(TENANT, "SCL_unknown")
+    room = room_for(TENANT, "other")
+    event = sqs_event([eventbridge_body(report), call_bodies(room, 30)[0]])
+    # Then that record alone fails (SQS redelivers it once the session exists)
+    answer = calls.handler(event, context())
+    assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+
+
+def test_admin_credit_ledger_and_errors(moto_deps):
+    # When an admin posts a credit
+    body = {"amount_cents": 2_500, "reason": "welcome bonus", "idempotency_key": "bonus-1"}
+    status, answer = api("POST", "/credits", body=body, user_arn="arn:aws:iam::1:user/ana")
+    assert (status, answer["applied"], answer["balance"]["balance_cents"]) == (201, True, 2_500)
+    assert answer["entry"]["actor"] == "arn:aws:iam::1:user/ana"
+    # The same key again changes nothing
+    status, answer = api("POST", "/credits", body=body)
+    assert (status, answer["applied"], answer["balance"]["balance_cents"]) == (201, False, 2_500)
+    # Locally, without an IAM identity, the actor is the local admin
+    status, answer = api(
+        "POST", "/credits", body={**body, "idempotency_key": "bonus-2", "amount_cents": -500}
+    )
+    assert answer["entry"]["actor"] == "local-admin"
+    # The ledger pages, and filters by period
+    status, page = api("GET", "/ledger", query={"limit": "1"})
+    assert (status, len(page["items"]), page["cursor"] is not None) == (200, 1, True)
+    status, rest = api("GET", "/ledger", query={"cursor": page["cursor"]})
+    assert [e["amount_cents"] for e in rest["items"]] == [-500]
+    future = (NOW + timedelta(days=1)).isoformat()
+    _, empty = api("GET", "/ledger", query={"from": future})
+    assert empty["items"] == []
+    # Errors: validation and unknown tenants
+    status, answer = api("POST", "/credits", body={"amount_cents": 1, "reason": "x"})
+    assert status == 422
+    status, answer = api(
+        "POST", "/credits", body={**body, "amount_cents": 0, "idempotency_key": "z"}
+    )
+    assert status == 422
+    missing = admin_api.handler(api_event("GET", "/v1/tenants/nobody-here/balance"), context())
+    assert missing["statusCode"] == 404
+
+
+def test_statements_job_writes_csv_and_json_and_the_api_lists_them(moto_deps, aws):
+    api(
+        "POST",
+        "/credits",
+        body={"amount_cents": 1_000, "reason": "top up", "idempotency_key": "s1"},
+    )
+    period = usage_month(NOW, "America/Sao_Paulo")
+    answer = jobs.handler({"job": "statements", "period": period}, context())
+    assert len(answer["written"]) == 2
+    bucket = aws.buckets["artifacts"]
+    csv_key = f"statements/{TENANT}/{period}.csv"
+    csv_text = client("s3").get_object(Bucket=bucket, Key=csv_key)["Body"].read().decode()
+    assert "manual_credit" in csv_text
+    assert csv_text.splitlines()[0].startswith("seq,posted_at,kind")
+    status, listing = api("GET", "/statements")
+    assert status == 200
+    assert listing["items"][0]["period"] == period
+    assert listing["items"][0]["closing_balance_cents"] == 1_000
+
+
+def test_reconcile_job_emits_the_mismatch_metric(moto_deps, capsys):
+    api(
+        "POST",
+        "/credits",
+        body={"amount_cents": 1_000, "reason": "top up", "idempotency_key": "r1"},
+    )
+    assert jobs.handler({"job": "reconcile"}, context())["mismatches"] == []
+    table(moto_deps.store._table_name).update_item(
+        Key={"PK": tenant_pk(TENANT), "SK": "BALANCE"},
+        UpdateExpression="SET balance_cents = :v",
+        ExpressionAttributeValues={":v": 1},
+    )
+    capsys.readouterr()
+    answer = jobs.handler({"job": "reconcile"}, context())
+    assert answer["mismatches"] == [TENANT]
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
+    assert any(m.get("LedgerMismatch") == [1.0] or m.get("LedgerMismatch") == 1 for m in emitted)
+
+
+def test_unknown_job_is_refused(moto_deps):
+    from atende_shared.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed):
+        jobs.handler({"job": "nope"}, context())
+
+
+def test_sweeper_handler_closes_stale_sessions(moto_deps):
+    room = room_for(TENANT, "stale")
+    start = NOW - timedelta(hours=2)
+    payload = livekit_payload("participant_joined", room_name=room, at=start, event_id="EVs")
+    calls.handler(sqs_event([livekit_envelope(TENANT, payload).model_dump_json()]), context())
+    assert sweeper.handler({}, context())["closed"] == 1
+    _, body = api("GET", "/calls")
+    assert (body["items"][0]["end_reason"], body["items"][0]["billed_seconds"]) == (
+        "max_call_length",
+        900,
+    )
