@@ -183,6 +183,9 @@ def ingress_env() -> Iterator[Harness]:
         patch.setenv("LIVEKIT_API_SECRET", LIVEKIT_SECRET)
         reset_settings_cache()
         parameters.clear_caches()
+        from functions.webhooks.handlers.ingress import SECRET_MISSES
+
+        SECRET_MISSES.clear()
         harness = Harness(resources)
         for tenant in TENANTS:
             for case in TENANT_CASES:

@@ -22,11 +22,13 @@ from atende_shared.tenant_secrets import SecretsManagerReader
 from functions.webhooks.dal.dedupe import dedupe_store
 from functions.webhooks.logic.metrics import PowertoolsMetrics
 from functions.webhooks.logic.pipeline import IngressDeps, Outcome, ingest_event
+from functions.webhooks.logic.secrets_cache import MissCache, MissCachingReader
 from functions.webhooks.models.settings import IngressSettings
 
 app = build_resolver(title="Atende webhook ingress")
 _SENDER = SqsQueueSender()
 _METRICS = PowertoolsMetrics()
+SECRET_MISSES = MissCache()
 # Lambda runs one event at a time per environment; the local gateway runs requests on
 # threads. The resolver, logger and metrics keep per-invocation state on module-level
 # objects, so invocations in one process are serialised (uncontended, i.e. free, in AWS).
@@ -37,7 +39,7 @@ def _deps() -> IngressDeps:
     settings = load_settings(IngressSettings)
     return IngressDeps(
         settings=settings,
-        secrets=SecretsManagerReader(settings.stage),
+        secrets=MissCachingReader(SecretsManagerReader(settings.stage), SECRET_MISSES),
         dedupe=dedupe_store(settings.idempotency_table),
         sender=_SENDER,
         metrics=_METRICS,
