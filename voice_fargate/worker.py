@@ -36,7 +36,7 @@ from voice_fargate.records import finalise_call
 from voice_fargate.services import aws_services
 from voice_fargate.session import agent_for, new_session, prepare_call
 from voice_fargate.settings import VoiceSettings
-from voice_fargate.state import CallServices
+from voice_fargate.state import CallServices, CallState
 from voice_fargate.telemetry import EmfWriter, attach_latency_metrics
 from voice_fargate.tenant_cache import TenantCache
 
@@ -80,32 +80,53 @@ def sip_attributes(participant: rtc.RemoteParticipant) -> dict[str, str]:
     return dict(participant.attributes or {})
 
 
-async def entrypoint(ctx: JobContext) -> None:
-    """One call."""
-    rt = runtime()
-    tenant_id = tenant_from_metadata(ctx.job.metadata) or tenant_from_room(ctx.room.name)
+async def open_call(
+    rt: WorkerRuntime,
+    *,
+    job_metadata: str | None,
+    room_name: str,
+    participant_identity: str,
+    attributes: dict[str, str],
+) -> CallState | None:
+    """The call's state from the job and the caller's SIP attributes (None: not ours)."""
+    tenant_id = tenant_from_metadata(job_metadata) or tenant_from_room(room_name)
     if tenant_id is None:
-        logger.error("job without a tenant", extra={"room": ctx.room.name})
-        ctx.shutdown(reason="no tenant")
-        return
-    await ctx.connect()
-    participant = await ctx.wait_for_participant()
-    attributes = sip_attributes(participant)
-    call_id = attributes.get(SIP_CALL_ID) or ctx.room.name
+        logger.error("job without a tenant", extra={"room": room_name})
+        return None
+    call_id = attributes.get(SIP_CALL_ID) or room_name
     bundle = await asyncio.to_thread(rt.cache.get, tenant_id)
     state = prepare_call(
         bundle,
         call_id=call_id,
-        room_name=ctx.room.name,
+        room_name=room_name,
         services=rt.services,
         caller_number=attributes.get(SIP_CALLER),
         dialled_number=attributes.get(SIP_DIALLED),
-        participant_identity=participant.identity,
+        participant_identity=participant_identity,
     )
     logger.info(
         "call started",
         extra={"tenant_id": tenant_id, "call_id": call_id, "refused": state.refusal is not None},
     )
+    return state
+
+
+async def entrypoint(ctx: JobContext) -> None:
+    """One call."""
+    rt = runtime()
+    await ctx.connect()
+    participant = await ctx.wait_for_participant()
+    state = await open_call(
+        rt,
+        job_metadata=ctx.job.metadata,
+        room_name=ctx.room.name,
+        participant_identity=participant.identity,
+        attributes=sip_attributes(participant),
+    )
+    if state is None:
+        ctx.shutdown(reason="no tenant")
+        return
+    tenant_id, call_id = state.tenant.tenant_id, state.call_id
     vad_model = ctx.proc.userdata.get("vad") or load_vad()
     settings = rt.settings
     session = new_session(

@@ -25,6 +25,10 @@ async def started(state: CallState, model: llm.LLM) -> AsyncIterator[AgentSessio
     """Given a started text-mode session for ``state`` answering with ``model``."""
     async with model, new_session(state, llm_model=model) as session:
         await session.start(agent_for(state))
+        for _ in range(200):  # the greeting is said before the caller speaks, as on a call
+            if any(m.role == "assistant" for m in session.history.messages()):
+                break
+            await asyncio.sleep(0.005)
         yield session
 
 
