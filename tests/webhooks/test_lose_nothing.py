@@ -129,3 +129,14 @@ def test_queue_choice(ingress: Harness) -> None:
         "evolution": Queue.MESSAGING,
         "custom": Queue.PAYMENTS,
     }
+
+
+def test_tenant_comes_from_the_route_when_the_gateway_omits_path_parameters(
+    ingress: Harness,
+) -> None:
+    case = CASES[1]  # bling
+    event = api_event(ingress.request(case, "beta"))
+    event["pathParameters"] = None
+    assert invoke(event).status == 200
+    [message] = ingress.drain(case.queue)
+    assert message["body"]["tenant_id"] == "beta"

@@ -46,9 +46,9 @@ def _deps() -> IngressDeps:
     )
 
 
-def _ingest(provider: Provider) -> Response[Any]:
+def _ingest(provider: Provider, **route_params: str) -> Response[Any]:
     deps = _deps()
-    outcome = ingest_event(app.current_event.raw_event, provider, deps)
+    outcome = ingest_event(app.current_event.raw_event, provider, deps, route_params=route_params)
     if outcome is Outcome.IN_PROGRESS:
         # 503, not 409: senders retry 5xx, and the retry must get through if this
         # concurrent first attempt fails to enqueue.
@@ -73,32 +73,32 @@ def livekit() -> Response[Any]:
 
 @app.post("/webhooks/bling/<tenant_id>")
 def bling(tenant_id: str) -> Response[Any]:
-    return _ingest(Provider.BLING)
+    return _ingest(Provider.BLING, tenant_id=tenant_id)
 
 
 @app.post("/webhooks/asaas/<tenant_id>")
 def asaas(tenant_id: str) -> Response[Any]:
-    return _ingest(Provider.ASAAS)
+    return _ingest(Provider.ASAAS, tenant_id=tenant_id)
 
 
 @app.post("/webhooks/pluggto/<tenant_id>/<path_secret>")
 def pluggto(tenant_id: str, path_secret: str) -> Response[Any]:
-    return _ingest(Provider.PLUGGTO)
+    return _ingest(Provider.PLUGGTO, tenant_id=tenant_id, path_secret=path_secret)
 
 
 @app.post("/webhooks/zapi/<tenant_id>")
 def zapi(tenant_id: str) -> Response[Any]:
-    return _ingest(Provider.ZAPI)
+    return _ingest(Provider.ZAPI, tenant_id=tenant_id)
 
 
 @app.post("/webhooks/evolution/<tenant_id>")
 def evolution(tenant_id: str) -> Response[Any]:
-    return _ingest(Provider.EVOLUTION)
+    return _ingest(Provider.EVOLUTION, tenant_id=tenant_id)
 
 
 @app.post("/webhooks/custom/<tenant_id>")
 def custom(tenant_id: str) -> Response[Any]:
-    return _ingest(Provider.CUSTOM)
+    return _ingest(Provider.CUSTOM, tenant_id=tenant_id)
 
 
 @instrumented(IngressSettings)

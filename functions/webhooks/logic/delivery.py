@@ -104,9 +104,15 @@ def raw_body(event: Mapping[str, Any], *, max_bytes: int) -> bytes:
 
 
 def delivery_from_api_gateway(
-    event: Mapping[str, Any], provider: Provider, *, max_bytes: int, received_at: datetime
+    event: Mapping[str, Any],
+    provider: Provider,
+    *,
+    max_bytes: int,
+    received_at: datetime,
+    route_params: Mapping[str, str] | None = None,
 ) -> Delivery:
-    """Build a :class:`Delivery` from an API Gateway REST proxy event."""
+    """Build a :class:`Delivery` from an API Gateway REST proxy event. ``route_params`` (what
+    the resolver matched) fill in for ``pathParameters`` when a gateway leaves them out."""
     headers = _str_map(event.get("headers"), lower=True)
     context = event.get("requestContext")
     request_id = context.get("requestId") if isinstance(context, Mapping) else None
@@ -118,7 +124,7 @@ def delivery_from_api_gateway(
         provider=provider,
         body=raw_body(event, max_bytes=max_bytes),
         headers=headers,
-        path=_str_map(event.get("pathParameters")),
+        path={**_str_map(route_params), **_str_map(event.get("pathParameters"))},
         query=_str_map(event.get("queryStringParameters")),
         request_id=request_id,
         correlation_id=correlation_id,

@@ -119,14 +119,24 @@ def dedupe_message_id(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def ingest_event(event: Mapping[str, Any], provider: Provider, deps: IngressDeps) -> Outcome:
+def ingest_event(
+    event: Mapping[str, Any],
+    provider: Provider,
+    deps: IngressDeps,
+    *,
+    route_params: Mapping[str, str] | None = None,
+) -> Outcome:
     """Run one API Gateway event through the pipeline. Raises :class:`AtendeError` for every
     refusal (the resolver maps it to its status)."""
     deps.metrics.count(Metric.RECEIVED, provider)
     now = deps.clock()
     try:
         delivery = delivery_from_api_gateway(
-            event, provider, max_bytes=deps.settings.webhook_max_body_bytes, received_at=now
+            event,
+            provider,
+            max_bytes=deps.settings.webhook_max_body_bytes,
+            received_at=now,
+            route_params=route_params,
         )
         logger.set_correlation_id(delivery.correlation_id)
         if not _is_json(delivery.header("content-type")):
