@@ -128,7 +128,7 @@ def _items(data: Any, *keys: str) -> list[dict[str, Any]]:
 def _table(title: str, rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
     table = Table(title=title)
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*(_cell(row.get(c)) for c in columns))
     out.print(table)

@@ -145,7 +145,6 @@ class LocalPlatform:
             server_url=lambda: self.url,
         )
         self.server = LocalHttpServer((self.settings.host, self.settings.port), self.gateway)
-        self.server.start_in_thread()
         if seed is not None:
             self._assign_demo_number(seed)
         self.info = PlatformInfo(
@@ -159,7 +158,9 @@ class LocalPlatform:
             functions={n: asdict(s) for n, s in self.registry.states().items()},
             startup_seconds=round(time.perf_counter() - started, 3),
         )
+        # Serve last: once /health answers, the state file and the demo data are there.
         self._write_state()
+        self.server.start_in_thread()
         return self.info
 
     @property

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -137,3 +140,35 @@ def test_a_failing_message_ends_in_the_dlq_while_its_batch_mates_succeed(
     queue = platform.queues()["payments"]
     assert queue["dlq_visible"] == dlq_before + 1
     assert queue["visible"] == 0
+
+
+def _cli(platform: PlatformClient, *argv: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "ATENDE_URL": platform.base_url,
+        "ATENDE_ADMIN_TOKEN": platform.token,
+        "COLUMNS": "200",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "atende_local.cli", *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_admin_cli_talks_to_the_platform(platform: PlatformClient) -> None:
+    tenants = _cli(platform, "tenants", "list", "--json")
+    table = _cli(platform, "balance", platform.demo_tenant_id)
+    queues = _cli(platform, "dlq", "list", "--json")
+    missing = _cli(platform, "tenants", "show", "no-such-tenant")
+    assert tenants.returncode == 0, tenants.stderr
+    assert platform.demo_tenant_id in tenants.stdout
+    assert table.returncode == 0, table.stderr
+    assert "R$" in table.stdout
+    assert queues.returncode == 0, queues.stderr
+    assert {q["name"] for q in json.loads(queues.stdout)} >= {"atende-local-calls"}
+    assert missing.returncode == 1
+    assert "404" in missing.stderr

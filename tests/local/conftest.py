@@ -89,6 +89,7 @@ class Served:
     url: str
     registry: FunctionRegistry
     triggered: list[tuple[str, str | None]] = field(default_factory=list)
+    replayed: list[str] = field(default_factory=list)
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=10)
@@ -113,7 +114,25 @@ def served() -> Iterator[Served]:
         state.triggered.append((function, schedule))
         return {"function": function, "schedule": schedule or "default", "ok": True}
 
-    gateway = Gateway(registry, admin_token=TOKEN, trigger=trigger)
+    def queues() -> list[dict[str, Any]]:
+        return [
+            {
+                "name": "atende-local-calls",
+                "visible": 0,
+                "in_flight": 1,
+                "dlq_name": "atende-local-calls-dlq",
+                "dlq_visible": 3,
+                "max_receive_count": 5,
+            }
+        ]
+
+    def replay(queue: str) -> dict[str, Any]:
+        if queue != "calls":
+            raise LookupError(f"no single queue matches {queue!r}")
+        state.replayed.append(queue)
+        return {"queue": "atende-local-calls", "moved": 3, "failed": 0}
+
+    gateway = Gateway(registry, admin_token=TOKEN, trigger=trigger, queues=queues, replay=replay)
     server = LocalHttpServer(("127.0.0.1", 0), gateway)
     thread = server.start_in_thread()
     state.url = f"http://127.0.0.1:{server.port}"

@@ -107,3 +107,24 @@ def test_deployed_urls_are_signed_with_sigv4(monkeypatch: pytest.MonkeyPatch) ->
     assert headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
     assert "/sa-east-1/execute-api/aws4_request" in headers["Authorization"]
     assert aws_region_of("http://127.0.0.1:8000") is None
+
+
+def test_dlq_list_shows_depths(served: Served, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(served, "dlq", "list") == 0
+    table = capsys.readouterr().out
+    assert "queues and their DLQs" in table
+    assert "│ 3 " in table
+    assert _run(served, "dlq", "list", "--json") == 0
+    assert json.loads(capsys.readouterr().out)[0]["dlq_name"] == "atende-local-calls-dlq"
+
+
+def test_dlq_replay_moves_and_reports(served: Served, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(served, "dlq", "replay", "calls", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["moved"] == 3
+    assert served.replayed == ["calls"]
+    assert _run(served, "dlq", "replay", "nothing") == 1
+    assert "no single queue" in capsys.readouterr().err
+
+
+def test_sync_targets_the_sync_route_declared_in_the_wiring() -> None:
+    assert cli.sync_route("demo-pizzaria").startswith("/v1/tenants/demo-pizzaria/")
