@@ -32,6 +32,7 @@ from voice_fargate.pipeline import (
     load_vad,
     offline_parts,
 )
+from voice_fargate.protection import protect_task
 from voice_fargate.records import finalise_call
 from voice_fargate.services import aws_services
 from voice_fargate.session import agent_for, new_session, prepare_call
@@ -127,6 +128,13 @@ async def entrypoint(ctx: JobContext) -> None:
         ctx.shutdown(reason="no tenant")
         return
     tenant_id, call_id = state.tenant.tenant_id, state.call_id
+    protecting = None
+    if state.refusal is None:  # not awaited: the greeting must not wait for the ECS agent
+        protecting = asyncio.create_task(
+            protect_task(
+                rt.settings.ecs_agent_uri, max_call_seconds=state.agent_config.max_call_seconds
+            )
+        )
     vad_model = ctx.proc.userdata.get("vad") or load_vad()
     settings = rt.settings
     session = new_session(
@@ -140,6 +148,8 @@ async def entrypoint(ctx: JobContext) -> None:
     attach_latency_metrics(session, tenant_id=tenant_id, call_id=call_id, emf=rt.emf)
 
     async def write_records() -> None:
+        if protecting is not None and not protecting.done():
+            protecting.cancel()
         await finalise_call(session, state)
 
     ctx.add_shutdown_callback(write_records)

@@ -194,3 +194,34 @@ def test_local_call_finds_the_platform_from_its_state_file(
     )
     assert (platform.livekit_key, platform.livekit_secret) == ("devkey", "s3cret")
     assert (platform.bus_name, platform.bucket) == ("atende-local-bus", "atende-local-artifacts")
+
+
+def test_task_protection_covers_the_longest_call() -> None:
+    import httpx
+
+    from voice_fargate.protection import protect_task
+
+    seen: list[httpx.Request] = []
+
+    def ecs_agent(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"protection": {"ProtectionEnabled": True}})
+
+    # Given ECS's agent endpoint, when a 15-minute-max call starts
+    ok = run(
+        protect_task(
+            "http://169.254.170.2/api/task",
+            max_call_seconds=900,
+            transport=httpx.MockTransport(ecs_agent),
+        )
+    )
+    # Then the task is protected for the whole call plus a margin
+    assert ok
+    (request,) = seen
+    assert request.method == "PUT"
+    assert request.url.path == "/api/task/task-protection/v1/state"
+    assert json.loads(request.content) == {"ProtectionEnabled": True, "ExpiresInMinutes": 17}
+    # And outside ECS, or when ECS refuses, the call goes on
+    assert not run(protect_task(None, max_call_seconds=900))
+    refused = httpx.MockTransport(lambda r: httpx.Response(200, json={"failure": {"Reason": "x"}}))
+    assert not run(protect_task("http://ecs", max_call_seconds=900, transport=refused))
