@@ -8,9 +8,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import pytest
+import itertools
 
-from atende_local.bootstrap import LocalResources
+import pytest
+from aws_lambda_powertools.utilities import parameters
+from moto import mock_aws
+
+from atende_local.bootstrap import LocalResources, create_resources
+from atende_shared.aws import reset_clients
+from atende_shared.settings import reset_settings_cache
+from atende_local.runtime import LambdaContext
 from atende_shared.dal.tenants import tenant_store
 from atende_shared.events import DomainEvent
 from atende_shared.models.menu import Menu
@@ -76,6 +83,7 @@ class Harness:
     bling: FakeBling
     tenant_id: str = TENANT
     events: RecordingPublisher = field(default_factory=RecordingPublisher)
+    page_limit: int = 100
     config: EngineConfig = field(default_factory=lambda: EngineConfig(mass_delete_min=5, mass_delete_pct=20))
 
     def __post_init__(self) -> None:
@@ -119,7 +127,7 @@ class Harness:
         return api
 
     def connector(self) -> BlingCatalogConnector:
-        return BlingCatalogConnector(self.api())
+        return BlingCatalogConnector(self.api(), page_limit=self.page_limit)
 
     def worker(self, **kw: Any) -> CatalogWorker:
         connector = self.connector()
@@ -161,6 +169,10 @@ class Harness:
         return creds
 
 
+def lambda_context(name: str = "sync-test", timeout: int = 60) -> LambdaContext:
+    return LambdaContext(function_name=name, memory_limit_in_mb=512, timeout_seconds=timeout)
+
+
 def connect_bling(bling: FakeBling, tenant_id: str = TENANT, *, contact: str = "777") -> None:
     access, refresh, expires = bling.authorize()
     write_secret(
@@ -180,19 +192,53 @@ def connect_bling(bling: FakeBling, tenant_id: str = TENANT, *, contact: str = "
     )
 
 
-@pytest.fixture
-def harness(aws: LocalResources) -> Iterator[Harness]:
-    """Given a tenant whose catalog source is Bling, connected to the fake Bling."""
-    os.environ.setdefault("ATENDE_STAGE", "local")
-    clock = VirtualClock()
-    bling = FakeBling(clock)
-    tenant_store(aws.tables["main"]).create_tenant(
+@pytest.fixture(scope="module")
+def sync_aws() -> Iterator[LocalResources]:
+    """One moto account per test module (building it costs ~1 s); tests are isolated by
+    tenant id, since every key and secret name starts with the tenant."""
+    with mock_aws():
+        reset_clients()
+        reset_settings_cache()
+        resources = create_resources(prefix="sync")
+        env = {**resources.env, "ATENDE_STAGE": "local"}
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        reset_settings_cache()
+        try:
+            yield resources
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+    reset_clients()
+    reset_settings_cache()
+
+
+_tenants = itertools.count(1)
+
+
+def new_tenant(resources: LocalResources, source: CatalogSource = CatalogSource.BLING) -> str:
+    tenant_id = f"t{next(_tenants)}-sol"
+    tenant_store(resources.tables["main"]).create_tenant(
         Tenant(
-            tenant_id=TENANT,
+            tenant_id=tenant_id,
             name="Pizzaria Sol",
-            integrations=Integrations(catalog_source=CatalogSource.BLING),
+            integrations=Integrations(catalog_source=source),
         )
     )
-    connect_bling(bling)
-    yield Harness(aws=aws, clock=clock, bling=bling)
+    return tenant_id
+
+
+@pytest.fixture
+def harness(sync_aws: LocalResources) -> Iterator[Harness]:
+    """Given a fresh tenant whose catalog source is Bling, connected to the fake Bling."""
+    parameters.clear_caches()
+    reset_settings_cache()
+    clock = VirtualClock()
+    bling = FakeBling(clock)
+    tenant_id = new_tenant(sync_aws)
+    connect_bling(bling, tenant_id)
+    yield Harness(aws=sync_aws, clock=clock, bling=bling, tenant_id=tenant_id)
     service.use_http_transport(None)

@@ -116,7 +116,8 @@ def test_a_429_storm_is_ridden_out_with_backoff(harness):
 
 def test_token_expiry_mid_run_refreshes_once_and_stores_the_pair_first(harness):
     h = harness
-    seed(h, 350)
+    h.page_limit = 20
+    seed(h, 60)
     old = h.stored_credentials()
     pages = {"n": 0}
 
@@ -131,7 +132,7 @@ def test_token_expiry_mid_run_refreshes_once_and_stores_the_pair_first(harness):
 
     run = h.sync("full")
 
-    assert run.status == RunStatus.SUCCEEDED and run.counts.created == 350
+    assert run.status == RunStatus.SUCCEEDED and run.counts.created == 60
     assert h.bling.refreshes == 1
     new = h.stored_credentials()
     assert new.refresh_token != old.refresh_token and new.access_token != old.access_token
@@ -198,7 +199,8 @@ def test_the_rate_limit_is_shared_across_concurrent_functions(harness):
 
 def test_a_crash_mid_run_resumes_from_the_last_durable_page(harness):
     h = harness
-    seed(h, 450)
+    h.page_limit = 20
+    seed(h, 90)  # 5 pages of 20
     run_id = h.new_run("full")
     listing = {"n": 0}
 
@@ -213,7 +215,7 @@ def test_a_crash_mid_run_resumes_from_the_last_durable_page(harness):
         h.engine.run_pull(h.tenant_id, run_id, h.connector())
     mid = h.runs.get_run(h.tenant_id, run_id)
     assert mid.status == RunStatus.RUNNING and mid.next_page == 3
-    assert len(h.menu().items) == 200
+    assert len(h.menu().items) == 40
 
     # When the job is redelivered
     h.bling.crash_when = None
@@ -224,13 +226,14 @@ def test_a_crash_mid_run_resumes_from_the_last_durable_page(harness):
     pages = [int(p["pagina"][0]) for m, path, p in h.bling.log if path == "/produtos"]
     assert pages == [3, 4, 5]
     done = h.runs.get_run(h.tenant_id, run_id)
-    assert done.status == RunStatus.SUCCEEDED and done.counts.created == 450
-    assert len(h.menu().items) == 450 and done.counts.deleted == 0
+    assert done.status == RunStatus.SUCCEEDED and done.counts.created == 90
+    assert len(h.menu().items) == 90 and done.counts.deleted == 0
 
 
 def test_out_of_time_runs_continue_in_a_new_job(harness):
     h = harness
-    seed(h, 300)
+    h.page_limit = 20
+    seed(h, 60)
     run_id = h.new_run("full")
     budget = {"n": 0}
 
@@ -248,7 +251,7 @@ def test_out_of_time_runs_continue_in_a_new_job(harness):
     assert SyncJob.model_validate_json(sent[0]["Body"]).run_id == run_id
     budget["n"] = -100
     assert worker.handle(job) == "done"
-    assert h.runs.get_run(h.tenant_id, run_id).counts.created == 300
+    assert h.runs.get_run(h.tenant_id, run_id).counts.created == 60
 
 
 def test_guard_refuses_to_mirror_an_empty_snapshot(harness):
