@@ -83,7 +83,8 @@ class OrderingAgent(Agent):
         self._state = state
 
     async def on_enter(self) -> None:
-        greeting = self._state.agent_config.greeting.format(business=self._state.tenant.name)
+        # Admins write the greeting: only {business} is a placeholder, other braces are text.
+        greeting = self._state.agent_config.greeting.replace("{business}", self._state.tenant.name)
         self.session.say(greeting, add_to_chat_ctx=True)
 
     # -- helpers -------------------------------------------------------------------------

@@ -352,7 +352,7 @@ class FakeAudioOutput(AudioOutput):
     def __init__(self) -> None:
         super().__init__(
             label="fake-speaker",
-            capabilities=AudioOutputCapabilities(pause=False),
+            capabilities=AudioOutputCapabilities(pause=True),  # like LiveKit's room output
             sample_rate=SAMPLE_RATE,
         )
         self.first_frame_at: list[float] = []  # perf_counter of each segment's first frame

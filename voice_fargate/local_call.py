@@ -256,7 +256,7 @@ class LiveKitWebhooks:
 # -- the conversation ------------------------------------------------------------------------
 
 
-def _lines(script: str | None) -> Iterator[str]:
+def _lines(script: str | None, prompt: str = "você> ") -> Iterator[str]:
     if script is not None:
         for raw in Path(script).read_text(encoding="utf-8").splitlines():
             if raw.strip() and not raw.lstrip().startswith("#"):
@@ -264,7 +264,7 @@ def _lines(script: str | None) -> Iterator[str]:
         return
     while True:
         try:
-            line = input("você> ")
+            line = input(prompt)
         except EOFError:
             return
         if line.strip():
@@ -445,7 +445,7 @@ def main(argv: list[str]) -> int:
             dialled=args.dialled,
             publisher=publisher,
             transcripts=transcripts,
-            lines=_lines(args.script),
+            lines=_lines(args.script, "you> " if config.language.startswith("en") else "você> "),
             at=at,
             echo=not args.json,
         )

@@ -164,6 +164,10 @@ _TEXT: dict[str, dict[Lang, str]] = {
         "en": "I could not transfer the call right now. Can I continue with your order?",
     },
     "goodbye": {"pt": "Obrigado pela ligação. Até logo!", "en": "Thanks for calling. Goodbye!"},
+    "max_duration": {
+        "pt": "Chegamos ao tempo máximo desta ligação. Obrigado por ligar, até logo!",
+        "en": "We have reached the maximum length of this call. Thanks for calling, goodbye!",
+    },
     "not_understood": {
         "pt": "Desculpe, não entendi. Pode repetir o que deseja pedir?",
         "en": "Sorry, I did not get that. Could you repeat what you would like?",

@@ -151,6 +151,8 @@ def build_transcript(
 
 async def finalise_call(session: AgentSession[CallState], state: CallState) -> dict[str, Any]:
     """Write the transcript and publish the usage report (once). Returns the transcript."""
+    if state.transcript is not None:  # a second shutdown path: already written
+        return state.transcript
     if state.ended_at is None:
         state.ended_at = utc_now()
     if state.outcome == "in_progress":
@@ -168,6 +170,7 @@ async def finalise_call(session: AgentSession[CallState], state: CallState) -> d
         await asyncio.to_thread(state.services.publisher.publish, [usage])
     except Exception as exc:
         logger.error("usage report failed", extra={"call_id": state.call_id, "error": str(exc)})
+    state.transcript = transcript
     logger.info(
         "call finished",
         extra={

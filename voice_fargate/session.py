@@ -7,6 +7,7 @@ and the records are the same code.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from livekit.agents.types import NOT_GIVEN
 from atende_shared.models.common import utc_now
 from voice_fargate.admission import check_admission
 from voice_fargate.agent import OrderingAgent, RefusalAgent
+from voice_fargate.prompts import text
 from voice_fargate.state import CallServices, CallState
 from voice_fargate.tenant_cache import TenantBundle
 
@@ -79,3 +81,17 @@ def prepare_call(
     if refusal is not None:
         state.refusal, state.outcome = refusal.message, refusal.outcome
     return state
+
+
+def limit_call_length(
+    session: AgentSession[CallState], state: CallState, *, seconds: float
+) -> asyncio.TimerHandle:
+    """After ``seconds`` (the tenant's ``max_call_seconds``), say so politely and hang up."""
+
+    def expire() -> None:
+        if state.outcome == "in_progress":
+            state.outcome = "ordered" if state.order else "ended_without_order"
+        handle = session.say(text("max_duration", state.lang), add_to_chat_ctx=True)
+        handle.add_done_callback(lambda _: session.shutdown(drain=True))
+
+    return asyncio.get_running_loop().call_later(seconds, expire)

@@ -93,6 +93,7 @@ class CallState:
     outcome: Outcome = "in_progress"
     refusal: str | None = None  # set when the call must be refused politely (no order)
     ended_at: datetime | None = None
+    transcript: dict[str, Any] | None = field(default=None, repr=False)  # set by finalise_call
     confirm_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     _index: MenuIndex | None = field(default=None, repr=False)
 

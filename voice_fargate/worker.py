@@ -13,8 +13,10 @@ to finish (``ATENDE_DRAIN_TIMEOUT_SECONDS``, default 20 min, above the longest c
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from livekit import rtc
 from livekit.agents import AgentServer, CloseEvent, JobContext, JobProcess
@@ -35,7 +37,7 @@ from voice_fargate.pipeline import (
 from voice_fargate.protection import protect_task
 from voice_fargate.records import finalise_call
 from voice_fargate.services import aws_services
-from voice_fargate.session import agent_for, new_session, prepare_call
+from voice_fargate.session import agent_for, limit_call_length, new_session, prepare_call
 from voice_fargate.settings import VoiceSettings
 from voice_fargate.state import CallServices, CallState
 from voice_fargate.telemetry import EmfWriter, attach_latency_metrics
@@ -147,9 +149,13 @@ async def entrypoint(ctx: JobContext) -> None:
     )
     attach_latency_metrics(session, tenant_id=tenant_id, call_id=call_id, emf=rt.emf)
 
+    timer: asyncio.TimerHandle | None = None
+
     async def write_records() -> None:
         if protecting is not None and not protecting.done():
             protecting.cancel()
+        if timer is not None:
+            timer.cancel()
         await finalise_call(session, state)
 
     ctx.add_shutdown_callback(write_records)
@@ -157,11 +163,24 @@ async def entrypoint(ctx: JobContext) -> None:
     def on_close(event: CloseEvent) -> None:
         # The agent ended the call (goodbye, refusal): hang up the SIP leg too.
         if state.outcome != "transferred":
-            ctx.delete_room()
+            deleting = ctx.delete_room()
+            deleting.add_done_callback(_log_failure("delete room", call_id))
         ctx.shutdown(reason=str(event.reason))
 
     session.on("close", on_close)
     await session.start(agent=agent_for(state), room=ctx.room)
+    if state.refusal is None:
+        timer = limit_call_length(session, state, seconds=state.agent_config.max_call_seconds)
+
+
+def _log_failure(what: str, call_id: str) -> Callable[[asyncio.Future[Any]], None]:
+    def check(future: asyncio.Future[Any]) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            logger.warning(
+                f"{what} failed", extra={"call_id": call_id, "error": str(future.exception())}
+            )
+
+    return check
 
 
 def build_server(settings: VoiceSettings) -> AgentServer:

@@ -18,7 +18,7 @@ from tests.voice.helpers import closes, run, spoken, started, turn, watch_close
 from tests.voice.scripted_llm import ScriptedLLM, Step, call, say
 from voice_fargate.agent import OrderingAgent
 from voice_fargate.services import LiveKitTransferer
-from voice_fargate.session import agent_for, new_session, prepare_call
+from voice_fargate.session import agent_for, limit_call_length, new_session, prepare_call
 from voice_fargate.settings import ProviderSettings
 from voice_fargate.state import CallState
 from voice_fargate.tenant_cache import TenantBundle
@@ -451,5 +451,20 @@ def test_mock_tools_replaces_a_tool_for_one_run(state_pt: CallState) -> None:
         out = result.expect.next_event(type="function_call_output").event().item
         assert out.output == "mocked transfer"
         assert state_pt.outcome == "in_progress"
+
+    run(body())
+
+
+def test_a_call_at_its_maximum_length_is_ended_politely(state_pt: CallState) -> None:
+    async def body() -> None:
+        async with started(state_pt, ScriptedLLM([])) as session:
+            closed = watch_close(session)
+            # Given a (very short) maximum call length, when it passes
+            limit_call_length(session, state_pt, seconds=0.05)
+            # Then the agent says so and hangs up
+            assert await closes(closed)
+            said = [m.text_content for m in session.history.messages() if m.role == "assistant"]
+        assert "tempo máximo" in (said[-1] or "")
+        assert state_pt.outcome == "ended_without_order"
 
     run(body())
