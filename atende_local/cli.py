@@ -223,13 +223,29 @@ def cmd_balance(args: argparse.Namespace) -> int:
     return 0
 
 
+_LEDGER_COLUMNS = (
+    "seq",
+    "created_at",
+    "posted_at",
+    "kind",
+    "amount_cents",
+    "balance_after_cents",
+    "business_id",
+)
+
+
 def cmd_ledger(args: argparse.Namespace) -> int:
     path = route_path("billing-admin-api", "GET", "/ledger", tenant_id=args.tenant_id)
     data = make_client(args).get(path)
 
     def render(d: Any) -> None:
         rows = _items(d, "entries", "items", "ledger")
-        columns = list(dict.fromkeys(k for row in rows for k in row))[:7] or ["entries"]
+        present = list(dict.fromkeys(k for row in rows for k in row))
+        preferred = [c for c in _LEDGER_COLUMNS if c in present]
+        columns = preferred or present[:6] or ["entries"]
+        rows = [
+            {k: (_money(v) if k.endswith("_cents") else v) for k, v in row.items()} for row in rows
+        ]
         _table(f"ledger of {args.tenant_id}", rows, columns)
 
     _emit(args, data, render)

@@ -35,15 +35,17 @@ EXTERNAL_SERVICES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("Z-API / Evolution (WhatsApp)", (), "webhooks in: verified with the demo tokens"),
 )
 
+#: Webhook timestamps must be fresh, hence the shell's date in the bodies.
+_NOW = "\"'\"$(date -u +%FT%TZ)\"'\""
 _BODY_BLING = (
-    '{"eventId":"evt-demo-1","date":"2026-11-22T10:00:00-03:00","version":"v1",'
+    '{"eventId":"evt-demo-1","date":' + _NOW + ',"version":"v1",'
     '"event":"stock.updated","companyId":"demo","data":{"produto":{"id":1001},'
     '"saldoVirtualTotal":10}}'
 )
 _BODY_ASAAS = (
-    '{"id":"evt_demo_1","event":"PAYMENT_RECEIVED","dateCreated":"2026-11-22 10:00:00",'
+    '{"id":"evt_demo_1","event":"PAYMENT_RECEIVED","dateCreated":' + _NOW + ","
     '"payment":{"id":"pay_demo_1","customer":"cus_demo000001","value":100.00,'
-    '"externalReference":"demo-pizzaria"}}'
+    '"externalReference":"atende:demo-pizzaria"}}'
 )
 
 
