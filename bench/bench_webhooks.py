@@ -36,6 +36,10 @@ IMPORTS = {
     "baseline: boto3 + powertools Logger": (
         "import boto3; from aws_lambda_powertools import Logger"
     ),
+    "shared layer modules the handler imports": (
+        "import atende_shared.http, atende_shared.messaging, atende_shared.tenant_secrets"
+    ),
+    "  of which aws_xray_sdk.core (Tracer) alone": "import aws_xray_sdk.core",
     "functions.webhooks.handlers.ingress": "import functions.webhooks.handlers.ingress",
     "  + livekit.api (first LiveKit delivery)": (
         "import functions.webhooks.handlers.ingress; import livekit.api"
