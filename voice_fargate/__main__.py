@@ -22,11 +22,17 @@ def main(argv: list[str] | None = None) -> None:
             plugin.download_files()
         return
 
+    from atende_shared.errors import ConfigurationError
     from atende_shared.settings import load_settings
     from voice_fargate.settings import VoiceSettings
     from voice_fargate.worker import build_server
 
-    server = build_server(load_settings(VoiceSettings))
+    try:
+        settings = load_settings(VoiceSettings)
+    except ConfigurationError as exc:  # fail the task at once, naming every variable
+        print(f"voice agent: {exc.message}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    server = build_server(settings)
     sys.argv = [sys.argv[0], *args]
     cli.run_app(server)
 

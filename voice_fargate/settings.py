@@ -58,5 +58,7 @@ class VoiceSettings(
     )
     metrics_namespace: str = Field("Atende", validation_alias="POWERTOOLS_METRICS_NAMESPACE")
     health_port: int = Field(8081, validation_alias="ATENDE_AGENT_HEALTH_PORT", ge=0, le=65_535)
+    #: The tenant ``python -m voice_fargate console`` talks as (no dispatch metadata there).
+    console_tenant: str = Field("demo-pizzaria", validation_alias="ATENDE_CONSOLE_TENANT")
     #: Set by ECS in every task; enables scale-in protection while calls are live.
     ecs_agent_uri: str | None = Field(None, validation_alias="ECS_AGENT_URI")

@@ -23,7 +23,7 @@ from livekit.agents import AgentServer, CloseEvent, JobContext, JobProcess
 
 from atende_shared.dal.tenants import tenant_store
 from atende_shared.observability import logger
-from atende_shared.rooms import tenant_from_metadata, tenant_from_room
+from atende_shared.rooms import dispatch_metadata, tenant_from_metadata, tenant_from_room
 from atende_shared.settings import load_settings
 from voice_fargate.brain import OfflineBrain
 from voice_fargate.pipeline import (
@@ -118,13 +118,19 @@ async def entrypoint(ctx: JobContext) -> None:
     """One call."""
     rt = runtime()
     await ctx.connect()
-    participant = await ctx.wait_for_participant()
+    if ctx.is_fake_job():  # `console`: no SIP caller joins; talk as the console tenant
+        metadata = ctx.job.metadata or dispatch_metadata(rt.settings.console_tenant)
+        identity, attributes = "console", {}
+    else:
+        participant = await ctx.wait_for_participant()
+        metadata, identity = ctx.job.metadata, participant.identity
+        attributes = sip_attributes(participant)
     state = await open_call(
         rt,
-        job_metadata=ctx.job.metadata,
+        job_metadata=metadata,
         room_name=ctx.room.name,
-        participant_identity=participant.identity,
-        attributes=sip_attributes(participant),
+        participant_identity=identity,
+        attributes=attributes,
     )
     if state is None:
         ctx.shutdown(reason="no tenant")
