@@ -209,7 +209,10 @@ class OrderingAgent(Agent):
         self._unlocked(state)
         item = self._item(state, item_id)
         self._check_quantity(state, quantity)
+        if option_id is None and item.options and item.sellable:
+            state.pending_size = (item.item_id, quantity)  # "which size?" comes next
         option = self._sellable_option(state, item, option_id)
+        state.pending_size = None
         line = state.line_for(item.item_id, option.option_id if option else None)
         already = sum(ln.quantity for ln in state.lines_for(item.item_id))
         self._check_stock(state, item, already + quantity)

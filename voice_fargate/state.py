@@ -89,6 +89,8 @@ class CallState:
     fulfilment: Literal["pickup", "delivery"] | None = None
     address: str | None = None
     awaiting: Awaiting | None = None
+    #: An item the caller asked for without its size: (item id, quantity) until they say it.
+    pending_size: tuple[str, int] | None = None
     order: PlacedOrder | None = None
     outcome: Outcome = "in_progress"
     refusal: str | None = None  # set when the call must be refused politely (no order)

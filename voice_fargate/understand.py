@@ -231,6 +231,24 @@ def interpret(utterance: str, state: CallState) -> Understanding:
     if state.order is not None and closing:
         return Understanding(calls=[ToolCall("end_call")])
 
+    if state.pending_size is not None and not mentions:
+        item = state.index.get(state.pending_size[0])
+        option = state.index.find_option(item, words) if item is not None else None
+        if item is not None and option is not None:
+            quantity = _quantity(words, articles=False) or state.pending_size[1]
+            return Understanding(
+                calls=[
+                    ToolCall(
+                        "add_item",
+                        {
+                            "item_id": item.item_id,
+                            "quantity": quantity,
+                            "option_id": option.option_id,
+                        },
+                    )
+                ]
+            )
+
     if state.awaiting == "confirmation" and not mentions:
         if _has(NO_PHRASES, norm):
             return Understanding(say="what_to_change")

@@ -248,3 +248,21 @@ def test_address_extraction_and_speakable_text() -> None:
     assert extract_address("delivery to 12 Baker Street") == "12 Baker Street"
     assert extract_address("para entrega") is None
     assert speakable("Anotado: 1x Coca [coca-cola-2l] R$ 14,00.") == "Anotado: 1x Coca R$ 14,00."
+
+
+def test_a_size_asked_for_is_answered_in_the_next_turn() -> None:
+    state = make_state(lang="pt-BR")
+
+    async def body() -> None:
+        async with started(state, OfflineBrain(state)) as session:
+            asked = await turn(session, "quero duas calabresas")
+            answered = await turn(session, "grande")
+        # Then the agent asks the size, and the answer completes the same item
+        assert "Qual tamanho de Calabresa?" in spoken(asked)[0]
+        assert tool_calls(answered) == [
+            ("add_item", '{"item_id": "pizza-calabresa", "quantity": 2, "option_id": "grande"}')
+        ]
+
+    run(body())
+    assert _cart(state) == [("pizza-calabresa", "grande", 2)]
+    assert state.pending_size is None
