@@ -178,7 +178,9 @@ def cmd_local_run(args: argparse.Namespace) -> int:
             pass
         err.print("stopping...")
     except OSError as exc:
-        raise CliError(f"cannot start the local platform: {exc}") from exc
+        raise CliError(
+            f"cannot start the local platform: {exc} (port {settings.port} taken? set ATENDE_PORT)"
+        ) from exc
     finally:
         platform.stop()
     err.print("stopped.")

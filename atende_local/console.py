@@ -36,7 +36,7 @@ EXTERNAL_SERVICES: tuple[tuple[str, tuple[str, ...], str], ...] = (
 )
 
 #: Webhook timestamps must be fresh, hence the shell's date in the bodies.
-_NOW = "\"'\"$(date -u +%FT%TZ)\"'\""
+_NOW = '"\'"$(date -u +%FT%TZ)"\'"'
 _BODY_BLING = (
     '{"eventId":"evt-demo-1","date":' + _NOW + ',"version":"v1",'
     '"event":"stock.updated","companyId":"demo","data":{"produto":{"id":1001},'

@@ -299,7 +299,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             body=body,
             source_ip=self.client_address[0],
         )
-        self._send(self.server.gateway.handle(request))
+        gateway = self.server.gateway
+        if gateway is None:
+            self._send(error_response(503, "starting", "the platform is starting"))
+            return
+        self._send(gateway.handle(request))
 
     def _send(self, response: HttpResponse) -> None:
         self.send_response(response.status)
@@ -321,8 +325,11 @@ class LocalHttpServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], gateway: Gateway) -> None:
-        self.gateway = gateway
+    def __init__(self, address: tuple[str, int], gateway: Gateway | None = None) -> None:
+        # The gateway may be attached after binding: the platform binds first so a taken
+        # port fails at once, and serves only when everything behind it is ready.
+        self.gateway: Gateway | None = gateway
+        self._serving: threading.Thread | None = None
         super().__init__(address, _RequestHandler)
 
     @property
@@ -334,4 +341,11 @@ class LocalHttpServer(ThreadingHTTPServer):
             target=self.serve_forever, kwargs={"poll_interval": 0.2}, name="gateway", daemon=True
         )
         thread.start()
+        self._serving = thread
         return thread
+
+    def stop(self) -> None:
+        """Stop serving (if it started: ``shutdown()`` would wait forever otherwise), close."""
+        if self._serving is not None:
+            self.shutdown()
+        self.server_close()

@@ -99,6 +99,7 @@ class LocalPlatform:
 
     def start(self) -> PlatformInfo:
         started = time.perf_counter()
+        self.server = LocalHttpServer((self.settings.host, self.settings.port))
         # moto's werkzeug logs one line per AWS call: far too chatty next to JSON logs.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         # Powertools warns on every invocation that emitted no business metric; locally
@@ -144,7 +145,7 @@ class LocalPlatform:
             replay=self.replay,
             server_url=lambda: self.url,
         )
-        self.server = LocalHttpServer((self.settings.host, self.settings.port), self.gateway)
+        self.server.gateway = self.gateway
         if seed is not None:
             self._assign_demo_number(seed)
         self.info = PlatformInfo(
@@ -346,8 +347,7 @@ class LocalPlatform:
             return
         self._stopped.set()
         if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+            self.server.stop()
         self.pumps.stop()
         if self.scheduler is not None:
             self.scheduler.stop()

@@ -6,6 +6,9 @@ import base64
 import http.client
 import json
 
+import httpx
+
+from atende_local.gateway import LocalHttpServer
 from tests.local.conftest import TOKEN, Served
 
 
@@ -115,3 +118,16 @@ def test_docs_are_served_without_a_cdn(served: Served) -> None:
     assert css.headers["Content-Type"] == "text/css"
     assert document.status_code == 200
     assert document.json()["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def test_a_bound_server_answers_503_until_its_gateway_is_attached_and_stops_cleanly() -> None:
+    # Given a server bound before the platform behind it is ready
+    server = LocalHttpServer(("127.0.0.1", 0))
+    server.start_in_thread()
+    try:
+        answer = httpx.get(f"http://127.0.0.1:{server.port}/health", timeout=5)
+    finally:
+        server.stop()
+    assert answer.status_code == 503
+    # And a server that never served can be stopped without hanging
+    LocalHttpServer(("127.0.0.1", 0)).stop()
