@@ -54,7 +54,7 @@ def build_app(
     Validations.of(app).add_plugins(
         AwsSolutionsChecks(app, write_suppressions_to_cloud_formation=True)
     )
-    if not sources.built:
+    if prefer_build and not sources.built:
         print(
             "note: build/ not found; Lambda assets hold sources only (run `make build`"
             " before deploying).",

@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING
 from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
 from constructs import IConstruct
 
+from atende_shared.resources import Bucket, Table
+from infra_cdk import constants
+
 if TYPE_CHECKING:
     from infra_cdk.stack import AtendeStack
 
@@ -41,8 +44,6 @@ _BASIC_EXECUTION = (
 
 def acknowledge_findings(stack: AtendeStack) -> None:
     """Acknowledge the accepted findings of the Atende stack, each with its reason."""
-    from atende_shared.resources import Bucket, Table
-
     config = stack.config
     functions = stack.functions
     acknowledge(
@@ -195,6 +196,14 @@ def acknowledge_findings(stack: AtendeStack) -> None:
         artifacts_objects,
         "The agent writes one transcript object per call under transcripts/; PutObject "
         "only, on the artifacts bucket alone.",
+    )
+    acknowledge(
+        voice.agent_task_definition,
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:"
+        f"{config.region}:<AWS::AccountId>:task/"
+        f"{constants.physical_name(config.stage, constants.VOICE_CLUSTER)}/*]",
+        "A task protects itself from scale-in while calls are live; task ids are only "
+        "known at run time, so the grant is every task of the voice cluster.",
     )
     acknowledge(
         voice.agent_task_definition,

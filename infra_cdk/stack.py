@@ -203,12 +203,28 @@ class AtendeStack(Stack):
         container = self.voice.agent_container
         main = self.state.tables[Table.MAIN]
         main.grant_read_data(task_role)
-        container.add_environment(table_env(Table.MAIN), main.table_name)
+        # The worker's settings model names every table; it reads only the main one.
+        for table, resource in self.state.tables.items():
+            container.add_environment(table_env(table), resource.table_name)
         artifacts = self.state.buckets[Bucket.ARTIFACTS]
         _grant_object_write(artifacts, task_role)
         container.add_environment(bucket_env(Bucket.ARTIFACTS), artifacts.bucket_name)
         self.messaging.bus.grant_put_events_to(task_role)
         container.add_environment(EVENT_BUS_ENV, self.messaging.bus.event_bus_name)
+        # Task scale-in protection while calls are live (PUT $ECS_AGENT_URI/task-protection).
+        cluster = constants.physical_name(self.config.stage, constants.VOICE_CLUSTER)
+        task_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["ecs:GetTaskProtection", "ecs:UpdateTaskProtection"],
+                resources=[
+                    self.format_arn(
+                        service="ecs",
+                        resource="task",
+                        resource_name=f"{cluster}/*",
+                    )
+                ],
+            )
+        )
 
 
 def _grant_object_read(bucket: s3.IBucket, grantee: iam.IGrantable) -> None:

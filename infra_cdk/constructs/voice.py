@@ -57,7 +57,7 @@ class Voice(Construct):
         self.cluster = ecs.Cluster(
             self,
             "Cluster",
-            cluster_name=constants.physical_name(stage, "voice"),
+            cluster_name=constants.physical_name(stage, constants.VOICE_CLUSTER),
             vpc=self.vpc,
             container_insights_v2=ecs.ContainerInsights.ENABLED,
         )
@@ -359,13 +359,7 @@ class Voice(Construct):
             stop_timeout=Duration.seconds(120),
         )
         del container
-        return ecs.Ec2Service(
-            self,
-            "LiveKitServer",
-            cluster=self.cluster,
-            task_definition=task,
-            daemon=True,  # one per host: host networking allows nothing else
-        )
+        return self._daemon_service("LiveKitServer", task)
 
     def _sip(self) -> ecs.Ec2Service:
         task = ecs.Ec2TaskDefinition(self, "SipTask", network_mode=ecs.NetworkMode.HOST)
@@ -388,7 +382,21 @@ class Voice(Construct):
             logging=self._log_driver("sip"),
             stop_timeout=Duration.seconds(120),
         )
-        return ecs.Ec2Service(self, "Sip", cluster=self.cluster, task_definition=task, daemon=True)
+        return self._daemon_service("Sip", task)
+
+    def _daemon_service(self, construct_id: str, task: ecs.Ec2TaskDefinition) -> ecs.Ec2Service:
+        """One task per host: host networking binds fixed ports, so a replacement can only
+        start once the old task stopped (0-100 %); a failed rollout rolls back."""
+        return ecs.Ec2Service(
+            self,
+            construct_id,
+            cluster=self.cluster,
+            task_definition=task,
+            daemon=True,
+            min_healthy_percent=0,
+            max_healthy_percent=100,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+        )
 
     def _livekit_secrets(self) -> dict[str, ecs.Secret]:
         return {

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,8 @@ class Synthesized:
     outdir: Path
     error: Exception | None
     stack_name: str
+    #: cfn-lint, started as soon as the template exists so it runs alongside the tests.
+    cfn_lint: subprocess.Popen[str]
 
     def of_type(self, type_name: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.resources.items() if v["Type"] == type_name}
@@ -65,6 +69,20 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
         error = exc
     template_path = outdir / stack.template_file
     template_json = json.loads(template_path.read_text(encoding="utf-8"))
+    cfn_lint = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "cfn-lint"),
+            str(template_path),
+            "--format",
+            "parseable",
+            # W3005: CDK adds DependsOn on role policies next to the GetAtt; harmless.
+            "--ignore-checks",
+            "W3005",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     return Synthesized(
         template=Template.from_json(template_json),
         resources=template_json["Resources"],
@@ -73,6 +91,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
         outdir=outdir,
         error=error,
         stack_name=stack.artifact_id,
+        cfn_lint=cfn_lint,
     )
 
 

@@ -144,6 +144,28 @@ def test_the_agent_runs_on_arm64_fargate_without_inbound_ports(synth: Synthesize
     )
 
 
+def test_the_agent_may_protect_its_own_tasks_and_reads_only_the_main_table(synth: Synthesized):
+    task = _task_with_container(synth, "agent")
+    role_id = task["TaskRoleArn"]["Fn::GetAtt"][0]
+    statements = [
+        statement
+        for policy in synth.of_type("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    actions = {
+        action
+        for statement in statements
+        for action in (
+            [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        )
+    }
+    assert {"ecs:UpdateTaskProtection", "ecs:GetTaskProtection"} <= actions
+    assert "s3:PutObject" in actions
+    assert "events:PutEvents" in actions
+    assert not {a for a in actions if a in ("dynamodb:PutItem", "dynamodb:UpdateItem")}
+
+
 def test_no_nat_gateway_by_default_but_free_gateway_endpoints(synth: Synthesized):
     synth.template.resource_count_is("AWS::EC2::NatGateway", 0)
     synth.template.resource_properties_count_is(
