@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -49,5 +50,11 @@ class SqsJobQueue:
             body,
             correlation_id=self.correlation_id,
             group_id=tenant_id,
-            deduplication_id=dedupe_id.replace("#", "-"),
+            deduplication_id=dedupe_key(tenant_id, dedupe_id),
         )
+
+
+def dedupe_key(tenant_id: str, job_key: str) -> str:
+    """FIFO deduplication ids are per queue, not per group: scope them to the tenant."""
+    key = f"{tenant_id}:{job_key}".replace("#", "-")
+    return key if len(key) <= 128 else hashlib.sha256(key.encode()).hexdigest()

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import (
-    SqsFifoPartialProcessor,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from atende_shared.observability import instrumented, logger
 from atende_shared.settings import load_settings
-from functions.sync.handlers._sqs import bind, remaining_ms
+from functions.sync.handlers._sqs import bind, fifo_processor, remaining_ms
 from functions.sync.service import build_worker
 from functions.sync.settings import CatalogWorkerSettings
 
@@ -37,6 +34,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return process_partial_response(
         event=event,
         record_handler=record_handler,
-        processor=SqsFifoPartialProcessor(),
+        processor=fifo_processor(),
         context=context,
     )
