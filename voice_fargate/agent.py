@@ -181,6 +181,11 @@ class OrderingAgent(Agent):
             ]
             options = text("describe_options", lang, options=prompts.join_names(names, lang))
         description = f" {item.description}" if item.description else ""
+        if not item.sellable:  # asked about a sold-out item: say so, and offer another
+            try:
+                self._sellable_option(state, item, None)
+            except ToolError as sold_out:
+                return sold_out.message
         return text(
             "describe",
             lang,

@@ -94,7 +94,7 @@ _TEXT: dict[str, dict[Lang, str]] = {
         "en": "The quantity must be between 1 and {max}.",
     },
     "sold_out": {
-        "pt": "Desculpe, {name} está esgotado hoje.",
+        "pt": "Desculpe, {name} acabou hoje.",
         "en": "Sorry, {name} is sold out today.",
     },
     "sold_out_alternative": {

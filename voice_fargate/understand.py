@@ -72,6 +72,11 @@ MENU_PHRASES = (
     "cardapio", "menu", "o que tem", "o que voces tem", "what do you have", "opcoes",
     "what do you sell", "quais sabores", "which flavors",
 )  # fmt: skip
+#: "Do you have X?" asks about X; it does not order it.
+QUESTION_PHRASES = (
+    "tem", "voces tem", "vcs tem", "existe", "do you have", "do you guys have", "is there",
+    "have you got", "do you sell", "voces vendem",
+)  # fmt: skip
 PRICE_PHRASES = (
     "quanto custa", "quanto e", "quanto sai", "quanto fica", "preco", "valor", "how much",
     "price", "what s in", "what is in", "tell me about", "o que vem",
@@ -81,7 +86,8 @@ _NOISE = frozenset(
      "quero", "queria", "gostaria", "the", "o", "a", "uma", "um", "tem", "have", "you",
      "voces", "e", "and", "with", "com", "some", "algum", "alguma", "like", "would", "can",
      "get", "pra", "para", "mim", "for", "my", "of", "to", "oi", "ola", "hi", "hello", ",",
-     "hmm", "ah", "bom", "dia", "boa", "tarde", "noite", "mais", "also", "tambem"}
+     "hmm", "ah", "bom", "dia", "boa", "tarde", "noite", "mais", "also", "tambem", "que",
+     "quais", "qual", "what", "which", "vcs", "sell", "vendem", "is", "there", "got", "s"}
 )  # fmt: skip
 _ADDRESS_AFTER = re.compile(
     r"(?:entrega|entregar|delivery|deliver|enviar|mandar)\w*[\s,:]*"
@@ -104,6 +110,15 @@ class Understanding:
     calls: list[ToolCall] = field(default_factory=list)
     say: str | None = None
     done: bool = False  # "that's all" was said: read the order back after these calls
+
+
+def _leftover(words: list[str]) -> list[str]:
+    """The words that could name something: no fillers, numbers or ordering verbs."""
+    return [
+        w
+        for w in words
+        if w not in _NOISE and w not in NUMBER_WORDS and not w.isdigit() and w not in ADD_CUES
+    ]
 
 
 def _has(phrases: tuple[str, ...] | frozenset[str], norm: str) -> bool:
@@ -261,8 +276,12 @@ def interpret(utterance: str, state: CallState) -> Understanding:
 
     done = _has(DONE_PHRASES, norm)
     if _has(MENU_PHRASES, norm) and not mentions:
-        return Understanding(calls=[ToolCall("search_menu", {"query": ""})])
-    if _has(PRICE_PHRASES, norm) and mentions:
+        topic = [w for w in _leftover(words) if not _has(MENU_PHRASES, w)]
+        return Understanding(calls=[ToolCall("search_menu", {"query": " ".join(topic)})])
+    asking = any(norm.startswith(f"{p} ") for p in QUESTION_PHRASES) or (
+        utterance.rstrip().endswith("?") and _has(QUESTION_PHRASES, norm)
+    )
+    if (_has(PRICE_PHRASES, norm) or asking) and mentions:
         return Understanding(
             calls=[ToolCall("describe_item", {"item_id": m.item.item_id}) for m in mentions]
         )
@@ -274,11 +293,7 @@ def interpret(utterance: str, state: CallState) -> Understanding:
         chosen = _fulfilment(utterance, norm, state)
         if chosen is not None:
             return Understanding(calls=[chosen])
-    leftover = [
-        w
-        for w in words
-        if w not in _NOISE and w not in NUMBER_WORDS and not w.isdigit() and w not in ADD_CUES
-    ]
+    leftover = _leftover(words)
     if leftover:
         return Understanding(calls=[ToolCall("search_menu", {"query": " ".join(leftover)})])
     return Understanding(say="not_understood")

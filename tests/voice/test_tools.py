@@ -144,6 +144,8 @@ def test_sold_out_item_is_refused_with_an_alternative(state_pt: CallState) -> No
             say("Esgotada."),
             call("add_item", item_id="guarana-lata", quantity=4),
             say("Só temos 3."),
+            call("describe_item", item_id="pizza-chocolate"),
+            say("Acabou."),
         ]
     )
 
@@ -152,15 +154,18 @@ def test_sold_out_item_is_refused_with_an_alternative(state_pt: CallState) -> No
             # When the caller orders them
             sold_out = await turn(session, "uma pizza de chocolate")
             too_many = await turn(session, "quatro guaranás")
+            asked = await turn(session, "tem pizza de chocolate?")
         first = sold_out.expect.next_event(type="function_call_output").event().item
         second = too_many.expect.next_event(type="function_call_output").event().item
         # Then both are refused, the first with an alternative, and nothing is added
         assert first.is_error
-        assert "esgotado" in first.output
+        assert "acabou hoje" in first.output
         assert "Posso oferecer Calabresa [pizza-calabresa] por R$ 49,90?" in first.output
         assert second.is_error
         assert "só temos 3" in second.output
         assert state_pt.cart == []
+        described = asked.expect.next_event(type="function_call_output").event().item
+        assert described.output.startswith("Desculpe, Pizza de Chocolate acabou hoje.")
 
     run(body())
 
