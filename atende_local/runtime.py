@@ -75,11 +75,26 @@ class FunctionState:
     error: str | None = None
 
 
+class _OneAtATime:
+    """A handler behind its function's lock: like a single Lambda execution environment,
+    it serves one invocation at a time. Module-level state that Lambda code may keep
+    (a resolver's ``current_event``, a batch processor's records) is not thread-safe."""
+
+    def __init__(self, handler: Handler, lock: threading.Lock) -> None:
+        self._handler = handler
+        self._lock = lock
+
+    def __call__(self, event: Any, context: Any) -> Any:
+        with self._lock:
+            return self._handler(event, context)
+
+
 class FunctionRegistry:
     """Imports each function's handler on first use; remembers failures for /health.
 
     A failed import is retried on the next use (the module may have been fixed since),
-    so a platform started before a domain was ready picks it up without a restart.
+    so a platform started before a domain was ready picks it up without a restart. The
+    handlers it returns serve one invocation at a time per function.
     """
 
     def __init__(self, specs: tuple[FunctionSpec, ...] | list[FunctionSpec]) -> None:
@@ -90,10 +105,11 @@ class FunctionRegistry:
         }
         self._overrides: dict[str, Handler] = {}
         self._lock = threading.Lock()
+        self._invocation_locks = {s.name: threading.Lock() for s in specs}
 
     def override(self, name: str, handler: Handler) -> None:
         """Use ``handler`` for function ``name`` (tests inject consumers this way)."""
-        self._overrides[name] = handler
+        self._overrides[name] = _OneAtATime(handler, self._invocation_locks[name])
 
     def load(self, name: str) -> Handler:
         """The handler of function ``name``; raises :class:`HandlerUnavailable` if broken."""
@@ -116,8 +132,9 @@ class FunctionRegistry:
                 raise HandlerUnavailable(name, state.error) from exc
             state.importable = True
             state.error = None
-            self._handlers[name] = candidate
-            return candidate
+            wrapped = _OneAtATime(candidate, self._invocation_locks[name])
+            self._handlers[name] = wrapped
+            return wrapped
 
     def module(self, name: str) -> Any:
         """The imported handler module of ``name`` (after a successful :meth:`load`)."""
