@@ -10,13 +10,15 @@ import json
 from typing import Annotated, Any
 from urllib.parse import unquote
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from atende_shared.dal.tenants import tenant_store
-from atende_shared.errors import PayloadTooLarge, UnsupportedMediaType, error_body
-from atende_shared.http import build_resolver
+from atende_shared.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, error_body
+from atende_shared.http import build_resolver, error_response
 from atende_shared.messaging import EventBridgePublisher, SqsQueueSender
 from atende_shared.models.common import TENANT_ID_PATTERN
 from atende_shared.models.menu import Menu
@@ -28,6 +30,7 @@ from functions.provision.logic.call_token import issue_test_call_token
 from functions.provision.models.api import (
     AgentConfigInput,
     AgentConfigView,
+    ErrorBody,
     MenuView,
     PhoneNumberAssign,
     PhoneNumberList,
@@ -42,6 +45,39 @@ from functions.provision.models.api import (
 from functions.provision.settings import AdminApiSettings
 
 app = build_resolver(title="Atende admin API")
+
+_ERROR_TEXT = {
+    400: "Body is not valid JSON",
+    404: "Unknown tenant or number (another tenant's data answers the same)",
+    409: "Conflict: already exists, or the number belongs to another tenant",
+    413: "Body too large",
+    415: "Body is not application/json",
+    422: "Request failed validation; details name each field",
+    503: "A dependency (DynamoDB, SQS, EventBridge, LiveKit) failed; retry",
+}
+
+
+def _responses(status: int, description: str, *errors: int) -> dict[int, OpenAPIResponse]:
+    """The route's documented answers: success (schema from the return annotation) and
+    the platform's ``ErrorBody`` for each error. Listing 422 here also replaces
+    Powertools' default ``HTTPValidationError``, which is not what ``build_resolver`` sends."""
+    documented: dict[int, OpenAPIResponse] = {status: {"description": description}}
+    for code in sorted({422, 503, *errors}):
+        documented[code] = {
+            "description": _ERROR_TEXT[code],
+            "content": {"application/json": {"model": ErrorBody}},
+        }
+    return documented
+
+
+_BODY_ERRORS = (400, 404, 413, 415)
+
+
+@app.not_found
+def _no_route(_: Exception) -> Response[Any]:
+    # Powertools' default 404 body ({"statusCode", "message"}) is not the platform's.
+    return error_response(NotFound("no such route (check the path and its parameters)"), app)
+
 
 TenantPath = Annotated[
     str, Path(pattern=TENANT_ID_PATTERN, description="tenant id (slug)", max_length=63)
@@ -76,12 +112,23 @@ def _correlation_id() -> str:
 # -- tenants -------------------------------------------------------------------------------
 
 
-@app.post("/v1/tenants", status_code=201, summary="Create a tenant", tags=_TENANTS)
+@app.post(
+    "/v1/tenants",
+    status_code=201,
+    summary="Create a tenant",
+    tags=_TENANTS,
+    responses=_responses(201, "The tenant", *_BODY_ERRORS, 409),
+)
 def create_tenant(body: Annotated[TenantCreate, Body()]) -> TenantView:
     return TenantView.of(tenants.create_tenant(_store(), body))
 
 
-@app.get("/v1/tenants", summary="List tenants (paginated)", tags=_TENANTS)
+@app.get(
+    "/v1/tenants",
+    summary="List tenants (paginated)",
+    tags=_TENANTS,
+    responses=_responses(200, "A page of tenants"),
+)
 def list_tenants(
     limit: Annotated[int, Query(ge=1, le=tenants.MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -89,24 +136,44 @@ def list_tenants(
     return tenants.list_tenants(_store(), limit=limit, cursor=cursor)
 
 
-@app.get("/v1/tenants/<tenant_id>", summary="Get a tenant", tags=_TENANTS)
+@app.get(
+    "/v1/tenants/<tenant_id>",
+    summary="Get a tenant",
+    tags=_TENANTS,
+    responses=_responses(200, "The tenant", 404),
+)
 def get_tenant(tenant_id: TenantPath) -> TenantView:
     return TenantView.of(_store().get_tenant(tenant_id))
 
 
-@app.patch("/v1/tenants/<tenant_id>", summary="Change a tenant's profile", tags=_TENANTS)
+@app.patch(
+    "/v1/tenants/<tenant_id>",
+    summary="Change a tenant's profile",
+    tags=_TENANTS,
+    responses=_responses(200, "The updated tenant", *_BODY_ERRORS),
+)
 def patch_tenant(tenant_id: TenantPath, body: Annotated[TenantPatch, Body()]) -> TenantView:
     return TenantView.of(tenants.patch_tenant(_store(), tenant_id, body))
 
 
-@app.post("/v1/tenants/<tenant_id>/suspend", summary="Suspend a tenant", tags=_TENANTS)
+@app.post(
+    "/v1/tenants/<tenant_id>/suspend",
+    summary="Suspend a tenant",
+    tags=_TENANTS,
+    responses=_responses(200, "The status change", 404),
+)
 def suspend_tenant(tenant_id: TenantPath) -> StatusChange:
     return tenants.change_status(
         _store(), _publisher(), tenant_id, suspend=True, correlation_id=_correlation_id()
     )
 
 
-@app.post("/v1/tenants/<tenant_id>/resume", summary="Resume a suspended tenant", tags=_TENANTS)
+@app.post(
+    "/v1/tenants/<tenant_id>/resume",
+    summary="Resume a suspended tenant",
+    tags=_TENANTS,
+    responses=_responses(200, "The status change", 404),
+)
 def resume_tenant(tenant_id: TenantPath) -> StatusChange:
     return tenants.change_status(
         _store(), _publisher(), tenant_id, suspend=False, correlation_id=_correlation_id()
@@ -116,19 +183,34 @@ def resume_tenant(tenant_id: TenantPath) -> StatusChange:
 # -- agent and menu -----------------------------------------------------------------------
 
 
-@app.put("/v1/tenants/<tenant_id>/agent", summary="Set the agent configuration", tags=["agent"])
+@app.put(
+    "/v1/tenants/<tenant_id>/agent",
+    summary="Set the agent configuration",
+    tags=["agent"],
+    responses=_responses(200, "The stored configuration", *_BODY_ERRORS),
+)
 def put_agent(tenant_id: TenantPath, body: Annotated[AgentConfigInput, Body()]) -> AgentConfigView:
     config = agent_menu.put_agent_config(_store(), tenant_id, body)
     return AgentConfigView.model_validate(config.model_dump())
 
 
-@app.get("/v1/tenants/<tenant_id>/agent", summary="Get the agent configuration", tags=["agent"])
+@app.get(
+    "/v1/tenants/<tenant_id>/agent",
+    summary="Get the agent configuration",
+    tags=["agent"],
+    responses=_responses(200, "The configuration (defaults until set)", 404),
+)
 def get_agent(tenant_id: TenantPath) -> AgentConfigView:
     config = agent_menu.get_agent_config(_store(), tenant_id)
     return AgentConfigView.model_validate(config.model_dump())
 
 
-@app.put("/v1/tenants/<tenant_id>/menu", summary="Upload the whole menu", tags=["menu"])
+@app.put(
+    "/v1/tenants/<tenant_id>/menu",
+    summary="Upload the whole menu",
+    tags=["menu"],
+    responses=_responses(200, "The stored menu and its version", *_BODY_ERRORS),
+)
 def put_menu(tenant_id: TenantPath, body: Annotated[Menu, Body()]) -> MenuView:
     menu, version, changed = agent_menu.put_menu(
         _store(), _publisher(), tenant_id, body, correlation_id=_correlation_id()
@@ -136,7 +218,12 @@ def put_menu(tenant_id: TenantPath, body: Annotated[Menu, Body()]) -> MenuView:
     return MenuView(menu=menu, menu_version=version, changed=changed)
 
 
-@app.get("/v1/tenants/<tenant_id>/menu", summary="Get the menu", tags=["menu"])
+@app.get(
+    "/v1/tenants/<tenant_id>/menu",
+    summary="Get the menu",
+    tags=["menu"],
+    responses=_responses(200, "The menu and its version", 404),
+)
 def get_menu(tenant_id: TenantPath) -> MenuView:
     menu, version = agent_menu.get_menu(_store(), tenant_id)
     return MenuView(menu=menu, menu_version=version)
@@ -152,6 +239,7 @@ _PHONES = ["phone-numbers"]
     status_code=202,
     summary="Assign a number (provisioned asynchronously)",
     tags=_PHONES,
+    responses=_responses(202, "Assigned; provisioning queued", *_BODY_ERRORS, 409),
 )
 def assign_number(
     tenant_id: TenantPath, body: Annotated[PhoneNumberAssign, Body()]
@@ -168,7 +256,12 @@ def assign_number(
     return PhoneNumberView.model_validate(record.model_dump())
 
 
-@app.get("/v1/tenants/<tenant_id>/phone-numbers", summary="List numbers", tags=_PHONES)
+@app.get(
+    "/v1/tenants/<tenant_id>/phone-numbers",
+    summary="List numbers",
+    tags=_PHONES,
+    responses=_responses(200, "The tenant's numbers", 404),
+)
 def list_numbers(tenant_id: TenantPath) -> PhoneNumberList:
     records = phones.list_numbers(_store(), _phones(), tenant_id)
     return PhoneNumberList(items=[PhoneNumberView.model_validate(r.model_dump()) for r in records])
@@ -179,6 +272,7 @@ def list_numbers(tenant_id: TenantPath) -> PhoneNumberList:
     status_code=202,
     summary="Release a number (asynchronously)",
     tags=_PHONES,
+    responses=_responses(202, "Release queued", 404),
 )
 def release_number(
     tenant_id: TenantPath,
@@ -203,6 +297,7 @@ def release_number(
     "/v1/tenants/<tenant_id>/test-call-token",
     summary="Mint a short-lived LiveKit token to talk to the agent",
     tags=["agent"],
+    responses=_responses(200, "A short-lived token", 404),
 )
 def test_call_token(tenant_id: TenantPath) -> TestCallToken:
     settings = _settings()
