@@ -17,6 +17,7 @@ from livekit.agents import Agent, RunContext, ToolError, function_tool
 from atende_shared.errors import DependencyUnavailable
 from atende_shared.events import OrderLine, OrderPlaced
 from atende_shared.models.menu import MenuItem, MenuOption
+from atende_shared.models.tenant import AgentConfig
 from atende_shared.observability import logger
 from voice_fargate import prompts
 from voice_fargate.prompts import money, text
@@ -83,8 +84,13 @@ class OrderingAgent(Agent):
         self._state = state
 
     async def on_enter(self) -> None:
+        config = self._state.agent_config
+        template = config.greeting
+        if template == AgentConfig.model_fields["greeting"].default:
+            # The stock greeting is Portuguese: use the stock one in the tenant's language.
+            template = text("greeting", self._state.lang, business="{business}")
         # Admins write the greeting: only {business} is a placeholder, other braces are text.
-        greeting = self._state.agent_config.greeting.replace("{business}", self._state.tenant.name)
+        greeting = template.replace("{business}", self._state.tenant.name)
         self.session.say(greeting, add_to_chat_ctx=True)
 
     # -- helpers -------------------------------------------------------------------------

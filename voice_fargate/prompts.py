@@ -47,6 +47,11 @@ SYSTEM_INSTRUCTIONS: dict[Lang, str] = {
 }
 
 _TEXT: dict[str, dict[Lang, str]] = {
+    "greeting": {
+        "pt": "Olá! Você ligou para {business}. Eu sou a assistente virtual. O que vai ser hoje?",
+        "en": "Hello! You have reached {business}. I am the virtual assistant. What can I get "
+        "you today?",
+    },
     "suspended": {
         "pt": "Olá! Você ligou para {business}. No momento não estamos recebendo pedidos por "
         "telefone. Pedimos desculpas e agradecemos a ligação.",

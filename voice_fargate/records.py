@@ -55,6 +55,8 @@ def usage_event(state: CallState, usage: Any) -> CallUsageReported:
         llm_completion_tokens=completion,
         tts_characters=characters,
         models=models,
+        outcome=state.outcome,
+        summary=summary(state)[:500],
     )
 
 

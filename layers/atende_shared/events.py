@@ -78,6 +78,10 @@ class CallUsageReported(DomainEvent):
     llm_completion_tokens: int = Field(ge=0)
     tts_characters: int = Field(ge=0)
     models: dict[str, str] = Field(default_factory=dict)
+    # Added by the voice agent (optional, so older producers still validate): how the call
+    # ended and a one-line summary, for billing to keep on the call session.
+    outcome: str | None = Field(None, max_length=64)
+    summary: str | None = Field(None, max_length=500)
 
 
 class PaymentReceived(DomainEvent):

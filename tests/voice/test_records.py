@@ -101,6 +101,7 @@ def test_usage_event_is_stable_per_call() -> None:
     (usage,) = publisher.of_type("CallUsageReported")
     assert isinstance(usage, CallUsageReported)
     assert usage.event_id == "usage-SCL_test_call_1"  # stable: consumers dedupe on it
+    assert (usage.outcome, usage.summary) == ("abandoned", "abandoned: no items")
     assert state.outcome == "abandoned"  # hung up without ordering
     (body_,) = transcripts.bodies.values()
     assert body_["summary"] == "abandoned: no items"

@@ -473,3 +473,20 @@ def test_a_call_at_its_maximum_length_is_ended_politely(state_pt: CallState) -> 
         assert state_pt.outcome == "ended_without_order"
 
     run(body())
+
+
+def test_the_stock_greeting_is_said_in_the_tenants_language() -> None:
+    # Given an English-speaking tenant that kept the stock (Portuguese) greeting
+    state = make_state(lang="en-US")
+    state.agent_config = AgentConfig(tenant_id="pizzaria-teste", language="en-US")
+
+    async def body() -> None:
+        async with started(state, ScriptedLLM([])) as session:
+            said = [m.text_content for m in session.history.messages() if m.role == "assistant"]
+        # Then the caller is greeted in English, with the business name filled in
+        assert said == [
+            "Hello! You have reached Pizzaria Teste. I am the virtual assistant. "
+            "What can I get you today?"
+        ]
+
+    run(body())
