@@ -1,0 +1,74 @@
+"""Provisioning through the local gateway: onboard, assign a number, see it provisioned."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from tests.e2e.conftest import PlatformClient
+
+pytestmark = pytest.mark.e2e
+
+
+def _numbers(platform: PlatformClient, tenant_id: str) -> list[dict[str, Any]]:
+    answer = platform.http.get(f"/v1/tenants/{tenant_id}/phone-numbers", headers=platform.admin)
+    answer.raise_for_status()
+    return list(answer.json()["items"])
+
+
+def test_onboard_assign_and_see_the_number_provisioned(platform: PlatformClient) -> None:
+    tenant_id = f"e2e-{uuid.uuid4().hex[:8]}"
+    number = "+5511" + str(uuid.uuid4().int)[:8]
+    # Given a new tenant with its agent and menu
+    created = platform.http.post(
+        "/v1/tenants",
+        json={"tenant_id": tenant_id, "name": "E2E Pizzaria"},
+        headers=platform.admin,
+    )
+    assert created.status_code == 201, created.text
+    agent = platform.http.put(
+        f"/v1/tenants/{tenant_id}/agent",
+        json={"greeting": "Olá!", "max_call_seconds": 600},
+        headers=platform.admin,
+    )
+    assert agent.status_code == 200, agent.text
+    menu = platform.http.put(
+        f"/v1/tenants/{tenant_id}/menu",
+        json={"items": [{"item_id": "marg", "name": "Margherita", "price_cents": 4990}]},
+        headers=platform.admin,
+    )
+    assert menu.status_code == 200, menu.text
+    # When a number is assigned
+    assigned = platform.http.post(
+        f"/v1/tenants/{tenant_id}/phone-numbers", json={"number": number}, headers=platform.admin
+    )
+    assert assigned.status_code == 202, assigned.text
+    assert assigned.json()["status"] == "pending"
+    # Then the queue pump runs the worker and the number becomes active with LiveKit ids
+    phone = platform.wait_for(
+        lambda: next((p for p in _numbers(platform, tenant_id) if p["status"] == "active"), None),
+        timeout=60,
+    )
+    assert phone["number"] == number
+    assert phone["trunk_id"].startswith("ST_")
+    assert phone["dispatch_rule_id"].startswith("SDR_")
+    # And another tenant cannot take it
+    other = platform.http.post(
+        f"/v1/tenants/{platform.demo_tenant_id}/phone-numbers",
+        json={"number": number},
+        headers=platform.admin,
+    )
+    assert other.status_code == 409, other.text
+    # And a test-call token can be minted for the browser
+    token = platform.http.post(f"/v1/tenants/{tenant_id}/test-call-token", headers=platform.admin)
+    assert token.status_code == 200, token.text
+    assert token.json()["room_name"].startswith(f"atd_{tenant_id}_test-")
+    # When the number is released, it disappears
+    released = platform.http.delete(
+        f"/v1/tenants/{tenant_id}/phone-numbers/{quote(number, safe='')}", headers=platform.admin
+    )
+    assert released.status_code == 202, released.text
+    platform.wait_for(lambda: _numbers(platform, tenant_id) == [] or None, timeout=60)
