@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from functions.wiring import FUNCTIONS
 from tests.e2e.conftest import PlatformClient
 
 pytestmark = pytest.mark.e2e
@@ -72,6 +73,24 @@ def test_openapi_and_swagger_ui_are_served_locally(platform: PlatformClient) -> 
     assert page.status_code == 200
     assert "swagger-ui-bundle.min.js" in page.text
     assert script.status_code == 200
+
+
+def test_the_openapi_document_covers_exactly_the_declared_admin_routes(
+    platform: PlatformClient,
+) -> None:
+    # Given the admin routes declared in the wiring (what API Gateway will expose)
+    declared = {
+        (route.method.lower(), route.path)
+        for spec in FUNCTIONS
+        for route in spec.routes
+        if route.auth == "admin"
+    }
+    # When the merged document is fetched
+    document = platform.http.get("/openapi.json").json()
+    documented = {(method, path) for path, ops in document["paths"].items() for method in ops}
+    # Then the resolvers and the wiring agree, route for route
+    assert "x-atende-unavailable" not in document
+    assert documented == declared
 
 
 def test_the_demo_tenant_has_a_balance_and_a_provisioned_number(platform: PlatformClient) -> None:
