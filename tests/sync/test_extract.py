@@ -1,0 +1,182 @@
+"""atende-extract: SQLite/CSV/JSON → mapped records → batches with retries and resume."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import httpx
+import pytest
+
+from atende_extract.cli import extract, main
+from atende_extract.config import ExtractConfig, load_config
+from atende_extract.pusher import PushFailed, RunState
+from atende_shared.dal.tenants import tenant_store
+from atende_shared.models.tenant import CatalogSource
+from atende_shared.settings import reset_settings_cache
+from atende_shared.tenant_secrets import IntegrationSecret, write_secret
+from tests.sync.bridge import drain_catalog, empty_queue, transport
+from tests.sync.conftest import new_tenant
+
+TOKEN = "extract-token"
+
+
+@pytest.fixture
+def tenant(sync_aws):
+    reset_settings_cache()
+    tenant_id = new_tenant(sync_aws, CatalogSource.PUSH)
+    write_secret("local", tenant_id, "ingest", IntegrationSecret(current={"token": TOKEN}))
+    empty_queue(sync_aws.queues["catalog"].url)
+    return tenant_id
+
+
+def erp(path, n=25):
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE TABLE PRODUTOS (CODPROD TEXT, DESCR TEXT, PRECO NUMERIC, SALDO REAL, ATIVO TEXT)"
+    )
+    db.executemany(
+        "INSERT INTO PRODUTOS VALUES (?, ?, ?, ?, ?)",
+        [(f"P{i:03d}", f"Produto {i}", f"{i}.90", i % 4, "S" if i % 5 else "N") for i in range(1, n + 1)],
+    )
+    db.commit()
+    db.close()
+
+
+def config(tmp_path, tenant, *, batch_size=10, **source):
+    data = {
+        "target": {"url": "http://atende.local", "tenant_id": tenant, "token": TOKEN,
+                   "batch_size": batch_size, "max_attempts": 3},
+        "source": source or {"kind": "sql", "url": f"sqlite:///{tmp_path / 'erp.db'}",
+                             "query": "SELECT * FROM PRODUTOS"},
+        "columns": {"source_id": "CODPROD", "name": "DESCR", "price": "PRECO",
+                    "stock": "SALDO", "available": "ATIVO"},
+        "state_file": str(tmp_path / "state.json"),
+    }
+    path = tmp_path / "extract.json"
+    path.write_text(json.dumps(data))
+    return load_config(path)
+
+
+def client(flaky=None):
+    inner = transport()
+
+    def handle(request):
+        if flaky and flaky(request):
+            return httpx.Response(503, json={"error": "try later"})
+        return inner.handle_request(request)
+
+    return httpx.Client(base_url="http://atende.local", transport=httpx.MockTransport(handle))
+
+
+def menu(sync_aws, tenant):
+    return tenant_store(sync_aws.tables["main"]).get_menu(tenant).by_id()
+
+
+def test_a_sqlite_catalog_is_pushed_and_mirrored(sync_aws, tenant, tmp_path):
+    erp(tmp_path / "erp.db")
+    summary = extract(config(tmp_path, tenant), http=client(), sleep=lambda s: None)
+    assert summary["records"] == 25 and summary["batches"] == 3
+    drain_catalog(sync_aws.queues["catalog"].url)
+
+    items = menu(sync_aws, tenant)
+    assert len(items) == 25
+    assert items["push-P007"].price_cents == 790 and items["push-P007"].stock == 3
+    assert not items["push-P005"].available  # ATIVO = 'N'
+    assert RunState.load(tmp_path / "state.json").completed
+
+
+def test_transient_failures_are_retried(sync_aws, tenant, tmp_path):
+    erp(tmp_path / "erp.db", 5)
+    calls = {"n": 0}
+
+    def every_other(request):
+        calls["n"] += 1
+        return calls["n"] % 2 == 1
+
+    summary = extract(config(tmp_path, tenant), http=client(every_other), sleep=lambda s: None)
+    assert summary["http_attempts"] == 4  # one batch + complete, each failed once
+    drain_catalog(sync_aws.queues["catalog"].url)
+    assert len(menu(sync_aws, tenant)) == 5
+
+
+def test_a_crashed_push_resumes_without_resending_and_completes_the_snapshot(
+    sync_aws, tenant, tmp_path
+):
+    erp(tmp_path / "erp.db", 25)
+    sent = []
+
+    def down_after_two_batches(request):
+        if request.url.path.endswith("/catalog"):
+            sent.append(json.loads(request.content)["batch_id"])
+            return len(sent) > 2
+        return False
+
+    cfg = config(tmp_path, tenant)
+    with pytest.raises(PushFailed):
+        extract(cfg, http=client(down_after_two_batches), sleep=lambda s: None)
+    state = RunState.load(tmp_path / "state.json")
+    assert len(state.sent_ids) == 20 and not state.completed
+
+    pushed = []
+
+    def record(request):
+        if request.url.path.endswith("/catalog"):
+            pushed.append(json.loads(request.content))
+        return False
+
+    summary = extract(cfg, http=client(record), sleep=lambda s: None)
+
+    assert summary["snapshot_id"] == state.snapshot_id and summary["sent_now"] == 5
+    assert [len(b["records"]) for b in pushed] == [5]
+    drain_catalog(sync_aws.queues["catalog"].url)
+    assert len(menu(sync_aws, tenant)) == 25
+
+
+def test_a_deleted_row_disappears_after_the_next_snapshot(sync_aws, tenant, tmp_path):
+    erp(tmp_path / "erp.db", 30)
+    cfg = config(tmp_path, tenant)
+    extract(cfg, http=client(), sleep=lambda s: None)
+    drain_catalog(sync_aws.queues["catalog"].url)
+    db = sqlite3.connect(tmp_path / "erp.db")
+    db.execute("DELETE FROM PRODUTOS WHERE CODPROD = 'P011'")
+    db.commit()
+    db.close()
+
+    extract(cfg, http=client(), sleep=lambda s: None)
+    drain_catalog(sync_aws.queues["catalog"].url)
+
+    items = menu(sync_aws, tenant)
+    assert not items["push-P011"].available and items["push-P012"].available
+
+
+def test_csv_and_json_sources_map_the_same_way(tmp_path, tenant):
+    (tmp_path / "p.csv").write_text("CODPROD,DESCR,PRECO,SALDO,ATIVO\nA1,Suco,7.50,2,S\n")
+    (tmp_path / "p.jsonl").write_text(
+        json.dumps({"CODPROD": "A1", "DESCR": "Suco", "PRECO": "7.50", "SALDO": 2, "ATIVO": "S"})
+    )
+    from atende_extract.sources import map_row, rows
+
+    csv_cfg = config(tmp_path, tenant, kind="csv", path=str(tmp_path / "p.csv"))
+    json_cfg = config(tmp_path, tenant, kind="json", path=str(tmp_path / "p.jsonl"))
+    [from_csv] = [map_row(r, csv_cfg) for r in rows(csv_cfg)]
+    [from_json] = [map_row(r, json_cfg) for r in rows(json_cfg)]
+    assert from_csv == {"source_id": "A1", "name": "Suco", "price": "7.50", "stock": "2",
+                        "available": True}
+    assert from_json["available"] is True and from_json["price"] == "7.50"
+
+
+def test_config_errors_are_explained(tmp_path):
+    with pytest.raises(ValueError, match="source_id"):
+        ExtractConfig.model_validate(
+            {"target": {"url": "u", "tenant_id": "t1"}, "source": {"kind": "csv", "path": "x"},
+             "columns": {"name": "N", "price": "P"}}
+        )
+
+
+def test_cli_dry_run_prints_mapped_records(tmp_path, tenant, capsys):
+    erp(tmp_path / "erp.db", 2)
+    config(tmp_path, tenant)
+    assert main(["--config", str(tmp_path / "extract.json"), "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert json.loads(lines[0])["source_id"] == "P001"
