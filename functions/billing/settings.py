@@ -22,6 +22,10 @@ class BillingTunables(ServiceSettings):
     max_commit_attempts: int = Field(
         40, validation_alias="ATENDE_BILLING_MAX_COMMIT_ATTEMPTS", ge=1, le=500
     )
+    #: How long a warm Lambda reuses a tenant's plan/status for rating.
+    tenant_cache_seconds: float = Field(
+        30.0, validation_alias="ATENDE_BILLING_TENANT_CACHE_SECONDS", ge=0, le=3_600
+    )
     #: USD→BRL rate used to price provider usage (the price table is in USD).
     usd_brl_rate: str = Field("5.40", validation_alias="ATENDE_BILLING_USD_BRL_RATE")
 

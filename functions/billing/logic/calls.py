@@ -56,7 +56,7 @@ def call_business_id(room_name: str) -> str:
 def handle_call_signal(deps: BillingDeps, signal: CallSignal) -> CallOutcome:
     """Fold one LiveKit signal into its session; reserve/rate/release when it decides to."""
     try:
-        tenant = deps.tenants.get_tenant(signal.tenant_id)
+        tenant = deps.tenant(signal.tenant_id)
     except NotFound:
         logger.warning("call event for an unknown tenant", extra={"tenant_id": signal.tenant_id})
         return CallOutcome("ignored")
@@ -65,7 +65,9 @@ def handle_call_signal(deps: BillingDeps, signal: CallSignal) -> CallOutcome:
         stored = deps.store.get_session(signal.tenant_id, signal.room_name)
         session = stored or CallSession(tenant_id=signal.tenant_id, room_name=signal.room_name)
         if signal.event_id in session.seen_event_ids:
-            return CallOutcome("duplicate", session, flush=True)
+            # A redelivery after a crash between the closing commit and the outbox flush
+            # must flush; an open session has nothing pending, so spare the query.
+            return CallOutcome("duplicate", session, flush=session.status is not SessionStatus.OPEN)
         merged = merge(session, signal)
         aliases = ((merged.call_id, merged.room_name),) if merged.call_id != session.call_id else ()
         return _execute(deps, tenant, merged, decide(merged), signal.correlation_id, aliases)
@@ -293,7 +295,7 @@ def sweep(deps: BillingDeps, *, limit: int = 500) -> SweepReport:
 
 
 def sweep_one(deps: BillingDeps, tenant_id: str, room_name: str, *, now: datetime) -> CallOutcome:
-    tenant = deps.tenants.get_tenant(tenant_id)
+    tenant = deps.tenant(tenant_id)
     max_call = deps.tenants.get_agent_config(tenant_id).max_call_seconds
 
     def unit() -> CallOutcome:

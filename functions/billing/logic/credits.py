@@ -38,7 +38,7 @@ def credit(
         raise ValidationFailed("amount_cents must not be zero")
     if not reason.strip() or not actor.strip():
         raise ValidationFailed("a reason and the admin's identity are required")
-    tenant = deps.tenants.get_tenant(tenant_id)  # NotFound for unknown tenants
+    tenant = deps.tenant(tenant_id)  # NotFound for unknown tenants
     business_id = f"manual:{idempotency_key}"
     kind = EntryKind.MANUAL_CREDIT if amount_cents > 0 else EntryKind.MANUAL_ADJUSTMENT
     new = NewEntry(

@@ -27,7 +27,7 @@ from atende_shared.events import (
 )
 from atende_shared.messaging import EventPublisher
 from atende_shared.models.common import utc_now
-from atende_shared.models.tenant import BillingPlan, TenantStatus
+from atende_shared.models.tenant import BillingPlan, Tenant, TenantStatus
 from atende_shared.observability import logger
 from functions.billing.dal.protocol import BillingStore, ConcurrentUpdate
 from functions.billing.models.ledger import (
@@ -55,6 +55,22 @@ class BillingDeps:
     max_commit_attempts: int = 40
     #: Test hook: called between steps to inject crashes ("after_commit", ...).
     fault: Callable[[str], None] = lambda _step: None
+    #: How long a tenant profile read for rating may be reused (0 = always re-read). Plans
+    #: change rarely; status changes made by billing itself always re-read (see _apply_status).
+    tenant_cache_seconds: float = 0.0
+    _tenant_cache: dict[str, tuple[float, Tenant]] = field(default_factory=dict, repr=False)
+
+    def tenant(self, tenant_id: str) -> Tenant:
+        """The tenant's profile (plan, zone, status), cached for ``tenant_cache_seconds``."""
+        if self.tenant_cache_seconds <= 0:
+            return self.tenants.get_tenant(tenant_id)
+        now = time.monotonic()
+        cached = self._tenant_cache.get(tenant_id)
+        if cached and now - cached[0] < self.tenant_cache_seconds:
+            return cached[1]
+        tenant = self.tenants.get_tenant(tenant_id)
+        self._tenant_cache[tenant_id] = (now, tenant)
+        return tenant
 
 
 @dataclass(frozen=True)
@@ -202,3 +218,4 @@ def _apply_status(deps: BillingDeps, tenant_id: str, action: OutboxAction) -> No
         return
     logger.info("tenant status changed by billing", extra={"tenant_id": tenant_id, "to": target})
     deps.tenants.put_tenant(tenant.model_copy(update={"status": target, "updated_at": utc_now()}))
+    deps._tenant_cache.pop(tenant_id, None)

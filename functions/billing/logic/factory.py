@@ -25,6 +25,7 @@ def default_deps() -> BillingDeps:
         prices=ProviderPriceTable(usd_brl=Decimal(settings.usd_brl_rate)),
         end_grace_seconds=settings.end_grace_seconds,
         max_commit_attempts=settings.max_commit_attempts,
+        tenant_cache_seconds=settings.tenant_cache_seconds,
     )
 
 

@@ -169,7 +169,7 @@ def _catch_up(record: PaymentRecord) -> tuple[PaymentRecord, list[NewEntry]]:
 def handle_payment(deps: BillingDeps, signal: PaymentSignal) -> CallOutcome:
     """Record the event's targets on the payment and post what they newly require."""
     try:
-        tenant = deps.tenants.get_tenant(signal.tenant_id)
+        tenant = deps.tenant(signal.tenant_id)
     except NotFound:
         raise ValidationFailed(f"payment for unknown tenant {signal.tenant_id!r}") from None
     expected_customer = tenant.integrations.payment_customer_id
