@@ -28,7 +28,18 @@ RUNTIME_PROVIDED_PACKAGES = ("boto3", "botocore", "s3transfer")
 METRICS_NAMESPACE = "Atende"
 #: Custom metrics the dashboard and alarms read (emitted with Powertools Metrics).
 METRIC_CALLS_IN_PROGRESS = "CallsInProgress"
-METRIC_BALANCE_LOW = "BalanceLow"
+
+#: Domain events counted on the dashboard (EventBridge MatchedEvents of a target-less rule).
+COUNTED_EVENTS = ("BalanceLow", "TenantSuspended", "CallEnded", "OrderPlaced", "PaymentReceived")
+#: Business metrics other code emits (Powertools, dimension service=<function>) that page
+#: someone: (function, metric name, why).
+BUSINESS_ALARMS = (
+    ("billing-jobs", "LedgerMismatch", "A balance differs from the sum of its ledger."),
+    ("billing-sweeper", "SweepFailures", "Stale call sessions could not be closed."),
+    ("sync-catalog", "SyncMassDeletionGuardTripped", "A sync would delete too much; held."),
+    ("sync-catalog", "BlingAuthLost", "A tenant's Bling authorization was lost."),
+    ("provision-reconcile", "SipReconcileErrors", "LiveKit SIP drift could not be repaired."),
+)
 
 #: S3 key prefixes of the artifacts bucket that lifecycle rules act on.
 TRANSCRIPTS_PREFIX = "transcripts/"

@@ -108,6 +108,8 @@ class AtendeStack(Stack):
             queues=self.messaging.queues,
             dlqs=self.messaging.dlqs,
             alarms=self.messaging.alarms,
+            bus=self.messaging.bus,
+            counted_events=self.messaging.counted_events,
             alarm_email=config.alarm_email,
         )
         acknowledge_findings(self)

@@ -44,6 +44,19 @@ class Messaging(Construct):
         self.rules: dict[Queue, events.Rule] = {}
         for spec in queues:
             self._queue(spec, stage)
+        # Target-less rules: EventBridge still counts their matches (AWS/Events
+        # MatchedEvents), which charts business events with no code emitting a metric.
+        self.counted_events: dict[str, events.Rule] = {
+            detail_type: events.Rule(
+                self,
+                f"Count{detail_type}",
+                rule_name=constants.physical_name(stage, f"count-{detail_type.lower()}"),
+                description=f"Counts {detail_type} events for the dashboard.",
+                event_bus=self.bus,
+                event_pattern=events.EventPattern(source=[EVENT_SOURCE], detail_type=[detail_type]),
+            )
+            for detail_type in constants.COUNTED_EVENTS
+        }
 
     def _queue(self, spec: QueueSpec, stage: str) -> None:
         name = spec.name.value

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -32,6 +34,22 @@ def _search(metric_name: str, statistic: str, label: str) -> cloudwatch.MathExpr
     )
 
 
+def _matched(rule: events.Rule, bus: events.IEventBus, label: str) -> cloudwatch.Metric:
+    """Events that matched ``rule`` on ``bus`` (EventBridge publishes it for every rule)."""
+    return cloudwatch.Metric(
+        namespace="AWS/Events",
+        metric_name="MatchedEvents",
+        dimensions_map={"EventBusName": bus.event_bus_name, "RuleName": rule.rule_name},
+        statistic="Sum",
+        period=_PERIOD,
+        label=label,
+    )
+
+
+def _kebab(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
 class Monitoring(Construct):
     """``topic`` (alarm notifications), ``dashboard``, ``alarms``."""
 
@@ -46,6 +64,8 @@ class Monitoring(Construct):
         queues: dict[Queue, sqs.Queue],
         dlqs: dict[Queue, sqs.Queue],
         alarms: Iterable[cloudwatch.Alarm],
+        bus: events.IEventBus,
+        counted_events: dict[str, events.Rule],
         alarm_email: str | None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -90,8 +110,30 @@ class Monitoring(Construct):
                         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                     )
                 )
-        # Balance alerts are business events (BalanceLow on the bus), charted below;
-        # CloudWatch cannot alarm on a SEARCH over the metric's per-service dimensions.
+        for function_name, metric_name, why in constants.BUSINESS_ALARMS:
+            if function_name not in functions:
+                continue
+            self.alarms.append(
+                cloudwatch.Alarm(
+                    self,
+                    f"{metric_name}Alarm",
+                    alarm_name=constants.physical_name(stage, _kebab(metric_name)),
+                    alarm_description=why,
+                    metric=cloudwatch.Metric(
+                        namespace=constants.METRICS_NAMESPACE,
+                        metric_name=metric_name,
+                        dimensions_map={"service": function_name},
+                        statistic="Sum",
+                        period=_PERIOD,
+                    ),
+                    threshold=1,
+                    evaluation_periods=1,
+                    comparison_operator=(
+                        cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+                    ),
+                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                )
+            )
         action = cw_actions.SnsAction(self.topic)
         for alarm in self.alarms:
             alarm.add_alarm_action(action)
@@ -114,10 +156,21 @@ class Monitoring(Construct):
             ),
             cloudwatch.GraphWidget(
                 title="Calls in progress / balance alerts",
-                left=[_search(constants.METRIC_CALLS_IN_PROGRESS, "Maximum", "calls")],
-                right=[_search(constants.METRIC_BALANCE_LOW, "Sum", "balance low")],
+                left=[_search(constants.METRIC_CALLS_IN_PROGRESS, "Maximum", "calls in progress")],
+                right=[
+                    _matched(counted_events[name], bus, name)
+                    for name in ("BalanceLow", "TenantSuspended")
+                    if name in counted_events
+                ],
                 width=12,
             ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Domain events per 5 minutes",
+                left=[_matched(rule, bus, name) for name, rule in counted_events.items()],
+                width=24,
+            )
         )
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(

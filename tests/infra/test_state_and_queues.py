@@ -203,3 +203,36 @@ def test_the_artifacts_bucket_is_private_encrypted_tls_only_and_has_lifecycle(
             and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
             for s in statements
         )
+
+
+def test_business_events_are_counted_and_business_failures_page_someone(synth: Synthesized):
+    # Given target-less rules on the bus, EventBridge counts each domain event
+    for detail_type in constants.COUNTED_EVENTS:
+        synth.template.has_resource_properties(
+            "AWS::Events::Rule",
+            {
+                "EventPattern": {"source": ["atende"], "detail-type": [detail_type]},
+                "Targets": Match.absent(),
+            },
+        )
+    # And the failures other code reports as metrics raise alarms on the SNS topic
+    declared = {spec.name for spec in FUNCTIONS}
+    for function_name, metric_name, _ in constants.BUSINESS_ALARMS:
+        if function_name in declared:
+            synth.template.has_resource_properties(
+                "AWS::CloudWatch::Alarm",
+                {
+                    "Namespace": constants.METRICS_NAMESPACE,
+                    "MetricName": metric_name,
+                    "Dimensions": [{"Name": "service", "Value": function_name}],
+                    "AlarmActions": [{"Ref": Match.any_value()}],
+                },
+            )
+
+
+def test_the_dashboard_exists_with_the_platform_widgets(synth: Synthesized):
+    dashboards = synth.of_type("AWS::CloudWatch::Dashboard")
+    assert len(dashboards) == 1
+    body = str(next(iter(dashboards.values()))["Properties"]["DashboardBody"])
+    for title in ("Webhooks and admin API", "Calls in progress", "DLQ depth", "Lambda errors"):
+        assert title in body
