@@ -251,7 +251,9 @@ def main() -> None:
                 requests[event_name.rsplit(".", 1)[-1]] += 1
 
             ddb.meta.events.register("before-call.dynamodb", count)
-            billing_seconds += _run_pool(bodies, lambda body: process_calls_message(deps, body))
+            billing_seconds += _run_pool(
+                bodies, lambda body, deps=deps: process_calls_message(deps, body)
+            )
             ddb.meta.events.unregister("before-call.dynamodb", count)
             problems.extend(_verify(deps, plan, tenant_ids, durations, rate_call, SessionStatus))
             mismatches += len(reconcile(deps).mismatches)

@@ -243,3 +243,29 @@ def test_sweeper_handler_closes_stale_sessions(moto_deps):
         "max_call_length",
         900,
     )
+
+
+def test_payments_fifo_batch_stops_a_tenant_at_its_first_failure(moto_deps):
+    from tests.billing.conftest import tenant
+
+    moto_deps.tenants.put_tenant(tenant("loja-dois"))
+    # Given a batch where this tenant's first payment is refused (another tenant's
+    # reference), then a good one for the same tenant, then one for another tenant
+    bad = asaas_payload(
+        "PAYMENT_RECEIVED", payment_id="p1", value=10.0, external_reference="atende:outra-loja"
+    )
+    good = asaas_payload("PAYMENT_RECEIVED", payment_id="p2", value=20.0)
+    other = asaas_payload("PAYMENT_RECEIVED", payment_id="p3", value=30.0)
+    bodies = [asaas_envelope(TENANT, p).model_dump_json() for p in (bad, good)]
+    bodies.append(asaas_envelope("loja-dois", other).model_dump_json())
+    event = sqs_event(bodies, fifo=True)
+    event["Records"][2]["attributes"]["MessageGroupId"] = "loja-dois"
+    # When the payments consumer handles it
+    answer = payments.handler(event, context())
+    # Then the tenant's two are reported failed (the later must not overtake the earlier)
+    # while the other tenant's payment is credited
+    assert answer == {
+        "batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"][:2]]
+    }
+    assert moto_deps.store.get_balance(TENANT).balance_cents == 0
+    assert moto_deps.store.get_balance("loja-dois").balance_cents == 3_000

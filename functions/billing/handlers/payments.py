@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
+    SqsFifoPartialProcessor,
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -21,7 +20,9 @@ from functions.billing.logic.factory import default_deps
 from functions.billing.logic.messages import process_payments_message
 from functions.billing.settings import BillingSettings
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# FIFO: after a failure the rest of that message group (tenant) is reported failed unprocessed,
+# so its later payment events never overtake an earlier one; other tenants carry on.
+processor = SqsFifoPartialProcessor(skip_group_on_error=True)  # group = tenant
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -31,8 +32,6 @@ def record_handler(record: SQSRecord) -> None:
 
 @instrumented(BillingSettings)
 def handler(event: dict[str, Any], context: LambdaContext) -> Any:
-    # FIFO: BatchProcessor stops at the first failure and fails the rest of the batch so
-    # a tenant's later events never overtake an earlier one.
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
