@@ -113,3 +113,20 @@ def test_scripted_call_places_an_order_and_is_charged(
 
     entry = platform.wait_for(charge, timeout=60)
     assert entry["kind"] == "call_charge"
+
+    # And the transcript is in the platform's artifacts bucket (its moto endpoint)
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=platform.state["aws_endpoint_url"],
+        region_name="us-east-1",
+        aws_access_key_id="atende-local",
+        aws_secret_access_key="atende-local",
+    )
+    listing = s3.list_objects_v2(Bucket="atende-local-artifacts", Prefix=f"transcripts/{tenant}/")
+    keys = [o["Key"] for o in listing.get("Contents", []) if o["Key"].endswith(f"/{call_id}.json")]
+    assert len(keys) == 1
+    stored = json.loads(s3.get_object(Bucket="atende-local-artifacts", Key=keys[0])["Body"].read())
+    assert stored["order"]["order_id"] == order_id
+    assert stored["turns"][0]["role"] == "agent"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 from livekit.agents import llm, tts
 
 from tests.voice.conftest import make_state
@@ -11,6 +14,7 @@ from voice_fargate.brain import OfflineBrain
 from voice_fargate.fakes import DelayedLLM, FakeCaller, FakeSTT, FakeTTS, FakeVAD
 from voice_fargate.pipeline import TURN_HANDLING
 from voice_fargate.session import agent_for, new_session
+from voice_fargate.telemetry import EmfWriter, attach_latency_metrics
 
 
 def test_primary_llm_failing_mid_call_falls_back_to_the_offline_brain() -> None:
@@ -49,6 +53,8 @@ def test_primary_tts_failing_mid_call_switches_to_the_second_model() -> None:
     caller = FakeCaller(["duas cocas", "e uma água", "só isso"], speech_seconds=0.2)
     primary = FakeTTS(ttfb=0.01, audio_seconds=0.06, fail_after=1, name="tts-primary")
     secondary = FakeTTS(ttfb=0.01, audio_seconds=0.06, name="tts-secondary")
+    stream = io.StringIO()
+    emf = EmfWriter("Atende", service="voice-agent", stream=stream)
 
     async def body() -> None:
         session = new_session(
@@ -61,6 +67,7 @@ def test_primary_tts_failing_mid_call_switches_to_the_second_model() -> None:
         )
         session.input.audio = caller.audio_in
         session.output.audio = caller.audio_out
+        attach_latency_metrics(session, tenant_id="pizzaria-teste", call_id="c1", emf=emf)
         async with session:
             closed = watch_close(session)
             await session.start(agent_for(state))
@@ -72,6 +79,11 @@ def test_primary_tts_failing_mid_call_switches_to_the_second_model() -> None:
             assert not closed.is_set()
 
     run(body())
+    # And each answered turn logged its end-of-utterance → first-audio latency as EMF
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    agent_turns = [r for r in records if "e2e_latency" in r]
+    assert len(agent_turns) == 3
+    assert all(r["e2e_latency"] > 0 and "tts_node_ttfb" in r for r in agent_turns)
     assert len(primary.requests) >= 2  # the greeting, then the failed attempt
     assert secondary.requests  # everything after the failure
     assert [(ln.item_id, ln.quantity) for ln in state.cart] == [
