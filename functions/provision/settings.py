@@ -31,7 +31,8 @@ class AdminApiSettings(
 class SipSettings(ServiceSettings, TablesSettings, LiveKitSettings):
     """What the SIP worker and the reconciler share: LiveKit, the lease, the retries."""
 
-    lease_seconds: int = Field(60, validation_alias="ATENDE_SIP_LEASE_SECONDS", ge=5, le=900)
+    # Longer than the worker's 90 s timeout, so a live holder never loses its lease.
+    lease_seconds: int = Field(120, validation_alias="ATENDE_SIP_LEASE_SECONDS", ge=5, le=900)
     lease_wait_seconds: float = Field(
         10.0, validation_alias="ATENDE_SIP_LEASE_WAIT_SECONDS", ge=0, le=60
     )
