@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from atende_shared.resources import Table, table_env
 from atende_shared.settings import (
     EventBusSettings,
     LiveKitSettings,
     ProvisioningQueueSettings,
     ServiceSettings,
-    TablesSettings,
 )
 
 
+class MainTableSettings(BaseSettings):
+    """Only the main table: the CDK app sets a table's variable only on functions whose
+    wiring ``Access`` lists it, and these functions never touch the idempotency table
+    (the shared ``TablesSettings`` would require both and fail their cold start)."""
+
+    model_config = SettingsConfigDict(
+        extra="ignore", frozen=True, populate_by_name=True, case_sensitive=True
+    )
+
+    main_table: str = Field(validation_alias=table_env(Table.MAIN), min_length=3)
+
+
 class AdminApiSettings(
-    ServiceSettings, TablesSettings, EventBusSettings, ProvisioningQueueSettings, LiveKitSettings
+    ServiceSettings,
+    MainTableSettings,
+    EventBusSettings,
+    ProvisioningQueueSettings,
+    LiveKitSettings,
 ):
     """The admin API: tenants, agent, menu, numbers, test-call tokens."""
 
@@ -28,7 +45,7 @@ class AdminApiSettings(
     )
 
 
-class SipSettings(ServiceSettings, TablesSettings, LiveKitSettings):
+class SipSettings(ServiceSettings, MainTableSettings, LiveKitSettings):
     """What the SIP worker and the reconciler share: LiveKit, the lease, the retries."""
 
     # Longer than the worker's 90 s timeout, so a live holder never loses its lease.
