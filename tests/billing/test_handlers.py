@@ -269,3 +269,16 @@ def test_payments_fifo_batch_stops_a_tenant_at_its_first_failure(moto_deps):
     }
     assert moto_deps.store.get_balance(TENANT).balance_cents == 0
     assert moto_deps.store.get_balance("loja-dois").balance_cents == 3_000
+
+
+def test_grant_credit_builds_its_dependencies_from_the_environment(moto_deps):
+    # Given only the environment (what the local platform's seed has)
+    from functions.billing.logic import grant_credit
+
+    # When the seed credits the opening balance twice with the same reference
+    first = grant_credit(tenant_id=TENANT, amount_cents=50_000, reference="demo-opening-balance")
+    again = grant_credit(tenant_id=TENANT, amount_cents=50_000, reference="demo-opening-balance")
+    # Then it is credited once, by the seed
+    assert (first.applied, again.applied) == (True, False)
+    _, body = api("GET", "/ledger")
+    assert [(e["amount_cents"], e["actor"]) for e in body["items"]] == [(50_000, "local-seed")]
