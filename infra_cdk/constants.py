@@ -55,6 +55,8 @@ EVENTS_MESSAGE_GROUP = "events"
 #: Age of the oldest message (seconds) past which a queue is considered stuck.
 QUEUE_AGE_ALARM_SECONDS = 900
 
+VPC_CIDR = "10.40.0.0/16"
+
 # Voice: LiveKit ports (https://docs.livekit.io/home/self-hosting/ports-firewall/).
 LIVEKIT_HTTP_PORT = 7880
 LIVEKIT_ICE_TCP_PORT = 7881

@@ -45,6 +45,8 @@ _BASIC_EXECUTION = (
 def acknowledge_findings(stack: AtendeStack) -> None:
     """Acknowledge the accepted findings of the Atende stack, each with its reason."""
     config = stack.config
+    # cdk-nag prints the account as written: literal when the stack has one.
+    account = config.account or "<AWS::AccountId>"
     functions = stack.functions
     acknowledge(
         functions,
@@ -80,7 +82,7 @@ def acknowledge_findings(stack: AtendeStack) -> None:
         acknowledge(
             functions,
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:"
-            f"{config.region}:<AWS::AccountId>:secret:atende/{name}/*]",
+            f"{config.region}:{account}:secret:atende/{name}/*]",
             "Per-tenant integration secrets are created at onboarding (one per tenant and "
             "integration), so the grant is the stage's tenants/ prefix, read-only.",
         )
@@ -163,7 +165,7 @@ def acknowledge_findings(stack: AtendeStack) -> None:
     acknowledge(
         node_role,
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:"
-        f"{config.region}:<AWS::AccountId>:instance/*]",
+        f"{config.region}:{account}:instance/*]",
         "A booting host attaches one of the stack's Elastic IPs to itself; its own "
         "instance id is unknown until launch.",
     )
@@ -200,7 +202,7 @@ def acknowledge_findings(stack: AtendeStack) -> None:
     acknowledge(
         voice.agent_task_definition,
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:"
-        f"{config.region}:<AWS::AccountId>:task/"
+        f"{config.region}:{account}:task/"
         f"{constants.physical_name(config.stage, constants.VOICE_CLUSTER)}/*]",
         "A task protects itself from scale-in while calls are live; task ids are only "
         "known at run time, so the grant is every task of the voice cluster.",

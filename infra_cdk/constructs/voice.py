@@ -96,7 +96,7 @@ class Voice(Construct):
             self,
             "Vpc",
             vpc_name=constants.physical_name(self._config.stage, "voice"),
-            ip_addresses=ec2.IpAddresses.cidr("10.40.0.0/16"),
+            ip_addresses=ec2.IpAddresses.cidr(constants.VPC_CIDR),
             max_azs=2,
             nat_gateways=1 if nat else 0,
             restrict_default_security_group=False,  # would add a custom-resource Lambda
@@ -136,6 +136,16 @@ class Voice(Construct):
         if self._config.interface_endpoints:
             # ~7 USD/month per endpoint and AZ: worth it once private tasks pull images
             # and ship logs through a NAT gateway, not before.
+            endpoints_group = ec2.SecurityGroup(
+                self,
+                "EndpointsSg",
+                vpc=vpc,
+                description="Interface endpoints: HTTPS from inside the VPC.",
+                allow_all_outbound=False,
+            )
+            endpoints_group.add_ingress_rule(
+                ec2.Peer.ipv4(constants.VPC_CIDR), ec2.Port.tcp(443), "HTTPS from the VPC"
+            )
             for name, service in (
                 ("EcrApi", ec2.InterfaceVpcEndpointAwsService.ECR),
                 ("EcrDocker", ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER),
@@ -144,7 +154,13 @@ class Voice(Construct):
                 ("Events", ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE),
                 ("Sqs", ec2.InterfaceVpcEndpointAwsService.SQS),
             ):
-                vpc.add_interface_endpoint(name, service=service, private_dns_enabled=True)
+                vpc.add_interface_endpoint(
+                    name,
+                    service=service,
+                    private_dns_enabled=True,
+                    security_groups=[endpoints_group],
+                    open=False,
+                )
         return vpc
 
     def _node_security_group(self) -> ec2.SecurityGroup:
