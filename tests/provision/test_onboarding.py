@@ -148,3 +148,26 @@ def test_test_call_token_has_the_right_grants_and_expiry(stack: Stack) -> None:
     assert body["livekit_url"] == stack.fake.url
     # Unknown tenants get no token
     assert stack.admin("POST", "/v1/tenants/ghost-tenant/test-call-token").status == 404
+
+
+def test_scheduled_reconcile_repairs_and_reports(stack: Stack) -> None:
+    from functions.provision.handlers import reconcile
+    from tests.provision.apigw import lambda_context
+
+    # Given a provisioned number whose rule someone deleted in LiveKit
+    onboard(stack)
+    stack.admin("POST", f"/v1/tenants/{TENANT}/phone-numbers", body={"number": NUMBER})
+    stack.pump()
+    [rule] = stack.fake.rules()
+    with stack.fake.state.lock:
+        del stack.fake.state.rules[rule.sip_dispatch_rule_id]
+    # When the schedule fires the reconcile Lambda
+    report = reconcile.handler({"source": "aws.events"}, lambda_context())
+    # Then it reports the repair and LiveKit holds a rule again
+    assert report["repairs"] == [
+        {"tenant_id": TENANT, "number": NUMBER, "drift": ["rule_missing"], "result": "repaired"}
+    ]
+    assert report["orphans"] == []
+    assert len(stack.fake.rules()) == 1
+    phone = stack.admin("GET", f"/v1/tenants/{TENANT}/phone-numbers").body["items"][0]
+    assert phone["dispatch_rule_id"] == stack.fake.rules()[0].sip_dispatch_rule_id
