@@ -143,3 +143,12 @@ def test_menu_validation_and_catalog_changed(two: Stack, monkeypatch: pytest.Mon
 
 def test_unknown_route_and_bad_tenant_id(two: Stack) -> None:
     assert two.admin("GET", "/v1/tenants/Not_A_Slug").status == 422
+
+
+def test_release_accepts_the_number_raw_or_encoded(two: Stack) -> None:
+    two.admin("POST", f"/v1/tenants/{A}/phone-numbers", body={"number": NUMBER})
+    raw = two.admin("DELETE", f"/v1/tenants/{A}/phone-numbers/{NUMBER}")
+    assert raw.status == 202, raw.body
+    encoded = two.admin("DELETE", number_path(A, NUMBER))
+    assert encoded.status == 202
+    assert encoded.body["status"] == "releasing"

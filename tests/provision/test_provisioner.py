@@ -275,3 +275,25 @@ def test_ensure_skips_a_number_being_released(world: World) -> None:
     world.phones.save(record.model_copy(update={"status": PhoneStatus.RELEASING}))
     assert world.ensure("pizzaria-bella", NUMBER) is None
     assert world.fake.trunks() == []
+
+
+def test_ten_concurrent_tasks_in_one_loop_leave_one_trunk_and_one_rule(world: World) -> None:
+    import asyncio
+
+    from functions.provision.logic.provisioner import SipDeps, ensure
+
+    world.fake.race_window_seconds = 0.05
+    world.assign("pizzaria-bella", NUMBER)
+
+    async def ten(deps: SipDeps) -> list[object]:
+        return list(
+            await asyncio.gather(
+                *(ensure(deps, "pizzaria-bella", NUMBER) for _ in range(10)),
+                return_exceptions=True,
+            )
+        )
+
+    results = world.run(ten)
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert len(world.fake.trunks()) == 1
+    assert len(world.fake.rules()) == 1

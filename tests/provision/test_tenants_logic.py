@@ -1,0 +1,68 @@
+"""Tenant logic with an in-memory store: patches, status changes and their events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from atende_shared.errors import NotFound, ValidationFailed
+from atende_shared.events import DomainEvent, TenantResumed, TenantSuspended
+from atende_shared.models.tenant import Integrations, Tenant, TenantStatus
+from functions.provision.logic import tenants
+from functions.provision.models.api import IntegrationsInput, TenantPatch
+from tests.provision.fakes import MemoryTenants
+
+
+class Published:
+    def __init__(self) -> None:
+        self.events: list[DomainEvent] = []
+
+    def publish(self, events: Sequence[DomainEvent]) -> None:
+        self.events.extend(events)
+
+
+@pytest.fixture
+def store() -> MemoryTenants:
+    return MemoryTenants(
+        Tenant(
+            tenant_id="bella",
+            name="Bella",
+            integrations=Integrations(secrets_configured=["bling"]),
+        )
+    )
+
+
+def test_patching_integrations_keeps_the_recorded_secret_names(store: MemoryTenants) -> None:
+    patch = TenantPatch(integrations=IntegrationsInput(catalog_source="bling"))
+    updated = tenants.patch_tenant(store, "bella", patch)
+    assert updated.integrations.catalog_source == "bling"
+    assert updated.integrations.secrets_configured == ["bling"]
+
+
+def test_patching_an_explicit_null_name_leaves_it(store: MemoryTenants) -> None:
+    updated = tenants.patch_tenant(store, "bella", TenantPatch.model_validate({"name": None}))
+    assert updated.name == "Bella"
+
+
+def test_suspend_then_resume_publishes_one_event_each(store: MemoryTenants) -> None:
+    published = Published()
+    first = tenants.change_status(store, published, "bella", suspend=True, correlation_id="c1")
+    again = tenants.change_status(store, published, "bella", suspend=True, correlation_id="c2")
+    back = tenants.change_status(store, published, "bella", suspend=False, correlation_id="c3")
+    assert (first.changed, again.changed, back.changed) == (True, False, True)
+    assert [type(e) for e in published.events] == [TenantSuspended, TenantResumed]
+    assert all(e.reason == "admin" for e in published.events)  # type: ignore[attr-defined]
+    assert published.events[0].correlation_id == "c1"
+    assert store.get_tenant("bella").status == TenantStatus.ACTIVE
+
+
+def test_a_closed_tenant_cannot_be_resumed(store: MemoryTenants) -> None:
+    store.put_tenant(store.get_tenant("bella").model_copy(update={"status": TenantStatus.CLOSED}))
+    with pytest.raises(ValidationFailed, match="closed"):
+        tenants.change_status(store, Published(), "bella", suspend=False, correlation_id="c")
+
+
+def test_unknown_tenant_status_change_is_not_found(store: MemoryTenants) -> None:
+    with pytest.raises(NotFound):
+        tenants.change_status(store, Published(), "ghost", suspend=True, correlation_id="c")
