@@ -201,3 +201,12 @@ def test_suspended_tenant_is_charged_no_more_than_the_minimum():
     session = deps.store.get_session(TENANT, ROOM)
     assert session is not None
     assert session.amount_cents == 2  # one second at 90 c/min
+
+
+def test_tenant_from_room_metadata_when_the_room_has_no_atende_prefix():
+    from atende_shared.rooms import dispatch_metadata
+
+    payload = livekit_payload("room_started", room_name="custom-room-1", at=T0, event_id="EV_m")
+    payload["room"]["metadata"] = dispatch_metadata(TENANT)
+    signal = livekit_signal(None, payload)
+    assert (signal.tenant_id, signal.room_name) == (TENANT, "custom-room-1")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from atende_shared.models.envelope import InboundEvent
-from atende_shared.rooms import tenant_from_room
+from atende_shared.rooms import tenant_from_metadata, tenant_from_room
 from functions.billing.models.session import CallSignal, SignalKind
 
 _ROOM_EVENTS = {SignalKind.ROOM_STARTED, SignalKind.ROOM_FINISHED}
@@ -35,7 +35,9 @@ def signal_from_livekit(event: InboundEvent) -> CallSignal | None:
     room_name = room.get("name")
     if not isinstance(room_name, str) or not room_name:
         return None
-    tenant_id = event.tenant_id or tenant_from_room(room_name)
+    tenant_id = (
+        event.tenant_id or tenant_from_room(room_name) or tenant_from_metadata(room.get("metadata"))
+    )
     if tenant_id is None:
         return None
     common: dict[str, Any] = {
