@@ -17,7 +17,11 @@ from atende_extract.sources import map_row, rows
 
 
 def extract(
-    config: ExtractConfig, *, http: httpx.Client | None = None, fresh: bool = False, **pusher_kw: Any
+    config: ExtractConfig,
+    *,
+    http: httpx.Client | None = None,
+    fresh: bool = False,
+    **pusher_kw: Any,
 ) -> dict[str, Any]:
     """Push one snapshot (resuming an unfinished one unless ``fresh``); returns a summary."""
     state_path = Path(config.state_file)
@@ -25,9 +29,7 @@ def extract(
     if state is None or state.completed:
         state = RunState.new()
         state.save(state_path)
-    records = sorted(
-        (map_row(r, config) for r in rows(config)), key=lambda r: str(r["source_id"])
-    )
+    records = sorted((map_row(r, config) for r in rows(config)), key=lambda r: str(r["source_id"]))
     # Resume by record, not by batch number: rows added or removed since the crash still
     # land in the snapshot exactly once (the server ignores re-sent batch ids).
     sent = set(state.sent_ids)

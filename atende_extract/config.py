@@ -1,24 +1,24 @@
 """The extractor's configuration (a TOML or JSON file)::
 
-    [target]
-    url = "https://api.atende.example"       # or http://127.0.0.1:8000 locally
-    tenant_id = "demo-pizzaria"
-    stream = "catalog"                         # or "stock"
-    token_env = "ATENDE_INGEST_TOKEN"          # the tenant's ingest token lives here
-    batch_size = 500
+[target]
+url = "https://api.atende.example"       # or http://127.0.0.1:8000 locally
+tenant_id = "demo-pizzaria"
+stream = "catalog"                         # or "stock"
+token_env = "ATENDE_INGEST_TOKEN"          # the tenant's ingest token lives here
+batch_size = 500
 
-    [source]
-    kind = "sql"                               # "sql", "csv" or "json"
-    url = "mssql+pyodbc://user:pass@erp/dsn"   # any SQLAlchemy URL; sqlite:///erp.db
-    query = "SELECT CODPROD, DESCR, PRECO, SALDO, ATIVO FROM PRODUTOS"
-    # path = "produtos.csv"                    # for csv/json
+[source]
+kind = "sql"                               # "sql", "csv" or "json"
+url = "mssql+pyodbc://user:pass@erp/dsn"   # any SQLAlchemy URL; sqlite:///erp.db
+query = "SELECT CODPROD, DESCR, PRECO, SALDO, ATIVO FROM PRODUTOS"
+# path = "produtos.csv"                    # for csv/json
 
-    [columns]                                  # Atende field = source column
-    source_id = "CODPROD"
-    name = "DESCR"
-    price = "PRECO"                            # currency units; or price_cents
-    stock = "SALDO"
-    available = "ATIVO"
+[columns]                                  # Atende field = source column
+source_id = "CODPROD"
+name = "DESCR"
+price = "PRECO"                            # currency units; or price_cents
+stock = "SALDO"
+available = "ATIVO"
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class TargetConfig(_Strict):
     tenant_id: str
     stream: Literal["catalog", "stock"] = "catalog"
     token: str | None = None
-    token_env: str = "ATENDE_INGEST_TOKEN"
+    token_env: str = "ATENDE_INGEST_TOKEN"  # noqa: S105 - a variable name, not a secret
     batch_size: int = Field(500, ge=1, le=2_000)
     timeout_seconds: float = Field(30.0, gt=0)
     max_attempts: int = Field(8, ge=1, le=50)

@@ -85,7 +85,9 @@ class Pusher:
             self._sleep(delay)
         raise PushFailed(f"POST {path}: gave up after {self._max_attempts} attempts ({last})")
 
-    def batch(self, snapshot_id: str, batch_id: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+    def batch(
+        self, snapshot_id: str, batch_id: str, records: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         return self._post(
             self._base, {"snapshot_id": snapshot_id, "batch_id": batch_id, "records": records}
         )

@@ -27,7 +27,8 @@ def _plain(value: Any) -> Any:
 def sql_rows(source: SourceConfig) -> Iterator[dict[str, Any]]:
     from sqlalchemy import create_engine, text  # imported only for SQL sources
 
-    assert source.url and source.query
+    assert source.url
+    assert source.query
     engine = create_engine(source.url)
     try:
         with engine.connect() as connection:

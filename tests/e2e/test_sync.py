@@ -97,7 +97,9 @@ def test_extractor_pushes_a_sqlite_catalog_and_a_deleted_row_disappears(
     assert run["status"] == "succeeded"
     assert run["counts"]["created"] == len(ROWS)
     items = _pushed_items(platform)
-    assert {k: (v["name"], v["price_cents"], v["stock"], v["available"]) for k, v in items.items()} == {
+    assert {
+        k: (v["name"], v["price_cents"], v["stock"], v["available"]) for k, v in items.items()
+    } == {
         f"push-{cod}": (name, int(price.replace(".", "")), stock, True)
         for cod, name, price, stock, _ in ROWS
     }
@@ -111,7 +113,8 @@ def test_extractor_pushes_a_sqlite_catalog_and_a_deleted_row_disappears(
     run = _finished_run(platform, again["run_id"])
 
     # Then that item is no longer offered, and nothing else changed
-    assert run["status"] == "succeeded" and run["counts"]["deleted"] == 1
+    assert run["status"] == "succeeded"
+    assert run["counts"]["deleted"] == 1
     assert run["counts"]["unchanged"] == len(ROWS) - 1
     items = _pushed_items(platform)
     assert not items.get("push-E05", {"available": False})["available"]

@@ -16,7 +16,7 @@ from tests.sync.conftest import lambda_context
 
 
 def _routes() -> list[tuple[re.Pattern[str], str, str, list[str], str]]:
-    table = []
+    table: list[tuple[re.Pattern[str], str, str, list[str], str]] = []
     for spec in FUNCTIONS:
         if spec.domain != "sync":
             continue
@@ -28,7 +28,7 @@ def _routes() -> list[tuple[re.Pattern[str], str, str, list[str], str]]:
 
 
 def apigw_event(method: str, path: str, body: Any = None, headers: dict[str, str] | None = None):
-    for pattern, verb, resource, names, handler in _routes():
+    for pattern, verb, resource, names, handler in _routes():  # noqa: B007 - used after break
         match = pattern.match(path)
         if match and verb == method:
             break
@@ -92,8 +92,11 @@ def drain_catalog(url: str, *, rounds: int = 50) -> list[dict[str, Any]]:
     answers = []
     for _ in range(rounds):
         got = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=1, AttributeNames=["All"],
-            MessageAttributeNames=["All"], VisibilityTimeout=0,
+            QueueUrl=url,
+            MaxNumberOfMessages=1,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            VisibilityTimeout=0,
         ).get("Messages", [])
         if not got:
             break
@@ -122,9 +125,9 @@ def empty_queue(url: str) -> None:
     """Delete whatever earlier tests left (PurgeQueue is limited to once a minute)."""
     sqs = client("sqs")
     while True:
-        got = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0
-        ).get("Messages", [])
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get(
+            "Messages", []
+        )
         if not got:
             return
         for message in got:

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import itertools
-
+import httpx
 import pytest
 from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
 from atende_local.bootstrap import LocalResources, create_resources
-from atende_shared.aws import reset_clients
-from atende_shared.settings import reset_settings_cache
 from atende_local.runtime import LambdaContext
+from atende_shared.aws import reset_clients
 from atende_shared.dal.tenants import tenant_store
 from atende_shared.events import DomainEvent
 from atende_shared.models.menu import Menu
 from atende_shared.models.tenant import CatalogSource, Integrations, Tenant
+from atende_shared.settings import reset_settings_cache
 from atende_shared.tenant_secrets import IntegrationSecret, write_secret
 from functions.sync import service
 from functions.sync.dal.aws_io import S3BlobStore, SqsJobQueue
@@ -44,8 +44,6 @@ from functions.sync.logic.worker import CatalogWorker
 from functions.sync.models.catalog import CatalogItem
 from functions.sync.models.runs import SyncMode, SyncRun, new_run_id
 from tests.sync.fakes import FakeBling, VirtualClock
-
-import httpx
 
 TENANT = "pizzaria-sol"
 BLING_API = "https://api.bling.com.br/Api/v3"
@@ -84,7 +82,9 @@ class Harness:
     tenant_id: str = TENANT
     events: RecordingPublisher = field(default_factory=RecordingPublisher)
     page_limit: int = 100
-    config: EngineConfig = field(default_factory=lambda: EngineConfig(mass_delete_min=5, mass_delete_pct=20))
+    config: EngineConfig = field(
+        default_factory=lambda: EngineConfig(mass_delete_min=5, mass_delete_pct=20)
+    )
 
     def __post_init__(self) -> None:
         self.main = self.aws.tables["main"]

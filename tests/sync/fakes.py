@@ -46,7 +46,7 @@ class VirtualClock:
         self._t += seconds
 
 
-class Crash(BaseException):  # noqa: N818 - a simulated process death, not an error
+class Crash(BaseException):
     """Raised inside a request to simulate the worker dying mid-run (nothing is saved)."""
 
 
@@ -119,11 +119,13 @@ class FakeBling:
 
     def touch(self, pid: int, **changes: Any) -> None:
         self.products[pid].update(changes)
-        self.products[pid]["dataAlteracao"] = self.clock.now().astimezone(SP).strftime(
-            "%Y-%m-%d %H:%M:%S"
+        self.products[pid]["dataAlteracao"] = (
+            self.clock.now().astimezone(SP).strftime("%Y-%m-%d %H:%M:%S")
         )
 
-    def webhook(self, event: str, data: dict[str, Any], *, event_id: str | None = None) -> dict[str, Any]:
+    def webhook(
+        self, event: str, data: dict[str, Any], *, event_id: str | None = None
+    ) -> dict[str, Any]:
         return {
             "eventId": event_id or secrets.token_hex(8),
             "date": self.clock.now().isoformat().replace("+00:00", "Z"),
@@ -148,7 +150,11 @@ class FakeBling:
         now = self.clock.time()
         while self._recent and now - self._recent[0] >= 1.0:
             self._recent.popleft()
-        if self.storm > 0 or len(self._recent) >= self.per_second or self._day_count >= self.per_day:
+        if (
+            self.storm > 0
+            or len(self._recent) >= self.per_second
+            or self._day_count >= self.per_day
+        ):
             self.storm = max(0, self.storm - 1)
             self.throttled += 1
             return _error(429, "TOO_MANY_REQUESTS", "limite de requisições atingido")
@@ -172,7 +178,10 @@ class FakeBling:
                 return _error(400, "VALIDATION_ERROR", "idsProdutos é obrigatório")
             data = [
                 {
-                    "produto": {"id": int(i), "codigo": self.products.get(int(i), {}).get("codigo")},
+                    "produto": {
+                        "id": int(i),
+                        "codigo": self.products.get(int(i), {}).get("codigo"),
+                    },
                     "saldoFisicoTotal": self.balances.get(int(i), 0),
                     "saldoVirtualTotal": self.balances.get(int(i), 0),
                 }
@@ -237,7 +246,11 @@ class FakeBling:
             if "produto" in item and int(item["produto"]["id"]) not in self.products:
                 return _error(400, "VALIDATION_ERROR", "produto inexistente")
         oid = next(self._ids)
-        self.orders[oid] = {**body, "numero": len(self.orders) + 1, "numeroLoja": body.get("numeroLoja")}
+        self.orders[oid] = {
+            **body,
+            "numero": len(self.orders) + 1,
+            "numeroLoja": body.get("numeroLoja"),
+        }
         return httpx.Response(201, json={"data": {"id": oid}})
 
 

@@ -41,10 +41,12 @@ def test_first_full_sync_mirrors_the_catalog_within_the_rate_limit(harness):
     assert "bling-11" not in menu  # E: never live
     both = h.catalog.get_items(h.tenant_id, ["bling-1", "bling-251"])
     assert both["bling-251"].item.sku == both["bling-1"].item.sku == "SKU-1"
-    assert menu["bling-1"].available and not menu["bling-251"].available
+    assert menu["bling-1"].available
+    assert not menu["bling-251"].available
     reasons = {q.record_key: q.reason for q in h.runs.quarantine(h.tenant_id, run.run_id)}
     assert set(reasons) == {"12", "13", "15"}
-    assert "malformed SKU" in reasons["12"] and "missing price" in reasons["13"]
+    assert "malformed SKU" in reasons["12"]
+    assert "missing price" in reasons["13"]
     assert "duplicate SKU 'SKU-15'" in reasons["15"]
     # And the fake never had to refuse a request: the shared limiter paced them (3/s)
     assert h.bling.throttled == 0
@@ -63,7 +65,8 @@ def test_an_unchanged_resync_writes_nothing(harness):
 
     run = h.sync("full")
 
-    assert run.counts.unchanged == 120 and run.counts.upserted == 0
+    assert run.counts.unchanged == 120
+    assert run.counts.upserted == 0
     assert h.catalog.items_written == written
     assert len(h.events.events) == events  # nothing changed: no CatalogChanged
 
@@ -82,9 +85,11 @@ def test_incremental_sync_reads_only_what_changed_since_the_cursor(harness):
     run = h.sync("incremental")
 
     assert run.status == RunStatus.SUCCEEDED
-    assert run.counts.read == 2 and run.counts.updated == 2
+    assert run.counts.read == 2
+    assert run.counts.updated == 2
     listing = [p for m, path, p in h.bling.log if path == "/produtos"]
-    assert listing and all("dataAlteracaoInicial" in p for p in listing)
+    assert listing
+    assert all("dataAlteracaoInicial" in p for p in listing)
     assert h.menu().by_id()["bling-7"].price_cents == 9990
     assert h.runs.get_cursor(h.tenant_id, "bling") == run.started_at
 
@@ -109,7 +114,8 @@ def test_a_429_storm_is_ridden_out_with_backoff(harness):
 
     run = h.sync("full")
 
-    assert run.status == RunStatus.SUCCEEDED and run.counts.created == 120
+    assert run.status == RunStatus.SUCCEEDED
+    assert run.counts.created == 120
     assert h.bling.throttled == 8
     assert sum(api.throttled for api in h.apis) == 8
 
@@ -132,10 +138,12 @@ def test_token_expiry_mid_run_refreshes_once_and_stores_the_pair_first(harness):
 
     run = h.sync("full")
 
-    assert run.status == RunStatus.SUCCEEDED and run.counts.created == 60
+    assert run.status == RunStatus.SUCCEEDED
+    assert run.counts.created == 60
     assert h.bling.refreshes == 1
     new = h.stored_credentials()
-    assert new.refresh_token != old.refresh_token and new.access_token != old.access_token
+    assert new.refresh_token != old.refresh_token
+    assert new.access_token != old.access_token
     # The old refresh token stopped working: only the stored pair can refresh now.
     answer = h.http().post(
         "/oauth/token",
@@ -214,7 +222,8 @@ def test_a_crash_mid_run_resumes_from_the_last_durable_page(harness):
     with pytest.raises(Crash):
         h.engine.run_pull(h.tenant_id, run_id, h.connector())
     mid = h.runs.get_run(h.tenant_id, run_id)
-    assert mid.status == RunStatus.RUNNING and mid.next_page == 3
+    assert mid.status == RunStatus.RUNNING
+    assert mid.next_page == 3
     assert len(h.menu().items) == 40
 
     # When the job is redelivered
@@ -226,8 +235,10 @@ def test_a_crash_mid_run_resumes_from_the_last_durable_page(harness):
     pages = [int(p["pagina"][0]) for m, path, p in h.bling.log if path == "/produtos"]
     assert pages == [3, 4, 5]
     done = h.runs.get_run(h.tenant_id, run_id)
-    assert done.status == RunStatus.SUCCEEDED and done.counts.created == 90
-    assert len(h.menu().items) == 90 and done.counts.deleted == 0
+    assert done.status == RunStatus.SUCCEEDED
+    assert done.counts.created == 90
+    assert len(h.menu().items) == 90
+    assert done.counts.deleted == 0
 
 
 def test_out_of_time_runs_continue_in_a_new_job(harness):
@@ -263,7 +274,8 @@ def test_guard_refuses_to_mirror_an_empty_snapshot(harness):
     run = h.sync("full")
 
     assert run.status == RunStatus.GUARDED
-    assert run.guard["reason"] == "empty snapshot" and run.guard["would_delete"] == 40
+    assert run.guard["reason"] == "empty snapshot"
+    assert run.guard["would_delete"] == 40
     assert sum(i.available for i in h.menu().items) == 40  # catalog intact
     assert h.catalog.deletes_written == 0
 
@@ -297,14 +309,17 @@ def test_small_deletions_are_soft_and_an_admin_can_allow_a_mass_deletion(harness
 
     run = h.sync("full")
 
-    assert run.status == RunStatus.SUCCEEDED and run.counts.deleted == 2
+    assert run.status == RunStatus.SUCCEEDED
+    assert run.counts.deleted == 2
     gone = h.catalog.get_items(h.tenant_id, ["bling-1"])["bling-1"]
-    assert gone.state.deleted and not gone.item.available  # soft: hidden, purged by TTL later
+    assert gone.state.deleted
+    assert not gone.item.available
     for pid in range(3, 31):
         del h.bling.products[pid]
     assert h.sync("full").status == RunStatus.GUARDED
     allowed = h.sync("full", allow_mass_deletion=True)
-    assert allowed.status == RunStatus.SUCCEEDED and allowed.counts.deleted == 28
+    assert allowed.status == RunStatus.SUCCEEDED
+    assert allowed.counts.deleted == 28
     assert sum(i.available for i in h.menu().items) == 10
 
 
@@ -319,4 +334,5 @@ def test_a_product_that_comes_back_is_restored(harness):
 
     run = h.sync("full")
 
-    assert run.counts.updated == 1 and h.menu().by_id()["bling-3"].available
+    assert run.counts.updated == 1
+    assert h.menu().by_id()["bling-3"].available

@@ -37,7 +37,10 @@ def erp(path, n=25):
     )
     db.executemany(
         "INSERT INTO PRODUTOS VALUES (?, ?, ?, ?, ?)",
-        [(f"P{i:03d}", f"Produto {i}", f"{i}.90", i % 4, "S" if i % 5 else "N") for i in range(1, n + 1)],
+        [
+            (f"P{i:03d}", f"Produto {i}", f"{i}.90", i % 4, "S" if i % 5 else "N")
+            for i in range(1, n + 1)
+        ],
     )
     db.commit()
     db.close()
@@ -45,12 +48,26 @@ def erp(path, n=25):
 
 def config(tmp_path, tenant, *, batch_size=10, **source):
     data = {
-        "target": {"url": "http://atende.local", "tenant_id": tenant, "token": TOKEN,
-                   "batch_size": batch_size, "max_attempts": 3},
-        "source": source or {"kind": "sql", "url": f"sqlite:///{tmp_path / 'erp.db'}",
-                             "query": "SELECT * FROM PRODUTOS"},
-        "columns": {"source_id": "CODPROD", "name": "DESCR", "price": "PRECO",
-                    "stock": "SALDO", "available": "ATIVO"},
+        "target": {
+            "url": "http://atende.local",
+            "tenant_id": tenant,
+            "token": TOKEN,
+            "batch_size": batch_size,
+            "max_attempts": 3,
+        },
+        "source": source
+        or {
+            "kind": "sql",
+            "url": f"sqlite:///{tmp_path / 'erp.db'}",
+            "query": "SELECT * FROM PRODUTOS",
+        },
+        "columns": {
+            "source_id": "CODPROD",
+            "name": "DESCR",
+            "price": "PRECO",
+            "stock": "SALDO",
+            "available": "ATIVO",
+        },
         "state_file": str(tmp_path / "state.json"),
     }
     path = tmp_path / "extract.json"
@@ -76,14 +93,18 @@ def menu(sync_aws, tenant):
 def test_a_sqlite_catalog_is_pushed_and_mirrored(sync_aws, tenant, tmp_path):
     erp(tmp_path / "erp.db")
     summary = extract(config(tmp_path, tenant), http=client(), sleep=lambda s: None)
-    assert summary["records"] == 25 and summary["batches"] == 3
+    assert summary["records"] == 25
+    assert summary["batches"] == 3
     drain_catalog(sync_aws.queues["catalog"].url)
 
     items = menu(sync_aws, tenant)
     assert len(items) == 25
-    assert items["push-P007"].price_cents == 790 and items["push-P007"].stock == 3
+    assert items["push-P007"].price_cents == 790
+    assert items["push-P007"].stock == 3
     assert not items["push-P005"].available  # ATIVO = 'N'
-    assert RunState.load(tmp_path / "state.json").completed
+    state = RunState.load(tmp_path / "state.json")
+    assert state is not None
+    assert state.completed
 
 
 def test_transient_failures_are_retried(sync_aws, tenant, tmp_path):
@@ -116,7 +137,9 @@ def test_a_crashed_push_resumes_without_resending_and_completes_the_snapshot(
     with pytest.raises(PushFailed):
         extract(cfg, http=client(down_after_two_batches), sleep=lambda s: None)
     state = RunState.load(tmp_path / "state.json")
-    assert len(state.sent_ids) == 20 and not state.completed
+    assert state is not None
+    assert len(state.sent_ids) == 20
+    assert not state.completed
 
     pushed = []
 
@@ -127,7 +150,8 @@ def test_a_crashed_push_resumes_without_resending_and_completes_the_snapshot(
 
     summary = extract(cfg, http=client(record), sleep=lambda s: None)
 
-    assert summary["snapshot_id"] == state.snapshot_id and summary["sent_now"] == 5
+    assert summary["snapshot_id"] == state.snapshot_id
+    assert summary["sent_now"] == 5
     assert [len(b["records"]) for b in pushed] == [5]
     drain_catalog(sync_aws.queues["catalog"].url)
     assert len(menu(sync_aws, tenant)) == 25
@@ -147,7 +171,8 @@ def test_a_deleted_row_disappears_after_the_next_snapshot(sync_aws, tenant, tmp_
     drain_catalog(sync_aws.queues["catalog"].url)
 
     items = menu(sync_aws, tenant)
-    assert not items["push-P011"].available and items["push-P012"].available
+    assert not items["push-P011"].available
+    assert items["push-P012"].available
 
 
 def test_csv_and_json_sources_map_the_same_way(tmp_path, tenant):
@@ -161,16 +186,25 @@ def test_csv_and_json_sources_map_the_same_way(tmp_path, tenant):
     json_cfg = config(tmp_path, tenant, kind="json", path=str(tmp_path / "p.jsonl"))
     [from_csv] = [map_row(r, csv_cfg) for r in rows(csv_cfg)]
     [from_json] = [map_row(r, json_cfg) for r in rows(json_cfg)]
-    assert from_csv == {"source_id": "A1", "name": "Suco", "price": "7.50", "stock": "2",
-                        "available": True}
-    assert from_json["available"] is True and from_json["price"] == "7.50"
+    assert from_csv == {
+        "source_id": "A1",
+        "name": "Suco",
+        "price": "7.50",
+        "stock": "2",
+        "available": True,
+    }
+    assert from_json["available"] is True
+    assert from_json["price"] == "7.50"
 
 
 def test_config_errors_are_explained(tmp_path):
     with pytest.raises(ValueError, match="source_id"):
         ExtractConfig.model_validate(
-            {"target": {"url": "u", "tenant_id": "t1"}, "source": {"kind": "csv", "path": "x"},
-             "columns": {"name": "N", "price": "P"}}
+            {
+                "target": {"url": "u", "tenant_id": "t1"},
+                "source": {"kind": "csv", "path": "x"},
+                "columns": {"name": "N", "price": "P"},
+            }
         )
 
 

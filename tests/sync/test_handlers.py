@@ -30,16 +30,25 @@ def test_admin_starts_a_run_and_the_worker_executes_it(harness):
     h.bling.touch(3, preco=-5)
 
     status, run = call("POST", f"/v1/tenants/{h.tenant_id}/sync-runs", {"mode": "full"})
-    assert status == 202 and run["status"] == "queued" and run["source"] == "bling"
+    assert status == 202
+    assert run["status"] == "queued"
+    assert run["source"] == "bling"
     [job] = queued_jobs(url)
     assert SyncJob.model_validate(job).run_id == run["run_id"]
 
     drain_catalog(url)
 
     status, done = call("GET", f"/v1/tenants/{h.tenant_id}/sync-runs/{run['run_id']}")
-    assert status == 200 and done["status"] == "succeeded"
-    assert done["counts"] == {"read": 5, "created": 4, "updated": 0, "unchanged": 0,
-                              "deleted": 0, "quarantined": 1}
+    assert status == 200
+    assert done["status"] == "succeeded"
+    assert done["counts"] == {
+        "read": 5,
+        "created": 4,
+        "updated": 0,
+        "unchanged": 0,
+        "deleted": 0,
+        "quarantined": 1,
+    }
     assert done["quarantine"] == [
         {"record_key": "3", "reason": "negative price: -5", "raw": done["quarantine"][0]["raw"]}
     ]
@@ -55,18 +64,26 @@ def test_admin_api_errors(harness, sync_aws):
     assert call("POST", f"/v1/tenants/{h.tenant_id}/sync-runs", {"mode": "sideways"})[0] == 422
     manual = new_tenant(sync_aws, CatalogSource.MANUAL)
     status, body = call("POST", f"/v1/tenants/{manual}/sync-runs", {"mode": "full"})
-    assert status == 422 and "pull" in body["error"]["message"]
+    assert status == 422
+    assert "pull" in body["error"]["message"]
     assert call("GET", f"/v1/tenants/{h.tenant_id}/orders/o-1/sync")[0] == 404
 
 
 def test_catalog_consumer_reports_a_malformed_message_as_a_failure(harness):
     from functions.sync.handlers.catalog import handler
 
-    event = {"Records": [{
-        "messageId": "m1", "receiptHandle": "r", "body": "not json",
-        "attributes": {"MessageGroupId": "g", "ApproximateReceiveCount": "1"},
-        "messageAttributes": {}, "eventSource": "aws:sqs",
-    }]}
+    event = {
+        "Records": [
+            {
+                "messageId": "m1",
+                "receiptHandle": "r",
+                "body": "not json",
+                "attributes": {"MessageGroupId": "g", "ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+            }
+        ]
+    }
     assert handler(event, lambda_context()) == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
 
 
@@ -79,17 +96,25 @@ def test_catalog_consumer_applies_a_bling_webhook_from_ingress(harness):
     h.bling.add_product(8, nome="Refri", preco=6.0, stock=0)
     body = h.bling.webhook("product.created", {"id": 8})
     envelope = InboundEvent(
-        tenant_id=h.tenant_id, provider=Provider.BLING, provider_event_id=body["eventId"],
-        type="product.created", occurred_at=h.clock.now(), correlation_id="c-1", payload=body,
+        tenant_id=h.tenant_id,
+        provider=Provider.BLING,
+        provider_event_id=body["eventId"],
+        type="product.created",
+        occurred_at=h.clock.now(),
+        correlation_id="c-1",
+        payload=body,
     )
     client("sqs").send_message(
-        QueueUrl=url, MessageBody=envelope.model_dump_json(), MessageGroupId=h.tenant_id,
+        QueueUrl=url,
+        MessageBody=envelope.model_dump_json(),
+        MessageGroupId=h.tenant_id,
         MessageDeduplicationId=body["eventId"],
     )
     [answer] = drain_catalog(url)
     assert answer == {"batchItemFailures": []}
     item = h.menu().by_id()["bling-8"]
-    assert item.price_cents == 600 and not item.sellable  # zero stock: offered as sold out
+    assert item.price_cents == 600
+    assert not item.sellable
 
 
 def test_scheduler_fans_out_one_job_per_pull_tenant(harness, sync_aws):
@@ -119,23 +144,41 @@ def test_messages_are_recorded_once_and_echoes_ignored(sync_aws):
 
     def record(mid, payload, event_id):
         body = InboundEvent(
-            tenant_id=tenant, provider=Provider.ZAPI, provider_event_id=event_id,
-            type="ReceivedCallback", occurred_at="2026-11-22T10:00:00Z", correlation_id="c",
+            tenant_id=tenant,
+            provider=Provider.ZAPI,
+            provider_event_id=event_id,
+            type="ReceivedCallback",
+            occurred_at="2026-11-22T10:00:00Z",
+            correlation_id="c",
             payload=payload,
         ).model_dump_json()
-        return {"messageId": mid, "receiptHandle": mid, "body": body,
-                "attributes": {"MessageGroupId": tenant}, "messageAttributes": {},
-                "eventSource": "aws:sqs"}
+        return {
+            "messageId": mid,
+            "receiptHandle": mid,
+            "body": body,
+            "attributes": {"MessageGroupId": tenant},
+            "messageAttributes": {},
+            "eventSource": "aws:sqs",
+        }
 
     inbound = {"phone": "5511999990000", "fromMe": False, "text": {"message": "oi"}}
-    event = {"Records": [record("m1", inbound, "w1"), record("m2", inbound, "w1"),
-                         record("m3", {**inbound, "fromMe": True}, "w2")]}
+    event = {
+        "Records": [
+            record("m1", inbound, "w1"),
+            record("m2", inbound, "w1"),
+            record("m3", {**inbound, "fromMe": True}, "w2"),
+        ]
+    }
     assert handler(event, lambda_context()) == {"batchItemFailures": []}
     from boto3.dynamodb.conditions import Key
 
     from atende_shared.aws import resource
 
-    items = resource("dynamodb").Table(sync_aws.tables["main"]).query(
-        KeyConditionExpression=Key("PK").eq(f"TENANT#{tenant}") & Key("SK").begins_with("MSG#")
-    )["Items"]
+    items = (
+        resource("dynamodb")
+        .Table(sync_aws.tables["main"])
+        .query(
+            KeyConditionExpression=Key("PK").eq(f"TENANT#{tenant}") & Key("SK").begins_with("MSG#")
+        )["Items"]
+    )
     assert [i["text"] for i in items] == ["oi"]

@@ -35,15 +35,19 @@ def rows(ids, price=10.0):
 
 def push(tenant, snapshot, batch, records, token=TOKEN):
     return call(
-        "POST", f"/v1/ingest/{tenant}/catalog",
-        {"snapshot_id": snapshot, "batch_id": batch, "records": records}, auth(token),
+        "POST",
+        f"/v1/ingest/{tenant}/catalog",
+        {"snapshot_id": snapshot, "batch_id": batch, "records": records},
+        auth(token),
     )
 
 
 def complete(tenant, snapshot, count):
     return call(
-        "POST", f"/v1/ingest/{tenant}/catalog/complete",
-        {"snapshot_id": snapshot, "batch_count": count}, auth(),
+        "POST",
+        f"/v1/ingest/{tenant}/catalog/complete",
+        {"snapshot_id": snapshot, "batch_count": count},
+        auth(),
     )
 
 
@@ -53,25 +57,31 @@ def menu(sync_aws, tenant):
 
 def test_batches_are_queued_then_applied_and_a_resent_batch_counts_once(sync_aws, tenant):
     status, body = push(tenant, "s1", "b1", rows(range(1, 11)))
-    assert status == 202 and body["status"] == "accepted"
+    assert status == 202
+    assert body["status"] == "accepted"
     assert menu(sync_aws, tenant) == {}  # the endpoint answers before anything is applied
 
     status, body = push(tenant, "s1", "b1", rows(range(1, 11)))
-    assert status == 200 and body["status"] == "duplicate"
+    assert status == 200
+    assert body["status"] == "duplicate"
 
     answers = drain_catalog(sync_aws.queues["catalog"].url)
     assert len(answers) == 1  # the duplicate was never queued
     items = menu(sync_aws, tenant)
-    assert len(items) == 10 and items["push-3"].stock == 3 and items["push-3"].price_cents == 1000
+    assert len(items) == 10
+    assert items["push-3"].stock == 3
+    assert items["push-3"].price_cents == 1000
 
 
 def test_the_ingest_token_is_required(sync_aws, tenant):
     assert push(tenant, "s1", "b1", rows([1]), token="wrong")[0] == 401
     status, body = call(
-        "POST", f"/v1/ingest/{tenant}/catalog",
+        "POST",
+        f"/v1/ingest/{tenant}/catalog",
         {"snapshot_id": "s1", "batch_id": "b1", "records": []},
     )
-    assert status == 401 and "token" not in str(body).lower().replace("unauthorized", "")
+    assert status == 401
+    assert "token" not in str(body).lower().replace("unauthorized", "")
 
 
 def test_a_rotated_token_keeps_working_during_its_grace_window(sync_aws, tenant):
@@ -102,14 +112,18 @@ def test_complete_sweeps_rows_missing_from_the_snapshot(sync_aws, tenant):
     push(tenant, "s2", "b1", rows([i for i in range(1, 16) if i != 7]))
     push(tenant, "s2", "b2", [*rows(range(16, 31)), {"source_id": "bad", "name": "x", "price": -1}])
     status, body = complete(tenant, "s2", 2)
-    assert status == 202 and body["run_id"] == "push-catalog-s2"
+    assert status == 202
+    assert body["run_id"] == "push-catalog-s2"
     drain_catalog(sync_aws.queues["catalog"].url)
 
     items = menu(sync_aws, tenant)
-    assert not items["push-7"].available and items["push-8"].available
+    assert not items["push-7"].available
+    assert items["push-8"].available
     status, run = call("GET", f"/v1/tenants/{tenant}/sync-runs/push-catalog-s2")
-    assert status == 200 and run["status"] == "succeeded"
-    assert run["counts"]["deleted"] == 1 and run["counts"]["quarantined"] == 1
+    assert status == 200
+    assert run["status"] == "succeeded"
+    assert run["counts"]["deleted"] == 1
+    assert run["counts"]["quarantined"] == 1
     assert run["quarantine"][0]["reason"].startswith("negative price")
 
 
@@ -125,8 +139,9 @@ def test_complete_never_sweeps_a_snapshot_with_a_missing_batch(sync_aws, tenant)
 
     # Then complete fails (retried, then the DLQ) and nothing is swept
     assert answers[-1]["batchItemFailures"]
-    status, run = call("GET", f"/v1/tenants/{tenant}/sync-runs/push-catalog-s2")
-    assert run["status"] == "running" and run["counts"]["deleted"] == 0
+    _, run = call("GET", f"/v1/tenants/{tenant}/sync-runs/push-catalog-s2")
+    assert run["status"] == "running"
+    assert run["counts"]["deleted"] == 0
     assert sum(i.available for i in menu(sync_aws, tenant).values()) == 10
     empty_queue(sync_aws.queues["catalog"].url)
 
@@ -138,8 +153,9 @@ def test_the_guard_protects_a_pushed_catalog(sync_aws, tenant):
     push(tenant, "s2", "b1", rows(range(1, 41)))
     complete(tenant, "s2", 1)
     drain_catalog(sync_aws.queues["catalog"].url)
-    status, run = call("GET", f"/v1/tenants/{tenant}/sync-runs/push-catalog-s2")
-    assert run["status"] == "guarded" and run["guard"]["would_delete"] == 60
+    _, run = call("GET", f"/v1/tenants/{tenant}/sync-runs/push-catalog-s2")
+    assert run["status"] == "guarded"
+    assert run["guard"]["would_delete"] == 60
     assert sum(i.available for i in menu(sync_aws, tenant).values()) == 100
 
 
@@ -147,11 +163,14 @@ def test_a_stock_stream_updates_stock_only(sync_aws, tenant):
     push(tenant, "s1", "b1", rows(range(1, 4)))
     drain_catalog(sync_aws.queues["catalog"].url)
     status, _ = call(
-        "POST", f"/v1/ingest/{tenant}/stock",
+        "POST",
+        f"/v1/ingest/{tenant}/stock",
         {"snapshot_id": "k1", "batch_id": "b1", "records": [{"source_id": "2", "stock": 0}]},
         auth(),
     )
     assert status == 202
     drain_catalog(sync_aws.queues["catalog"].url)
     items = menu(sync_aws, tenant)
-    assert items["push-2"].stock == 0 and not items["push-2"].sellable and items["push-3"].stock == 3
+    assert items["push-2"].stock == 0
+    assert not items["push-2"].sellable
+    assert items["push-3"].stock == 3

@@ -21,8 +21,13 @@ def order(h, order_id: str = "ord-1") -> OrderPlaced:
         order_id=order_id,
         call_id="call-1",
         lines=[
-            OrderLine(item_id="bling-1", name="Pizza", quantity=2, unit_price_cents=4550,
-                      line_total_cents=9100)
+            OrderLine(
+                item_id="bling-1",
+                name="Pizza",
+                quantity=2,
+                unit_price_cents=4550,
+                line_total_cents=9100,
+            )
         ],
         total_cents=9100,
         fulfilment="pickup",
@@ -61,12 +66,16 @@ def test_an_order_is_created_once_with_the_product_link(harness):
     first = w.write(order(h))
     again = w.write(order(h))  # duplicate delivery
 
-    assert first.status == OrderSyncStatus.SYNCED and again.external_id == first.external_id
+    assert first.status == OrderSyncStatus.SYNCED
+    assert again.external_id == first.external_id
     assert len(h.bling.orders) == 1
     created = h.bling.orders[int(first.external_id)]
     assert created["numeroLoja"] == "ord-1"
     assert created["itens"][0] == {
-        "descricao": "Pizza", "quantidade": 2, "valor": 45.5, "produto": {"id": 1}
+        "descricao": "Pizza",
+        "quantidade": 2,
+        "valor": 45.5,
+        "produto": {"id": 1},
     }
 
 
@@ -92,7 +101,8 @@ def test_retries_through_429s_still_create_once(harness):
     h.sync("full")
     h.bling.storm = 5
     result = writer(h).write(order(h))
-    assert result.status == OrderSyncStatus.SYNCED and len(h.bling.orders) == 1
+    assert result.status == OrderSyncStatus.SYNCED
+    assert len(h.bling.orders) == 1
 
 
 def test_a_concurrent_delivery_backs_off_while_the_lease_is_held(harness):
@@ -109,9 +119,13 @@ def test_a_refused_order_is_recorded_as_failed_and_retried_until_the_dlq(harness
     with pytest.raises(OrderRefused):
         writer(h, contact="1").write(order(h))  # unknown contact: Bling answers 400
     record = DynamoOrderSyncRepository(h.main).get(h.tenant_id, "ord-1")
-    assert record.status == OrderSyncStatus.FAILED and "contato" in record.last_error
+    assert record is not None
+    assert record.last_error is not None
+    assert record.status == OrderSyncStatus.FAILED
+    assert "contato" in record.last_error
     fixed = writer(h).write(order(h))  # replayed after the admin fixed the contact
-    assert fixed.status == OrderSyncStatus.SYNCED and len(h.bling.orders) == 1
+    assert fixed.status == OrderSyncStatus.SYNCED
+    assert len(h.bling.orders) == 1
 
 
 def test_orders_handler_reports_only_the_failed_record(harness, monkeypatch):
@@ -132,8 +146,11 @@ def test_orders_handler_reports_only_the_failed_record(harness, monkeypatch):
                 "messageId": "m1",
                 "receiptHandle": "r1",
                 "body": json.dumps(
-                    {"detail-type": "OrderPlaced", "source": "atende",
-                     "detail": json.loads(good.model_dump_json())}
+                    {
+                        "detail-type": "OrderPlaced",
+                        "source": "atende",
+                        "detail": json.loads(good.model_dump_json()),
+                    }
                 ),
                 "attributes": {"ApproximateReceiveCount": "1"},
                 "messageAttributes": {},

@@ -38,7 +38,8 @@ def test_product_updated_re_reads_the_product_and_applies_it(harness):
 
     assert outcome == "applied"
     item = h.menu().by_id()["bling-1"]
-    assert item.price_cents == 4250 and item.name == "Pizza grande"
+    assert item.price_cents == 4250
+    assert item.name == "Pizza grande"
     assert h.events.events[-1].items_upserted == 1
 
 
@@ -70,7 +71,9 @@ def test_stock_to_zero_makes_the_item_sold_out_and_reordered_events_are_ignored(
     h.sync("full")
     worker = h.worker()
     newer = bling_event(
-        h, "stock.updated", {"produto": {"id": 1}, "saldoVirtualTotal": 0, "saldoFisicoTotal": 0},
+        h,
+        "stock.updated",
+        {"produto": {"id": 1}, "saldoVirtualTotal": 0, "saldoFisicoTotal": 0},
         event_id="s2",
     )
     older_body = h.bling.webhook(
@@ -83,8 +86,11 @@ def test_stock_to_zero_makes_the_item_sold_out_and_reordered_events_are_ignored(
     worker.handle(older)  # arrives late: must not resurrect the stock
 
     item = h.menu().by_id()["bling-1"]
-    assert item.stock == 0 and not item.sellable
-    assert not [r for r in h.bling.log if r[1] == "/estoques/saldos" and r[2].get("idsProdutos[]") == ["1"]][1:]
+    assert item.stock == 0
+    assert not item.sellable
+    assert not [
+        r for r in h.bling.log if r[1] == "/estoques/saldos" and r[2].get("idsProdutos[]") == ["1"]
+    ][1:]
 
 
 def test_complex_link_stock_events_re_read_the_balance(harness):
@@ -96,7 +102,8 @@ def test_complex_link_stock_events_re_read_the_balance(harness):
 
     h.worker().handle(
         bling_event(
-            h, "virtual_stock.updated",
+            h,
+            "virtual_stock.updated",
             {"produto": {"id": 1}, "saldoVirtualTotal": 99, "vinculoComplexo": True},
         )
     )
@@ -121,7 +128,8 @@ def test_webhook_changes_are_counted_in_the_daily_webhook_run(harness):
     h.worker().handle(bling_event(h, "product.updated", {"id": 1}))
     runs = {r.run_id: r for r in h.runs.list_runs(h.tenant_id)}
     daily = runs[f"webhooks-{h.clock.now():%Y%m%d}"]
-    assert daily.counts.updated == 1 and daily.mode == "webhook"
+    assert daily.counts.updated == 1
+    assert daily.mode == "webhook"
 
 
 def test_custom_events_upsert_and_update_stock(harness):
@@ -129,16 +137,19 @@ def test_custom_events_upsert_and_update_stock(harness):
     worker = h.worker()
     worker.handle(
         inbound(
-            h, Provider.CUSTOM,
+            h,
+            Provider.CUSTOM,
             {"records": [{"source_id": "x1", "name": "Suco", "price": 7.5, "stock": 3}]},
-            type_="catalog.upsert", event_id="c1",
+            type_="catalog.upsert",
+            event_id="c1",
         )
     )
     worker.handle(
         inbound(h, Provider.CUSTOM, {"balances": {"x1": 0}}, type_="stock.updated", event_id="c2")
     )
     item = h.menu().by_id()["custom-x1"]
-    assert item.price_cents == 750 and item.stock == 0
+    assert item.price_cents == 750
+    assert item.stock == 0
 
 
 def test_order_events_are_acknowledged_and_ignored(harness):

@@ -283,7 +283,8 @@ class DynamoRunRepository(_Base):
                     + ", ".join(f"count_{k} :{k}" for k in _COUNT_FIELDS)
                     + " SET entity = :entity_v, tenant_id = if_not_exists(tenant_id, :tenant),"
                     " run_id = if_not_exists(run_id, :run), #src = if_not_exists(#src, :source),"
-                    " #mode = if_not_exists(#mode, :mode), #status = if_not_exists(#status, :status),"
+                    " #mode = if_not_exists(#mode, :mode),"
+                    " #status = if_not_exists(#status, :status),"
                     " created_at = if_not_exists(created_at, :now),"
                     " started_at = if_not_exists(started_at, :now), finished_at = :now"
                 ),

@@ -31,9 +31,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return outcome
 
     # FIFO: after a failure the rest of the batch is returned untouched, keeping order.
-    return process_partial_response(
-        event=event,
-        record_handler=record_handler,
-        processor=fifo_processor(),
-        context=context,
+    return dict(
+        process_partial_response(
+            event=event,
+            record_handler=record_handler,
+            processor=fifo_processor(),
+            context=context,
+        )
     )

@@ -24,9 +24,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         bind(record)
         return record_message(InboundEvent.model_validate_json(record.body), log=log)
 
-    return process_partial_response(
-        event=event,
-        record_handler=record_handler,
-        processor=fifo_processor(),
-        context=context,
+    return dict(
+        process_partial_response(
+            event=event,
+            record_handler=record_handler,
+            processor=fifo_processor(),
+            context=context,
+        )
     )

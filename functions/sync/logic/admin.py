@@ -43,7 +43,8 @@ def start_run(
     source = tenant.integrations.catalog_source.value
     if source not in PULL_SOURCES:
         raise ValidationFailed(
-            f"tenant {tenant_id} catalog source is {source!r}: only {sorted(PULL_SOURCES)} are pulled"
+            f"tenant {tenant_id} catalog source is {source!r}:"
+            f" only {sorted(PULL_SOURCES)} are pulled"
             " (push sources send snapshots to /v1/ingest)"
         )
     run = SyncRun(

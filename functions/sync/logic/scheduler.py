@@ -29,7 +29,7 @@ def fan_out(
             if tenant.integrations.catalog_source.value not in PULL_SOURCES:
                 continue
             run_id = new_run_id(mode, moment)
-            job = SyncJob(tenant_id=tenant.tenant_id, mode=mode, run_id=run_id)  # type: ignore[arg-type]
+            job = SyncJob(tenant_id=tenant.tenant_id, mode=mode, run_id=run_id)
             jobs.send_job(tenant.tenant_id, job.model_dump_json(), dedupe_id=f"sched-{mode}-{slot}")
             sent.append(run_id)
         if not cursor:
