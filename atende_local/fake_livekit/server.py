@@ -287,7 +287,9 @@ class FakeLiveKit:
                 # Loose on purpose (like LiveKit): a trunk without numbers matches any.
                 and (not wanted_numbers or not t.numbers or wanted_numbers & set(t.numbers))
             ]
-        return proto.ListSIPInboundTrunkResponse(items=selected)
+        return proto.ListSIPInboundTrunkResponse(
+            items=_page(selected, request, lambda t: t.sip_trunk_id)
+        )
 
     def update_inbound_trunk(
         self, request: proto.UpdateSIPInboundTrunkRequest
@@ -398,7 +400,9 @@ class FakeLiveKit:
                 # Loose on purpose: a rule bound to no trunk applies to every trunk.
                 and (not wanted_trunks or not r.trunk_ids or wanted_trunks & set(r.trunk_ids))
             ]
-        return proto.ListSIPDispatchRuleResponse(items=selected)
+        return proto.ListSIPDispatchRuleResponse(
+            items=_page(selected, request, lambda r: r.sip_dispatch_rule_id)
+        )
 
     def update_dispatch_rule(
         self, request: proto.UpdateSIPDispatchRuleRequest
@@ -455,6 +459,17 @@ def _copy(message: M) -> M:
     clone = type(message)()
     clone.CopyFrom(message)
     return clone
+
+
+def _page(items: list[Any], request: Any, ident: Callable[[Any], str]) -> list[Any]:
+    """LiveKit's ``Pagination``: ordered by id, strictly after ``after_id``, ``limit`` items."""
+    if not request.HasField("page"):
+        return items
+    after, limit = request.page.after_id, request.page.limit
+    ordered = sorted(items, key=ident)
+    if after:
+        ordered = [i for i in ordered if ident(i) > after]
+    return ordered[:limit] if limit > 0 else ordered
 
 
 def _created(item: proto.SIPInboundTrunkInfo | proto.SIPDispatchRuleInfo) -> tuple[int, int]:

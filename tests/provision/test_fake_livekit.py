@@ -189,3 +189,25 @@ def test_faults_can_be_injected(fake_lk: FakeLiveKit) -> None:
 
     time.sleep(0.4)
     assert [list(t.numbers) for t in fake_lk.trunks()] == [["+5544"]]
+
+
+def test_pagination_by_id_is_followed_to_the_end(
+    fake_lk: FakeLiveKit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.provision.dal import livekit_sip
+
+    for i in range(5):
+        call(fake_lk, lambda c, i=i: c.sip.create_inbound_trunk(trunk(f"+55110000000{i}")))  # type: ignore[misc]
+    monkeypatch.setattr(livekit_sip, "PAGE_SIZE", 2)
+
+    async def list_all() -> list[str]:
+        client = livekit_sip.LiveKitSip(fake_lk.url, API_KEY, API_SECRET, timeout_seconds=5)
+        try:
+            return [t.sip_trunk_id for t in await client.list_trunks()]
+        finally:
+            await client.close()
+
+    listed = asyncio.run(list_all())
+    assert sorted(listed) == sorted(t.sip_trunk_id for t in fake_lk.trunks())
+    assert len(set(listed)) == 5
+    assert fake_lk.calls.count("ListSIPInboundTrunk") == 3

@@ -13,6 +13,7 @@ from typing import Protocol, TypeVar
 
 import aiohttp
 from livekit import api
+from livekit.protocol.models import Pagination
 from livekit.protocol.sip import (
     SIPDispatchRuleInfo,
     SIPInboundTrunkInfo,
@@ -49,6 +50,8 @@ def _translate(operation: str, exc: BaseException) -> Exception:
 
 
 T = TypeVar("T")
+#: Items per list page (LiveKit pages by id: ``after_id`` + ``limit``).
+PAGE_SIZE = 500
 
 _TRANSPORT = (aiohttp.ClientError, asyncio.TimeoutError, api.ServerError)
 
@@ -79,11 +82,23 @@ class LiveKitSip:
     async def list_trunks(
         self, *, numbers: list[str] | None = None, trunk_ids: list[str] | None = None
     ) -> list[SIPInboundTrunkInfo]:
-        request = api.ListSIPInboundTrunkRequest(numbers=numbers or [], trunk_ids=trunk_ids or [])
-        answer = await self._bounded(
-            "ListSIPInboundTrunk", self._api.sip.list_inbound_trunk(request)
-        )
-        return list(answer.items)
+        items: list[SIPInboundTrunkInfo] = []
+        after = ""
+        while True:  # follow LiveKit's pagination so a full listing is really full
+            request = api.ListSIPInboundTrunkRequest(
+                numbers=numbers or [],
+                trunk_ids=trunk_ids or [],
+                page=Pagination(after_id=after, limit=PAGE_SIZE),
+            )
+            answer = await self._bounded(
+                "ListSIPInboundTrunk", self._api.sip.list_inbound_trunk(request)
+            )
+            fresh = [t for t in answer.items if t.sip_trunk_id > after]
+            items += fresh
+            # A short page ends it; so does a page that did not advance (paging ignored).
+            if len(answer.items) < PAGE_SIZE or not fresh:
+                return items
+            after = max(t.sip_trunk_id for t in fresh)
 
     async def create_trunk(self, trunk: SIPInboundTrunkInfo) -> SIPInboundTrunkInfo:
         request = api.CreateSIPInboundTrunkRequest(trunk=trunk)
@@ -104,13 +119,22 @@ class LiveKitSip:
     async def list_rules(
         self, *, trunk_ids: list[str] | None = None, rule_ids: list[str] | None = None
     ) -> list[SIPDispatchRuleInfo]:
-        request = api.ListSIPDispatchRuleRequest(
-            trunk_ids=trunk_ids or [], dispatch_rule_ids=rule_ids or []
-        )
-        answer = await self._bounded(
-            "ListSIPDispatchRule", self._api.sip.list_dispatch_rule(request)
-        )
-        return list(answer.items)
+        items: list[SIPDispatchRuleInfo] = []
+        after = ""
+        while True:
+            request = api.ListSIPDispatchRuleRequest(
+                trunk_ids=trunk_ids or [],
+                dispatch_rule_ids=rule_ids or [],
+                page=Pagination(after_id=after, limit=PAGE_SIZE),
+            )
+            answer = await self._bounded(
+                "ListSIPDispatchRule", self._api.sip.list_dispatch_rule(request)
+            )
+            fresh = [r for r in answer.items if r.sip_dispatch_rule_id > after]
+            items += fresh
+            if len(answer.items) < PAGE_SIZE or not fresh:
+                return items
+            after = max(r.sip_dispatch_rule_id for r in fresh)
 
     async def create_rule(self, rule: SIPDispatchRuleInfo) -> SIPDispatchRuleInfo:
         request = api.CreateSIPDispatchRuleRequest(dispatch_rule=rule)
