@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import aws_lambda
-
 APP_NAME = "atende"
 STACK_ID = "Atende"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -17,11 +15,12 @@ BUILD_DIR = REPO_ROOT / "build"
 LAYER_BUILD_DIR = BUILD_DIR / "layer"
 FUNCTIONS_BUILD_DIR = BUILD_DIR / "functions"
 
-# Lambda: the newest Python runtime aws-cdk-lib 2.275 knows; the layer is built for it.
-LAMBDA_RUNTIME = aws_lambda.Runtime.PYTHON_3_14
+# Lambda: the newest Python runtime aws-cdk-lib 2.275 knows (Runtime.PYTHON_3_14), on
+# arm64; the layer's wheels are built for exactly this. Plain data here so that
+# `python -m infra_cdk.assets` needs no jsii/Node start-up.
 LAMBDA_PYTHON_VERSION = "3.14"
+LAMBDA_RUNTIME_NAME = f"python{LAMBDA_PYTHON_VERSION}"
 LAMBDA_PLATFORM = "manylinux2014_aarch64"
-LAMBDA_ARCHITECTURE = aws_lambda.Architecture.ARM_64
 # Shipped with the Lambda Python runtime: never packaged into the layer.
 RUNTIME_PROVIDED_PACKAGES = ("boto3", "botocore", "s3transfer")
 

@@ -18,6 +18,12 @@ from functions.wiring_model import FunctionSpec
 from infra_cdk import constants
 from infra_cdk.assets import LambdaSources
 
+#: The runtime and architecture every function and the layer use (see constants).
+LAMBDA_RUNTIME: lambda_.Runtime = getattr(
+    lambda_.Runtime, f"PYTHON_{constants.LAMBDA_PYTHON_VERSION.replace('.', '_')}"
+)
+LAMBDA_ARCHITECTURE = lambda_.Architecture.ARM_64
+
 
 def lambda_defaults(
     *, spec: FunctionSpec, stage: str, use_reserved_concurrency: bool
@@ -26,8 +32,8 @@ def lambda_defaults(
     return {
         "function_name": constants.physical_name(stage, spec.name),
         "description": spec.description,
-        "runtime": constants.LAMBDA_RUNTIME,
-        "architecture": constants.LAMBDA_ARCHITECTURE,
+        "runtime": LAMBDA_RUNTIME,
+        "architecture": LAMBDA_ARCHITECTURE,
         "handler": spec.handler,
         "memory_size": spec.memory_mb,
         "timeout": Duration.seconds(spec.timeout_seconds),
@@ -67,8 +73,8 @@ class Functions(Construct):
             layer_version_name=constants.physical_name(stage, "shared"),
             description="atende_shared and the Lambda runtime dependencies (arm64).",
             code=lambda_.Code.from_asset(str(sources.layer)),
-            compatible_runtimes=[constants.LAMBDA_RUNTIME],
-            compatible_architectures=[constants.LAMBDA_ARCHITECTURE],
+            compatible_runtimes=[LAMBDA_RUNTIME],
+            compatible_architectures=[LAMBDA_ARCHITECTURE],
             removal_policy=RemovalPolicy.RETAIN,
         )
         codes = {

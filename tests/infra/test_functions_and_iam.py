@@ -82,7 +82,7 @@ def _actions_on(granted: list[tuple[set[str], Any]], logical_id: str) -> set[str
 def test_every_function_uses_the_lambda_defaults_and_its_spec(synth: Synthesized, spec):
     expected: dict[str, Any] = {
         "Architectures": ["arm64"],
-        "Runtime": constants.LAMBDA_RUNTIME.name,
+        "Runtime": constants.LAMBDA_RUNTIME_NAME,
         "Handler": spec.handler,
         "MemorySize": spec.memory_mb,
         "Timeout": spec.timeout_seconds,
@@ -112,11 +112,13 @@ def test_the_layer_targets_the_function_runtime_and_arm64(synth: Synthesized):
     synth.template.has_resource_properties(
         "AWS::Lambda::LayerVersion",
         {
-            "CompatibleRuntimes": [constants.LAMBDA_RUNTIME.name],
+            "CompatibleRuntimes": [constants.LAMBDA_RUNTIME_NAME],
             "CompatibleArchitectures": ["arm64"],
         },
     )
-    assert constants.LAMBDA_RUNTIME.name == f"python{constants.LAMBDA_PYTHON_VERSION}"
+    from infra_cdk.constructs.functions import LAMBDA_RUNTIME
+
+    assert LAMBDA_RUNTIME.name == constants.LAMBDA_RUNTIME_NAME
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=[f.name for f in FUNCTIONS])
