@@ -31,6 +31,13 @@ def _tenant(tenant_id: str) -> str:
 def run_view(run: SyncRun, quarantine: list[Any] | None = None) -> dict[str, Any]:
     view = run.model_dump(mode="json")
     view["duration_seconds"] = run.duration_seconds
+    # What a progress display needs while the run is going (sources do not announce their
+    # size up front, so this is work done, not a percentage).
+    view["progress"] = {
+        "pages_read": run.pages_read,
+        "records_read": run.counts.read,
+        "running": not run.status.terminal,
+    }
     if quarantine is not None:
         view["quarantine"] = [q.model_dump(mode="json") for q in quarantine]
     return view

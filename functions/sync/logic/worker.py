@@ -30,6 +30,7 @@ from functions.sync.models.runs import (
     SyncMode,
     SyncRun,
     push_run_id,
+    webhook_run_id,
 )
 
 
@@ -221,8 +222,6 @@ class CatalogWorker:
         if record is None:
             deleted = self.engine.remove(tenant_id, reader.source, [record_id])
             return SyncCounts(read=1, deleted=deleted)
-        from functions.sync.models.runs import webhook_run_id
-
         return self.engine.apply(
             tenant_id, reader.source, [record], run_id=webhook_run_id(self.engine.clock())
         ).counts

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -394,11 +394,3 @@ class BlingOrderTarget:
         }
         answer = self._api.request("POST", "/pedidos/vendas", json=body)
         return str((answer.get("data") or {})["id"])
-
-
-def ids_by_item(item_ids: Iterable[str], source_ids: Mapping[str, str]) -> dict[str, str]:
-    return {i: source_ids[i] for i in item_ids if i in source_ids}
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
