@@ -90,3 +90,21 @@ def test_livekit_not_configured_fails_records_for_retry(
     reset_settings_cache()
     answer = stack.pump()
     assert len(answer["batchItemFailures"]) == 1
+
+
+def test_records_are_not_started_without_enough_time_left(stack: Stack) -> None:
+    from typing import cast
+
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from tests.provision.apigw import LambdaContextStub
+
+    class AlmostOut(LambdaContextStub):
+        def get_remaining_time_in_millis(self) -> int:
+            return 5_000
+
+    given_assigned(stack, NUMBER)
+    messages = stack.receive()
+    answer = worker.handler(stack.worker_event(messages), cast(LambdaContext, AlmostOut()))
+    assert answer["batchItemFailures"] == [{"itemIdentifier": messages[0]["MessageId"]}]
+    assert stack.fake.calls == []

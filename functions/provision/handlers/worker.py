@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from atende_shared.errors import DependencyUnavailable
 from atende_shared.observability import (
     bind_correlation_id,
     correlation_id_from_sqs_record,
@@ -39,8 +40,24 @@ async def _run(body: dict[str, Any]) -> str:
         return await run_message(body, deps)
 
 
-def record_handler(record: SQSRecord) -> str:
+#: Don't start a record with less time left than this: one ensure can take tens of
+#: seconds when LiveKit is slow, and a Lambda timeout would fail the whole batch.
+MIN_REMAINING_MS = 30_000
+
+
+class OutOfTime(DependencyUnavailable):
+    """Not enough invocation time left; the record goes back to the queue untouched."""
+
+    code = "out_of_time"
+
+
+def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> str:
     bind_correlation_id(correlation_id_from_sqs_record(record.raw_event))
+    if (
+        lambda_context is not None
+        and lambda_context.get_remaining_time_in_millis() < MIN_REMAINING_MS
+    ):
+        raise OutOfTime("too little time left in this invocation; retried from the queue")
     outcome = asyncio.run(_run(json.loads(record.body)))
     logger.info("provisioning message done", extra={"outcome": outcome})
     return outcome
