@@ -262,3 +262,99 @@ def _error(status: int, kind: str, message: str) -> httpx.Response:
 
 def sp_now(clock: VirtualClock, delta: timedelta = timedelta()) -> str:
     return (clock.now() + delta).astimezone(SP).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@dataclass
+class FakePluggto:
+    """Plugg.to: password-grant tokens (expiring), ``access_token`` as a query parameter,
+    ``{"Product": {...}}`` documents, notifications that carry ids only."""
+
+    clock: VirtualClock
+    client_id: str = "pcid"
+    client_secret: str = "psecret"
+    username: str = "api-user"
+    password: str = "api-pass"
+    token_ttl: int = 3_600
+    products: dict[str, dict[str, Any]] = field(default_factory=dict)
+    storm: int = 0
+    log: list[tuple[str, str]] = field(default_factory=list)
+    tokens_issued: int = 0
+
+    def __post_init__(self) -> None:
+        self._tokens: dict[str, float] = {}
+        self.transport = httpx.MockTransport(self.handle)
+
+    def add_product(self, pid: str, **fields: Any) -> None:
+        self.products[pid] = {
+            "id": pid,
+            "sku": fields.pop("sku", f"PG-{pid}"),
+            "name": fields.pop("name", f"Produto {pid}"),
+            "price": fields.pop("price", 20.0),
+            "special_price": fields.pop("special_price", None),
+            "quantity": fields.pop("quantity", 4),
+            "status": "active",
+            "categories": [{"name": "Pizzas"}],
+            "variations": [],
+            **fields,
+        }
+
+    def notification(self, pid: str, action: str = "updated") -> dict[str, Any]:
+        return {
+            "type": "products",
+            "id": pid,
+            "action": action,
+            "user": 1234,
+            "changes": {"status": False, "stock": True, "price": True},
+        }
+
+    def expire_tokens(self) -> None:
+        for token in self._tokens:
+            self._tokens[token] = self.clock.time() - 1
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/oauth/token" and request.method == "POST":
+            form = parse_qs(request.content.decode())
+            wanted = {
+                "grant_type": ["password"],
+                "client_id": [self.client_id],
+                "client_secret": [self.client_secret],
+                "username": [self.username],
+                "password": [self.password],
+            }
+            if any(form.get(k) != v for k, v in wanted.items()):
+                return httpx.Response(401, json={"error": "invalid_client"})
+            token = "pg_" + secrets.token_hex(6)
+            self._tokens[token] = self.clock.time() + self.token_ttl
+            self.tokens_issued += 1
+            return httpx.Response(
+                200,
+                json={
+                    "access_token": token,
+                    "expires_in": self.token_ttl,
+                    "token_type": "bearer",
+                    "refresh_token": "r_" + token,
+                },
+            )
+        params = parse_qs(request.url.query.decode())
+        token = (params.get("access_token") or [""])[0]
+        if self._tokens.get(token, 0) <= self.clock.time():
+            return httpx.Response(401, json={"error": "invalid_token"})
+        if self.storm > 0:
+            self.storm -= 1
+            return httpx.Response(429, json={"error": "too many requests"})
+        self.log.append((request.method, path))
+        if path.startswith("/products/"):
+            pid = path.rsplit("/", 1)[1]
+            if pid not in self.products:
+                return httpx.Response(404, json={"error": "product not found"})
+            return httpx.Response(200, json={"Product": self.products[pid]})
+        if path == "/products":
+            page = int(params.get("page", ["1"])[0])
+            limit = int(params.get("limit", ["100"])[0])
+            rows = [self.products[k] for k in sorted(self.products)]
+            chunk = rows[(page - 1) * limit : page * limit]
+            return httpx.Response(
+                200, json={"total": len(rows), "result": [{"Product": p} for p in chunk]}
+            )
+        return httpx.Response(404, json={"error": "no route"})
