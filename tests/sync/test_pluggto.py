@@ -71,7 +71,7 @@ def menu(aws, tenant):
 
 
 def test_a_notification_re_reads_the_product(pg):
-    fake, tenant, worker, catalog, aws = pg
+    fake, tenant, worker, _catalog, aws = pg
     fake.add_product(
         "p1",
         price=31.9,
@@ -101,7 +101,7 @@ def test_duplicate_notifications_write_once_and_a_vanished_product_is_hidden(pg)
 
 
 def test_an_expired_token_is_renewed(pg):
-    fake, tenant, worker, catalog, aws = pg
+    fake, tenant, worker, _catalog, aws = pg
     fake.add_product("p1")
     fake.add_product("p2")
     worker.handle(notify(fake, tenant, "p1"))
@@ -112,7 +112,7 @@ def test_an_expired_token_is_renewed(pg):
 
 
 def test_429s_back_off_and_orders_are_ignored(pg):
-    fake, tenant, worker, catalog, aws = pg
+    fake, tenant, worker, _catalog, aws = pg
     fake.add_product("p1")
     fake.storm = 3
     worker.handle(notify(fake, tenant, "p1"))
@@ -131,7 +131,7 @@ def test_429s_back_off_and_orders_are_ignored(pg):
 
 
 def test_a_full_sync_pages_through_the_listing(pg):
-    fake, tenant, worker, catalog, aws = pg
+    fake, tenant, worker, _catalog, _aws = pg
     for i in range(25):
         fake.add_product(f"p{i:02d}")
     runs = worker.engine.runs
