@@ -66,6 +66,20 @@ def test_onboard_assign_and_see_the_number_provisioned(platform: PlatformClient)
     token = platform.http.post(f"/v1/tenants/{tenant_id}/test-call-token", headers=platform.admin)
     assert token.status_code == 200, token.text
     assert token.json()["room_name"].startswith(f"atd_{tenant_id}_test-")
+    # When the tenant is suspended, the event reaches the worker and the number follows
+    # (dispatch kept: the agent answers in suspended mode); resume brings it back
+    suspended = platform.http.post(f"/v1/tenants/{tenant_id}/suspend", headers=platform.admin)
+    assert suspended.status_code == 200, suspended.text
+    platform.wait_for(
+        lambda: [p["status"] for p in _numbers(platform, tenant_id)] == ["suspended"] or None,
+        timeout=60,
+    )
+    resumed = platform.http.post(f"/v1/tenants/{tenant_id}/resume", headers=platform.admin)
+    assert resumed.status_code == 200, resumed.text
+    platform.wait_for(
+        lambda: [p["status"] for p in _numbers(platform, tenant_id)] == ["active"] or None,
+        timeout=60,
+    )
     # When the number is released, it disappears
     released = platform.http.delete(
         f"/v1/tenants/{tenant_id}/phone-numbers/{quote(number, safe='')}", headers=platform.admin
