@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from atende_shared.dal.tenants import tenant_store
+from atende_shared.dal.tenants import TenantStore, tenant_store
 from atende_shared.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, error_body
 from atende_shared.http import build_resolver, error_response
 from atende_shared.messaging import EventBridgePublisher, SqsQueueSender
@@ -24,7 +24,7 @@ from atende_shared.models.common import TENANT_ID_PATTERN
 from atende_shared.models.menu import Menu
 from atende_shared.observability import CORRELATION_HEADER, instrumented
 from atende_shared.settings import load_settings
-from functions.provision.dal.phones import phone_store
+from functions.provision.dal.phones import PhoneStore, phone_store
 from functions.provision.logic import agent_menu, phones, tenants
 from functions.provision.logic.call_token import issue_test_call_token
 from functions.provision.models.api import (
@@ -89,11 +89,11 @@ def _settings() -> AdminApiSettings:
     return load_settings(AdminApiSettings)
 
 
-def _store() -> Any:
+def _store() -> TenantStore:
     return tenant_store(_settings().main_table)
 
 
-def _phones() -> Any:
+def _phones() -> PhoneStore:
     return phone_store(_settings().main_table)
 
 
