@@ -2,7 +2,7 @@
 
     atende local run | local trigger FUNCTION [--schedule NAME]
     atende tenants list | tenants show ID | balance ID | ledger ID | sync ID
-    atende dlq list | dlq replay QUEUE
+    atende dlq list | dlq peek QUEUE | dlq replay QUEUE
     atende call [ARGS...]            (the voice agent's local call, voice_fargate.local_call)
 
 Talks to ``ATENDE_URL`` (else ``http://127.0.0.1:$ATENDE_PORT``) with the bearer token
@@ -303,6 +303,23 @@ def cmd_dlq_replay(args: argparse.Namespace) -> int:
     return 1 if data.get("failed") else 0
 
 
+def cmd_dlq_peek(args: argparse.Namespace) -> int:
+    client = make_client(args)
+    if client.is_aws:
+        from atende_local.dlq import find_queue, list_queues, peek
+
+        sqs = _aws_sqs()
+        data = peek(sqs, find_queue(list_queues(sqs, prefix=args.prefix or ""), args.queue))
+    else:
+        data = client.get(f"/_local/dlq/{args.queue}/messages")["messages"]
+    _emit(
+        args,
+        data,
+        lambda d: _table(f"DLQ of {args.queue} (first {len(d)})", d, ("message_id", "body")),
+    )
+    return 0
+
+
 def cmd_call(args: argparse.Namespace) -> int:
     try:
         module = importlib.import_module("voice_fargate.local_call")
@@ -368,10 +385,11 @@ def build_parser() -> argparse.ArgumentParser:
     dlq_sub = dlq.add_subparsers(dest="dlq_command", required=True, metavar="ACTION")
     for name, func, help_text in (
         ("list", cmd_dlq_list, "queues with their DLQ depth"),
+        ("peek", cmd_dlq_peek, "show up to 10 messages of a queue's DLQ (left in place)"),
         ("replay", cmd_dlq_replay, "move a queue's DLQ messages back to it"),
     ):
         command = dlq_sub.add_parser(name, help=help_text, parents=[common])
-        if name == "replay":
+        if name in ("peek", "replay"):
             command.add_argument("queue", help="queue name, e.g. calls or atende-local-calls")
         command.add_argument("--prefix", help="(AWS) only queues whose name starts with this")
         command.set_defaults(func=func)

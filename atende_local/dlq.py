@@ -136,6 +136,34 @@ def _resend_request(message: dict[str, Any], target_url: str) -> dict[str, Any]:
     return request
 
 
+def peek(sqs: Any, info: QueueInfo, *, max_messages: int = 10) -> list[dict[str, Any]]:
+    """Up to ``max_messages`` DLQ messages, left in the DLQ (visible again at once).
+
+    Peeking is a receive: it bumps each message's receive count on the DLQ, which has no
+    redrive of its own, so nothing moves."""
+    if not info.dlq_url:
+        raise LookupError(f"the DLQ of {info.name} ({info.dlq_arn}) was not found")
+    answer = sqs.receive_message(
+        QueueUrl=info.dlq_url,
+        MaxNumberOfMessages=max(1, min(10, max_messages)),
+        WaitTimeSeconds=0,
+        VisibilityTimeout=0,
+        AttributeNames=["All"],
+        MessageAttributeNames=["All"],
+    )
+    return [
+        {
+            "message_id": m["MessageId"],
+            "body": m.get("Body", ""),
+            "attributes": m.get("Attributes") or {},
+            "message_attributes": {
+                k: v.get("StringValue") for k, v in (m.get("MessageAttributes") or {}).items()
+            },
+        }
+        for m in answer.get("Messages") or []
+    ]
+
+
 def move_messages(sqs: Any, info: QueueInfo, *, max_messages: int | None = None) -> ReplayResult:
     """Receive → re-send → delete, until the DLQ is empty (or ``max_messages`` moved)."""
     result = ReplayResult(queue=info.name)

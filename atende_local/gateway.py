@@ -38,6 +38,7 @@ log = Logger(service="atende-local", use_rfc3339=True)
 MAX_BODY_BYTES = 10 * 1024 * 1024
 _TRIGGER = re.compile(r"^/_local/trigger/(?P<function>[a-z][a-z0-9-]+)$")
 _REPLAY = re.compile(r"^/_local/dlq/(?P<queue>[A-Za-z0-9_.-]+)/replay$")
+_PEEK = re.compile(r"^/_local/dlq/(?P<queue>[A-Za-z0-9_.-]+)/messages$")
 
 LocalHandler = Callable[[HttpRequest, str], HttpResponse]
 
@@ -55,6 +56,7 @@ class Gateway:
         trigger: Callable[[str, str | None], dict[str, Any]] | None = None,
         queues: Callable[[], list[dict[str, Any]]] | None = None,
         replay: Callable[[str], dict[str, Any]] | None = None,
+        peek: Callable[[str], list[dict[str, Any]]] | None = None,
         server_url: Callable[[], str] = lambda: "http://127.0.0.1:8000",
     ) -> None:
         self.registry = registry
@@ -65,6 +67,7 @@ class Gateway:
         self._trigger = trigger
         self._queues = queues
         self._replay = replay
+        self._peek = peek
         self._server_url = server_url
 
     # -- auth ------------------------------------------------------------------------
@@ -246,6 +249,12 @@ class Gateway:
         if replay and method == "POST" and self._replay is not None:
             try:
                 return json_response(200, self._replay(replay.group("queue")))
+            except LookupError as exc:
+                return error_response(404, "not_found", str(exc.args[0]), request_id=request_id)
+        peek = _PEEK.match(path)
+        if peek and method == "GET" and self._peek is not None:
+            try:
+                return json_response(200, {"messages": self._peek(peek.group("queue"))})
             except LookupError as exc:
                 return error_response(404, "not_found", str(exc.args[0]), request_id=request_id)
         return error_response(

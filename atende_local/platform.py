@@ -24,6 +24,7 @@ from moto.server import ThreadedMotoServer
 from atende_local.apigw import HttpRequest
 from atende_local.bootstrap import LocalResources, create_resources
 from atende_local.dlq import find_queue, list_queues, move_messages
+from atende_local.dlq import peek as peek_dlq
 from atende_local.gateway import Gateway, LocalHttpServer
 from atende_local.pumps import PumpSet, QueuePump
 from atende_local.runtime import LOCAL_REGION, FunctionRegistry
@@ -143,6 +144,7 @@ class LocalPlatform:
             trigger=self.trigger,
             queues=self.queues,
             replay=self.replay,
+            peek=self.peek,
             server_url=lambda: self.url,
         )
         self.server.gateway = self.gateway
@@ -333,6 +335,11 @@ class LocalPlatform:
         return [
             q.as_dict() for q in list_queues(client("sqs"), prefix=self.settings.resource_prefix)
         ]
+
+    def peek(self, queue: str) -> list[dict[str, Any]]:
+        sqs = client("sqs")
+        infos = list_queues(sqs, prefix=self.settings.resource_prefix)
+        return peek_dlq(sqs, find_queue(infos, queue))
 
     def replay(self, queue: str) -> dict[str, Any]:
         sqs = client("sqs")

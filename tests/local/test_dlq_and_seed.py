@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from atende_local.bootstrap import LocalResources
-from atende_local.dlq import find_queue, list_queues, move_messages
+from atende_local.dlq import find_queue, list_queues, move_messages, peek
 from atende_local.seed import DEMO_SECRETS, DEMO_TENANT_ID, seed_demo
 from atende_shared.aws import client
 from atende_shared.dal.tenants import tenant_store
@@ -83,3 +83,13 @@ def test_the_demo_tenant_is_seeded_with_menu_and_secrets(aws: LocalResources) ->
         assert secret is not None
         assert secret.current == values
     assert report.secrets["custom"]["signing_secret"].startswith("whsec_")
+
+
+def test_peek_shows_dlq_messages_without_removing_them(aws: LocalResources) -> None:
+    sqs = client("sqs")
+    sqs.send_message(QueueUrl=aws.queues["orders"].dlq_url, MessageBody='{"order": 7}')
+    info = find_queue(list_queues(sqs, prefix="test"), "orders")
+    first = peek(sqs, info)
+    second = peek(sqs, info)
+    assert [m["body"] for m in first] == ['{"order": 7}']
+    assert [m["message_id"] for m in second] == [m["message_id"] for m in first]
