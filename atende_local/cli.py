@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import signal
 import sys
 import threading
@@ -166,6 +167,9 @@ def cmd_local_run(args: argparse.Namespace) -> int:
     stop = threading.Event()
 
     def _request_stop(signum: int, _frame: Any) -> None:
+        if stop.is_set():  # a second Ctrl-C: the user does not want to wait
+            err.print("forced exit")
+            os._exit(130)
         stop.set()
 
     signal.signal(signal.SIGINT, _request_stop)
