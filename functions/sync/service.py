@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 import httpx
@@ -32,6 +33,11 @@ from functions.sync.logic.connectors.bling import (
     BlingCatalogConnector,
     BlingOrderTarget,
     BlingTokenManager,
+)
+from functions.sync.logic.connectors.mongodb import (
+    MongoCatalogConnector,
+    MongoFields,
+    MongoOrderTarget,
 )
 from functions.sync.logic.connectors.pluggto import PluggtoApi, PluggtoConnector
 from functions.sync.logic.engine import CatalogEngine, EngineConfig
@@ -86,6 +92,36 @@ def pluggto_api(settings: SyncTuning, tenant_id: str) -> PluggtoApi:
     )
 
 
+@cache
+def _mongo_client(uri: str) -> Any:
+    from pymongo import MongoClient  # only tenants with a MongoDB hub pay for the import
+
+    # One pooled client per connection string and process, reused across invocations.
+    return MongoClient(uri, serverSelectionTimeoutMS=5_000, tz_aware=False)
+
+
+def mongo_settings(settings: SyncTuning, tenant_id: str) -> dict[str, str]:
+    fields = read_integration_fields(settings.stage, tenant_id, "mongodb")
+    if not fields or not fields.get("uri"):
+        raise ValidationFailed(f"tenant {tenant_id} has no MongoDB connection string")
+    return fields
+
+
+def mongo_connector(settings: SyncTuning, tenant_id: str) -> MongoCatalogConnector:
+    fields = mongo_settings(settings, tenant_id)
+    database = _mongo_client(fields["uri"])[fields.get("database", "catalog")]
+    mapping = {k.removeprefix("field_"): v for k, v in fields.items() if k.startswith("field_")}
+    return MongoCatalogConnector(
+        database[fields.get("collection", "products")], fields=MongoFields.from_mapping(mapping)
+    )
+
+
+def mongo_orders(settings: SyncTuning, tenant_id: str) -> MongoOrderTarget:
+    fields = mongo_settings(settings, tenant_id)
+    database = _mongo_client(fields["uri"])[fields.get("database", "catalog")]
+    return MongoOrderTarget(database[fields.get("orders_collection", "orders")])
+
+
 def build_worker(
     settings: CatalogWorkerSettings, *, correlation_id: str, out_of_time: Any = None
 ) -> CatalogWorker:
@@ -104,11 +140,15 @@ def build_worker(
             return BlingCatalogConnector(bling_api(settings, main, tenant_id))
         if chosen == CatalogSource.PLUGGTO.value:
             return PluggtoConnector(pluggto_api(settings, tenant_id))
+        if chosen == CatalogSource.MONGODB.value:
+            return mongo_connector(settings, tenant_id)
         raise ValidationFailed(f"tenant {tenant_id} has no pull source (catalog source {chosen!r})")
 
     def reader_for(tenant_id: str, source: str) -> WebhookReader:
         connector = connector_for(tenant_id, source)
-        assert isinstance(connector, BlingCatalogConnector | PluggtoConnector)
+        assert isinstance(
+            connector, BlingCatalogConnector | PluggtoConnector | MongoCatalogConnector
+        )
         return connector
 
     return CatalogWorker(
@@ -125,8 +165,11 @@ def build_worker(
 def build_order_writer(settings: OrdersSettings) -> OrderWriter:
     main = settings.main_table
 
-    def target_for(tenant_id: str) -> BlingOrderTarget | None:
-        if catalog_source(main, tenant_id) != CatalogSource.BLING.value:
+    def target_for(tenant_id: str) -> BlingOrderTarget | MongoOrderTarget | None:
+        source = catalog_source(main, tenant_id)
+        if source == CatalogSource.MONGODB.value:
+            return mongo_orders(settings, tenant_id)
+        if source != CatalogSource.BLING.value:
             return None
         api = bling_api(settings, main, tenant_id)
         contact = (read_integration_fields(settings.stage, tenant_id, "bling") or {}).get(

@@ -41,9 +41,10 @@ class SecretsManagerTokenVault:
         )
 
 
-def read_integration_fields(stage: str, tenant_id: str, integration: Any) -> dict[str, str] | None:
-    """The ``current`` fields of a tenant's integration secret, fresh (or None)."""
-    name = secret_name(stage, tenant_id, integration)
+def read_integration_fields(stage: str, tenant_id: str, integration: str) -> dict[str, str] | None:
+    """The ``current`` fields of a tenant's integration secret (or None). ``mongodb`` is
+    not in the shared ``Integration`` list yet, hence the plain ``str``."""
+    name = secret_name(stage, tenant_id, integration)  # type: ignore[arg-type]
     try:
         raw: Any = parameters.get_secret(name, transform="json", max_age=60)
     except parameters.exceptions.GetParameterError as exc:

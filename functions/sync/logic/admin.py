@@ -14,7 +14,11 @@ from atende_shared.models.tenant import CatalogSource
 from functions.sync.logic.ports import JobQueue, OrderSyncRepository, RunRepository
 from functions.sync.models.runs import SyncJob, SyncMode, SyncRun, new_run_id
 
-PULL_SOURCES = {CatalogSource.BLING.value, CatalogSource.PLUGGTO.value}
+PULL_SOURCES = {
+    CatalogSource.BLING.value,
+    CatalogSource.PLUGGTO.value,
+    CatalogSource.MONGODB.value,
+}
 
 
 class StartRun(BaseModel):

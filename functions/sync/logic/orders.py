@@ -8,7 +8,7 @@ a crash between "created" and "recorded" is healed by the search on the next del
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -25,7 +25,7 @@ class OrderTarget(Protocol):
     target: str
 
     def find(self, order_id: str) -> str | None: ...
-    def create(self, order: OrderPlaced, product_ids: dict[str, str]) -> str: ...
+    def create(self, order: OrderPlaced, product_ids: Mapping[str, str]) -> str: ...
 
 
 class OrderBusy(DependencyUnavailable):
