@@ -4,8 +4,9 @@
    next to a bare interpreter start measured in the same run.
 2. Gateway overhead: the same request N times over HTTP through the gateway, and N times
    straight into the handler in-process with the same API Gateway event (same moto, same
-   process), for a real handler (tenant read from DynamoDB) and a trivial one (isolates
-   the gateway). Printed as a ratio; only ratios travel between machines.
+   process), interleaved in rounds (medians) so a shared machine's load hits both sides
+   alike, for a real handler (tenant read from DynamoDB) and a trivial one (isolates the
+   gateway). Printed as a ratio; only ratios travel between machines.
 
 Run: ``python -m bench local`` (or ``make bench``). ``BENCH_REQUESTS`` (default 200).
 """
@@ -94,17 +95,11 @@ def _trivial_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": "{}"}
 
 
-def _time_http(http: httpx.Client, method: str, path: str, headers: dict[str, str]) -> float:
-    for _ in range(10):  # warm-up: imports, connections, caches
-        http.request(method, path, headers=headers)
-    started = time.perf_counter()
-    for _ in range(REQUESTS):
-        answer = http.request(method, path, headers=headers)
-        assert answer.status_code < 400, answer.text
-    return (time.perf_counter() - started) / REQUESTS
+ROUNDS = 10
 
 
-def _time_direct(platform: LocalPlatform, method: str, path: str, headers: dict[str, str]) -> float:
+def _direct_call(platform: LocalPlatform, method: str, path: str, headers: dict[str, str]) -> Any:
+    """A closure doing what a test harness does to call the handler: event, context, call."""
     assert platform.gateway is not None
     request = HttpRequest(
         method=method,
@@ -118,14 +113,37 @@ def _time_direct(platform: LocalPlatform, method: str, path: str, headers: dict[
     assert not isinstance(match, list)
     spec = match.entry.function
     handler = platform.registry.load(spec.name)
-    for _ in range(10):
-        handler(build_proxy_event(request, match), context_for(spec))
-    started = time.perf_counter()
-    for _ in range(REQUESTS):
-        # The same work a test harness does to call a handler: an event, a context.
-        answer = handler(build_proxy_event(request, match), context_for(spec))
-        map_proxy_response(answer)
-    return (time.perf_counter() - started) / REQUESTS
+
+    def call() -> None:
+        map_proxy_response(handler(build_proxy_event(request, match), context_for(spec)))
+
+    return call
+
+
+def _measure(
+    platform: LocalPlatform, http: httpx.Client, method: str, path: str, headers: dict[str, str]
+) -> tuple[float, float]:
+    """Median per-request time over HTTP and in-process, interleaved in rounds so load
+    changes on a shared machine hit both sides alike."""
+    direct = _direct_call(platform, method, path, headers)
+
+    def via_http() -> None:
+        answer = http.request(method, path, headers=headers)
+        assert answer.status_code < 400, answer.text
+
+    for _ in range(10):  # warm-up: imports, connections, caches
+        via_http()
+        direct()
+    per_round = max(1, REQUESTS // ROUNDS)
+    http_times: list[float] = []
+    direct_times: list[float] = []
+    for _ in range(ROUNDS):
+        for call, times in ((via_http, http_times), (direct, direct_times)):
+            started = time.perf_counter()
+            for _ in range(per_round):
+                call()
+            times.append((time.perf_counter() - started) / per_round)
+    return statistics.median(http_times), statistics.median(direct_times)
 
 
 def _overhead() -> list[tuple[str, float, float]]:
@@ -158,8 +176,7 @@ def _overhead() -> list[tuple[str, float, float]]:
             results = []
             with httpx.Client(base_url=platform.url, timeout=30) as http:
                 for label, method, path, headers in cases:
-                    via_http = _time_http(http, method, path, headers)
-                    direct = _time_direct(platform, method, path, headers)
+                    via_http, direct = _measure(platform, http, method, path, headers)
                     results.append((label, via_http, direct))
             return results
         finally:
