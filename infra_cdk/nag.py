@@ -27,13 +27,16 @@ def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
     Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))
 
 
-def _arn_ref(construct: IConstruct) -> str:
-    """How cdk-nag prints ``Fn::GetAtt [<resource>, Arn]`` in a finding id."""
+def _logical_id(construct: IConstruct) -> str:
     stack = Stack.of(construct)
     default_child = construct.node.default_child
     assert isinstance(default_child, CfnResource)
-    logical_id = stack.resolve(stack.get_logical_id(default_child))
-    return f"<{logical_id}.Arn>"
+    return str(stack.resolve(stack.get_logical_id(default_child)))
+
+
+def _arn_ref(construct: IConstruct) -> str:
+    """How cdk-nag prints ``Fn::GetAtt [<resource>, Arn]`` in a finding id."""
+    return f"<{_logical_id(construct)}.Arn>"
 
 
 _BASIC_EXECUTION = (
@@ -95,6 +98,18 @@ def acknowledge_findings(stack: AtendeStack) -> None:
         "API Gateway's account-level logging role: the AWS managed policy is the documented "
         "way to let the service write execution logs.",
     )
+    api_id = _logical_id(api.api)
+    for statement in api.admin_invoke_policy.document.to_json()["Statement"]:
+        resources = statement["Resource"]
+        for resource in resources if isinstance(resources, list) else [resources]:
+            path = stack.resolve(resource)["Fn::Join"][1][-1]  # "/<stage>/*/v1/*"
+            acknowledge(
+                api.admin_invoke_policy,
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:"
+                f"{config.region}:{account}:<{api_id}>{path}]",
+                "The admin API is one family of IAM-authorized routes; its operators may "
+                "call every method under it (the handlers enforce tenant rules).",
+            )
     acknowledge(
         api.api,
         "AwsSolutions-COG4",

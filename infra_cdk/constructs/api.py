@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
@@ -17,6 +18,48 @@ from constructs import Construct
 
 from functions.wiring_model import HttpRoute
 from infra_cdk import constants
+
+
+def public_path_fragments(routes: list[HttpRoute]) -> tuple[str, ...]:
+    """The shortest leading path fragments (``/webhooks/``, ``/v1/ingest/``) that cover
+    every public route and appear in no admin route."""
+    admin_paths = [f"{r.path}/" for r in routes if r.auth == "admin"]
+    fragments: set[str] = set()
+    for route in routes:
+        if route.auth == "admin":
+            continue
+        segments = route.path.strip("/").split("/")
+        for length in range(1, len(segments) + 1):
+            fragment = "/" + "/".join(segments[:length]) + "/"
+            if "{" in fragment:
+                raise ValueError(f"public route {route.path} shares its static prefix with admin")
+            if not any(fragment in path for path in admin_paths):
+                fragments.add(fragment)
+                break
+    return tuple(sorted(fragments))
+
+
+_NO_TRANSFORMATION = wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
+
+
+def _any_path_contains(fragments: tuple[str, ...]) -> wafv2.CfnWebACL.StatementProperty:
+    """URI path contains one of ``fragments`` (e.g. ``/webhooks/``)."""
+    matches = [
+        wafv2.CfnWebACL.StatementProperty(
+            byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+                positional_constraint="CONTAINS",
+                search_string=fragment,
+                text_transformations=[_NO_TRANSFORMATION],
+            )
+        )
+        for fragment in fragments
+    ]
+    if len(matches) == 1:
+        return matches[0]
+    return wafv2.CfnWebACL.StatementProperty(
+        or_statement=wafv2.CfnWebACL.OrStatementProperty(statements=matches)
+    )
 
 
 class Api(Construct):
@@ -100,7 +143,27 @@ class Api(Construct):
                     f"method.request.path.{name}": True for name in route.path_parameters
                 },
             )
-        self.web_acl = self._web_acl(stage, max_body_kib, rate_limit_per_path)
+        public_path_prefixes = public_path_fragments([route for route, _ in routes])
+        # Operators attach this to the roles that administer tenants (SigV4 callers).
+        admin_prefixes = sorted(
+            {f"/{route.path.split('/')[1]}/*" for route, _ in routes if route.auth == "admin"}
+        )
+        self.admin_invoke_policy = iam.ManagedPolicy(
+            self,
+            "AdminInvoke",
+            managed_policy_name=constants.physical_name(stage, "admin-api-invoke"),
+            description="Call the Atende admin API (IAM-authorized routes) of this stage.",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["execute-api:Invoke"],
+                    resources=[
+                        self.api.arn_for_execute_api(method="*", path=prefix, stage=stage)
+                        for prefix in admin_prefixes
+                    ],
+                )
+            ],
+        )
+        self.web_acl = self._web_acl(stage, max_body_kib, rate_limit_per_path, public_path_prefixes)
         wafv2.CfnWebACLAssociation(
             self,
             "WebAclAssociation",
@@ -108,7 +171,13 @@ class Api(Construct):
             web_acl_arn=self.web_acl.attr_arn,
         )
 
-    def _web_acl(self, stage: str, max_body_kib: int, rate_limit: int) -> wafv2.CfnWebACL:
+    def _web_acl(
+        self,
+        stage: str,
+        max_body_kib: int,
+        rate_limit: int,
+        public_path_prefixes: tuple[str, ...],
+    ) -> wafv2.CfnWebACL:
         def visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
             return wafv2.CfnWebACL.VisibilityConfigProperty(
                 cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
@@ -137,16 +206,25 @@ class Api(Construct):
                     priority=0,
                     action=wafv2.CfnWebACL.RuleActionProperty(block={}),
                     visibility_config=visibility("atende-api-body-size"),
+                    # Only the unauthenticated routes: admin (IAM) bodies such as a whole
+                    # menu may legitimately be larger than WAF can inspect.
                     statement=wafv2.CfnWebACL.StatementProperty(
-                        size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
-                            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
-                                body=wafv2.CfnWebACL.BodyProperty(oversize_handling="MATCH")
-                            ),
-                            comparison_operator="GT",
-                            size=limit_bytes,
-                            text_transformations=[
-                                wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
-                            ],
+                        and_statement=wafv2.CfnWebACL.AndStatementProperty(
+                            statements=[
+                                wafv2.CfnWebACL.StatementProperty(
+                                    size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
+                                        field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
+                                            body=wafv2.CfnWebACL.BodyProperty(
+                                                oversize_handling="MATCH"
+                                            )
+                                        ),
+                                        comparison_operator="GT",
+                                        size=limit_bytes,
+                                        text_transformations=[_NO_TRANSFORMATION],
+                                    )
+                                ),
+                                _any_path_contains(public_path_prefixes),
+                            ]
                         )
                     ),
                 ),

@@ -226,12 +226,21 @@ def test_waf_caps_body_size_and_rate_limits_per_path(synth: Synthesized):
                         {
                             "Action": {"Block": {}},
                             "Statement": {
-                                "SizeConstraintStatement": Match.object_like(
-                                    {
-                                        "FieldToMatch": {"Body": {"OversizeHandling": "MATCH"}},
-                                        "ComparisonOperator": "GT",
-                                    }
-                                )
+                                "AndStatement": {
+                                    "Statements": [
+                                        {
+                                            "SizeConstraintStatement": Match.object_like(
+                                                {
+                                                    "FieldToMatch": {
+                                                        "Body": {"OversizeHandling": "MATCH"}
+                                                    },
+                                                    "ComparisonOperator": "GT",
+                                                }
+                                            )
+                                        },
+                                        Match.any_value(),
+                                    ]
+                                }
                             },
                         }
                     ),
@@ -255,3 +264,30 @@ def test_waf_caps_body_size_and_rate_limits_per_path(synth: Synthesized):
     stage_id = next(iter(synth.of_type("AWS::ApiGateway::Stage")))
     association = next(iter(synth.of_type("AWS::WAFv2::WebACLAssociation").values()))
     assert stage_id in refs_in(association["Properties"]["ResourceArn"])
+
+
+def test_the_body_cap_applies_to_every_public_route_and_no_admin_route(synth: Synthesized):
+    # Given the path fragments the size rule is scoped to
+    acl = next(iter(synth.of_type("AWS::WAFv2::WebACL").values()))["Properties"]
+    rule = next(r for r in acl["Rules"] if r["Name"] == "body-size-limit")
+    scope = rule["Statement"]["AndStatement"]["Statements"][1]
+    matches = scope.get("OrStatement", {}).get("Statements", [scope])
+    fragments = [m["ByteMatchStatement"]["SearchString"] for m in matches]
+    routes = [r for spec in FUNCTIONS for r in spec.routes]
+    # Then every public route falls under it and no admin route does
+    for route in routes:
+        covered = any(fragment in route.path + "/" for fragment in fragments)
+        assert covered == (route.auth != "admin"), route
+
+
+def test_an_admin_invoke_policy_covers_the_admin_routes(synth: Synthesized):
+    synth.template.has_resource_properties(
+        "AWS::IAM::ManagedPolicy",
+        {
+            "ManagedPolicyName": constants.physical_name(STAGE, "admin-api-invoke"),
+            "PolicyDocument": {
+                "Statement": [Match.object_like({"Action": "execute-api:Invoke"})],
+                "Version": Match.any_value(),
+            },
+        },
+    )
