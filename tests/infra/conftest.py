@@ -24,7 +24,6 @@ os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
 STAGE = "test"
 CARRIER_CIDRS = ("198.51.100.0/24", "192.0.2.16/28")
 
-pytestmark = pytest.mark.infra
 
 
 @dataclass(frozen=True)

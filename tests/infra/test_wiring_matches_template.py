@@ -205,3 +205,25 @@ def test_schedule_payloads_are_json_objects(synth: Synthesized):
         for target in rule["Properties"].get("Targets", []):
             if "Input" in target:
                 assert isinstance(json.loads(target["Input"]), dict)
+
+
+def test_every_eventbridge_rule_is_a_declared_schedule_subscription_or_counter(
+    synth: Synthesized,
+):
+    rules = synth.of_type("AWS::Events::Rule").values()
+    schedules = sorted(
+        r["Properties"]["ScheduleExpression"]
+        for r in rules
+        if "ScheduleExpression" in r["Properties"]
+    )
+    targeted = [
+        r for r in rules if "EventPattern" in r["Properties"] and r["Properties"].get("Targets")
+    ]
+    counters = [
+        r for r in rules if "EventPattern" in r["Properties"] and not r["Properties"].get("Targets")
+    ]
+    assert schedules == sorted(s.expression for _, s in SCHEDULES)
+    assert len(targeted) == len(SUBSCRIBED)
+    assert sorted(r["Properties"]["EventPattern"]["detail-type"][0] for r in counters) == sorted(
+        constants.COUNTED_EVENTS
+    )
