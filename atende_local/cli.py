@@ -316,11 +316,14 @@ def cmd_dlq_peek(args: argparse.Namespace) -> int:
         data = peek(sqs, find_queue(list_queues(sqs, prefix=args.prefix or ""), args.queue))
     else:
         data = client.get(f"/_local/dlq/{args.queue}/messages")["messages"]
-    _emit(
-        args,
-        data,
-        lambda d: _table(f"DLQ of {args.queue} (first {len(d)})", d, ("message_id", "body")),
-    )
+
+    def render(d: list[dict[str, Any]]) -> None:
+        if not d:
+            out.print(f"the DLQ of {args.queue} is empty")
+        else:
+            _table(f"DLQ of {args.queue} (first {len(d)})", d, ("message_id", "body"))
+
+    _emit(args, data, render)
     return 0
 
 
