@@ -182,3 +182,32 @@ def test_messages_are_recorded_once_and_echoes_ignored(sync_aws):
         )["Items"]
     )
     assert [i["text"] for i in items] == ["oi"]
+
+
+def test_a_mongodb_tenant_syncs_through_the_service_wiring(sync_aws, monkeypatch):
+    import mongomock
+
+    from atende_shared.tenant_secrets import IntegrationSecret, write_secret
+
+    mongo = mongomock.MongoClient()
+    monkeypatch.setattr(service, "_mongo_client", lambda uri: mongo)
+    tenant = new_tenant(sync_aws, CatalogSource.MONGODB)
+    write_secret(
+        "local",
+        tenant,
+        "mongodb",  # type: ignore[arg-type]
+        IntegrationSecret(current={"uri": "mongodb://erp.example", "database": "loja"}),
+    )
+    mongo["loja"]["products"].insert_many(
+        [{"_id": f"d{i}", "name": f"Doce {i}", "price": 3.5, "stock": 1} for i in range(4)]
+    )
+    url = sync_aws.queues["catalog"].url
+    empty_queue(url)
+
+    status, run = call("POST", f"/v1/tenants/{tenant}/sync-runs", {"mode": "full"})
+    assert status == 202
+    drain_catalog(url)
+
+    status, done = call("GET", f"/v1/tenants/{tenant}/sync-runs/{run['run_id']}")
+    assert done["status"] == "succeeded"
+    assert done["counts"]["created"] == 4
