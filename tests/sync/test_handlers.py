@@ -189,7 +189,7 @@ def test_a_mongodb_tenant_syncs_through_the_service_wiring(sync_aws, monkeypatch
 
     from atende_shared.tenant_secrets import IntegrationSecret, write_secret
 
-    mongo = mongomock.MongoClient()
+    mongo: mongomock.MongoClient = mongomock.MongoClient()
     monkeypatch.setattr(service, "_mongo_client", lambda uri: mongo)
     tenant = new_tenant(sync_aws, CatalogSource.MONGODB)
     write_secret(
