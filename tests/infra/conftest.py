@@ -25,7 +25,6 @@ STAGE = "test"
 CARRIER_CIDRS = ("198.51.100.0/24", "192.0.2.16/28")
 
 
-
 @dataclass(frozen=True)
 class Synthesized:
     """What one synth produced."""

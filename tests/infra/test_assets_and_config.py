@@ -69,3 +69,18 @@ def test_context_values_from_the_command_line_are_parsed():
 def test_unusable_context_is_refused(bad):
     with pytest.raises(ConfigError):
         DeploymentConfig.from_context(_Node(bad))  # type: ignore[arg-type]
+
+
+def test_every_cdk_json_context_key_is_a_config_field_and_parses():
+    # A misspelt key in cdk.json would silently fall back to the default.
+    import json
+    from dataclasses import fields
+
+    from infra_cdk.config import _camel
+    from infra_cdk.constants import REPO_ROOT
+
+    context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    known = {_camel(f.name) for f in fields(DeploymentConfig)}
+    assert set(context) <= known, set(context) - known
+    config = DeploymentConfig.from_context(_Node(context))  # type: ignore[arg-type]
+    assert config.carrier_cidrs == tuple(context["carrierCidrs"])
