@@ -139,7 +139,12 @@ def test_custom_events_upsert_and_update_stock(harness):
         inbound(
             h,
             Provider.CUSTOM,
-            {"records": [{"source_id": "x1", "name": "Suco", "price": 7.5, "stock": 3}]},
+            {
+                "type": "catalog.upsert",
+                "data": {
+                    "records": [{"source_id": "x1", "name": "Suco", "price": 7.5, "stock": 3}]
+                },
+            },
             type_="catalog.upsert",
             event_id="c1",
         )

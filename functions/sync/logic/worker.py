@@ -265,7 +265,11 @@ class CatalogWorker:
         # Notifications carry only ids: the record is always re-read.
         return self._apply_one(tenant_id, self.reader_for(tenant_id, "pluggto"), record_id)
 
-    def _custom(self, tenant_id: str, kind: str, payload: Mapping[str, Any]) -> SyncCounts | None:
+    def _custom(self, tenant_id: str, kind: str, body: Mapping[str, Any]) -> SyncCounts | None:
+        # Ingress keeps the whole signed body ``{type, data, timestamp}``; the records are in
+        # ``data``.
+        data = body.get("data")
+        payload: Mapping[str, Any] = data if isinstance(data, Mapping) else body
         run_id = f"custom-{self.engine.clock():%Y%m%d}"
         if kind in ("catalog.upsert", "catalog.updated", "catalog.created"):
             records = payload.get("records") or [payload.get("record") or payload]
