@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from functions.sync.dal.secrets import SecretsManagerTokenVault
 from functions.sync.models.runs import RunStatus
 from tests.sync.fakes import Crash
 
@@ -120,14 +121,23 @@ def test_a_429_storm_is_ridden_out_with_backoff(harness):
     assert sum(api.throttled for api in h.apis) == 8
 
 
-def test_token_expiry_mid_run_refreshes_once_and_stores_the_pair_first(harness):
+def test_token_expiry_mid_run_refreshes_once_and_stores_the_pair_first(harness, monkeypatch):
     h = harness
     h.page_limit = 20
     seed(h, 60)
     old = h.stored_credentials()
     pages = {"n": 0}
+    timeline: list[tuple[str, str | None]] = []
+    original_save = SecretsManagerTokenVault.save
+
+    def recording_save(self, credentials):
+        original_save(self, credentials)
+        timeline.append(("stored", credentials.access_token))
+
+    monkeypatch.setattr(SecretsManagerTokenVault, "save", recording_save)
 
     def expire_after_first_page(request):
+        timeline.append(("used", request.headers["Authorization"].removeprefix("Bearer ")))
         if request.url.path.endswith("/produtos"):
             pages["n"] += 1
             if pages["n"] == 2:
@@ -142,6 +152,9 @@ def test_token_expiry_mid_run_refreshes_once_and_stores_the_pair_first(harness):
     assert run.counts.created == 60
     assert h.bling.refreshes == 1
     new = h.stored_credentials()
+    # The rotated pair was stored before its first use.
+    first_use = timeline.index(("used", new.access_token))
+    assert timeline.index(("stored", new.access_token)) < first_use
     assert new.refresh_token != old.refresh_token
     assert new.access_token != old.access_token
     # The old refresh token stopped working: only the stored pair can refresh now.
