@@ -93,10 +93,34 @@ def _tail(path: Path, lines: int = 40) -> str:
         return "(no output)"
 
 
-@pytest.fixture(scope="session")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformClient]:
-    """Given ``atende local run`` in a subprocess on a free port, healthy."""
-    workdir = tmp_path_factory.mktemp("atende-local")
+@dataclass
+class RunningPlatform:
+    """A started ``atende local run`` subprocess and how to reach it."""
+
+    process: subprocess.Popen[bytes]
+    client: PlatformClient
+    workdir: Path
+
+    @property
+    def stderr(self) -> str:
+        return _tail(self.workdir / "stderr.log")
+
+    def stop(self, how: signal.Signals = signal.SIGINT) -> int:
+        """Send ``how`` (Ctrl-C by default); kill and fail if it does not exit by itself."""
+        self.client.http.close()
+        if self.process.poll() is None:
+            self.process.send_signal(how)
+            try:
+                self.process.wait(STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+                pytest.fail(f"the platform ignored {how.name}:\n{self.stderr}")
+        return int(self.process.returncode)
+
+
+def start_platform(workdir: Path, **extra_env: str) -> RunningPlatform:
+    """Start ``atende local run`` on a free port and wait for /health 200."""
     port = free_port()
     token = secrets.token_urlsafe(16)
     env = {
@@ -109,9 +133,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformClien
             "ATENDE_PORT": str(port),
             "ATENDE_ADMIN_TOKEN": token,
             "ATENDE_STATE_DIR": str(workdir),
-            "ATENDE_LOCAL_VISIBILITY_TIMEOUT_SECONDS": str(VISIBILITY_TIMEOUT_SECONDS),
             "POWERTOOLS_LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
+            **extra_env,
         }
     )
     stdout, stderr = workdir / "stdout.log", workdir / "stderr.log"
@@ -125,30 +149,38 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformClien
         )
     base_url = f"http://127.0.0.1:{port}"
     http = httpx.Client(base_url=base_url, timeout=30)
+    running = RunningPlatform(
+        process=process,
+        client=PlatformClient(base_url=base_url, token=token, state={}, http=http),
+        workdir=workdir,
+    )
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"the platform exited with {process.returncode}:\n{running.stderr}")
+        try:
+            if http.get("/health").status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            running.stop()
+            pytest.fail(f"/health not 200 within {STARTUP_TIMEOUT_SECONDS} s:\n{running.stderr}")
+        time.sleep(0.2)
+    running.client.state = json.loads((workdir / "local.json").read_text())
+    return running
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformClient]:
+    """Given ``atende local run`` in a subprocess on a free port, healthy."""
+    workdir = tmp_path_factory.mktemp("atende-local")
+    running = start_platform(
+        workdir, ATENDE_LOCAL_VISIBILITY_TIMEOUT_SECONDS=str(VISIBILITY_TIMEOUT_SECONDS)
+    )
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the platform exited with {process.returncode}:\n{_tail(stderr)}")
-            try:
-                if http.get("/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"/health not 200 within {STARTUP_TIMEOUT_SECONDS} s:\n{_tail(stderr)}")
-            time.sleep(0.2)
-        state = json.loads((workdir / "local.json").read_text())
-        yield PlatformClient(base_url=base_url, token=token, state=state, http=http)
+        yield running.client
     finally:
-        http.close()
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
-                pytest.fail(f"the platform ignored SIGINT:\n{_tail(stderr)}")
-    assert process.returncode == 0, f"exit status {process.returncode}:\n{_tail(stderr)}"
+        status = running.stop(signal.SIGINT)
+    assert status == 0, f"exit status {status}:\n{running.stderr}"
     assert not (workdir / "local.json").exists(), "the state file outlived the platform"

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from functions.wiring import FUNCTIONS
-from tests.e2e.conftest import PlatformClient
+from tests.e2e.conftest import PlatformClient, start_platform
 
 pytestmark = pytest.mark.e2e
 
@@ -199,3 +202,16 @@ def test_the_admin_cli_talks_to_the_platform(platform: PlatformClient) -> None:
     assert {q["name"] for q in json.loads(queues.stdout)} >= {"atende-local-calls"}
     assert missing.returncode == 1
     assert "404" in missing.stderr
+
+
+def test_sigterm_stops_everything_cleanly(tmp_path: Path) -> None:
+    # Given a second platform (the session one keeps running)
+    running = start_platform(tmp_path, ATENDE_SEED_DEMO="false")
+    url = running.client.base_url
+    # When it gets SIGTERM (what `docker stop` or a supervisor sends)
+    status = running.stop(signal.SIGTERM)
+    # Then it exits 0 by itself, its port is free and its state file is gone
+    assert status == 0, running.stderr
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{url}/health", timeout=2)
+    assert not (tmp_path / "local.json").exists()
