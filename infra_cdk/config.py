@@ -20,6 +20,7 @@ from constructs import Node
 DEFAULT_CARRIER_CIDRS = ("203.0.113.0/24",)
 _STAGE = re.compile(r"^[a-z][a-z0-9]{1,15}$")
 _WAF_BODY_KIB = (16, 32, 48, 64)
+_OPTIONAL_BOOLS = frozenset({"interface_endpoints"})
 
 
 class ConfigError(ValueError):
@@ -49,7 +50,9 @@ class DeploymentConfig:
     domain: str = "atende.example.com"
     certificate_arn: str | None = None
     enable_nat: bool = False
-    interface_endpoints: bool = False
+    #: None = follow enable_nat: endpoints pay off once private tasks would otherwise pull
+    #: images and ship logs through the NAT gateway.
+    interface_endpoints: bool | None = None
     api_rate_limit: int = 50
     api_burst_limit: int = 100
     waf_max_body_kib: int = 64
@@ -85,6 +88,10 @@ class DeploymentConfig:
             raise ConfigError("need 1 <= agentMinTasks <= agentMaxTasks")
 
     @property
+    def use_interface_endpoints(self) -> bool:
+        return self.enable_nat if self.interface_endpoints is None else self.interface_endpoints
+
+    @property
     def livekit_host(self) -> str:
         """Public name of the LiveKit API/WebSocket endpoint (TLS on the load balancer)."""
         return f"livekit.{self.domain}"
@@ -100,7 +107,7 @@ class DeploymentConfig:
             if raw is None or raw == "":
                 continue
             default = field.default
-            if isinstance(default, bool):
+            if isinstance(default, bool) or field.name in _OPTIONAL_BOOLS:
                 values[field.name] = _as_bool(raw)
             elif isinstance(default, int):
                 values[field.name] = int(raw)

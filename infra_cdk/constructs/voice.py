@@ -133,7 +133,7 @@ class Voice(Construct):
             ),
             traffic_type=ec2.FlowLogTrafficType.REJECT,
         )
-        if self._config.interface_endpoints:
+        if self._config.use_interface_endpoints:
             # ~7 USD/month per endpoint and AZ: worth it once private tasks pull images
             # and ship logs through a NAT gateway, not before.
             endpoints_group = ec2.SecurityGroup(

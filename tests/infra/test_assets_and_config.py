@@ -84,3 +84,12 @@ def test_every_cdk_json_context_key_is_a_config_field_and_parses():
     assert set(context) <= known, set(context) - known
     config = DeploymentConfig.from_context(_Node(context))  # type: ignore[arg-type]
     assert config.carrier_cidrs == tuple(context["carrierCidrs"])
+
+
+def test_interface_endpoints_follow_the_nat_gateway_unless_told():
+    assert DeploymentConfig().use_interface_endpoints is False
+    assert DeploymentConfig(enable_nat=True).use_interface_endpoints is True
+    nat_only = DeploymentConfig.from_context(
+        _Node({"enableNat": "true", "interfaceEndpoints": "false"})  # type: ignore[arg-type]
+    )
+    assert nat_only.use_interface_endpoints is False
