@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ class Synthesized:
 
 
 @pytest.fixture(scope="session")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
     from aws_cdk.assertions import Template
 
     from infra_cdk.app import build_app
@@ -81,7 +82,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    return Synthesized(
+    yield Synthesized(
         template=Template.from_json(template_json),
         resources=template_json["Resources"],
         template_json=template_json,
@@ -91,6 +92,9 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
         stack_name=stack.artifact_id,
         cfn_lint=cfn_lint,
     )
+    if cfn_lint.poll() is None:  # a -k selection that skipped the lint test
+        cfn_lint.kill()
+        cfn_lint.wait()
 
 
 def refs_in(expression: Any) -> set[str]:
