@@ -8,6 +8,8 @@ Ctrl-C does, and the fixture asserts the process exited cleanly on its own.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import secrets
@@ -18,6 +20,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -62,6 +65,27 @@ class PlatformClient:
     @property
     def livekit(self) -> dict[str, str]:
         return dict(self.state["livekit"])
+
+    def livekit_webhook(
+        self, event: dict[str, Any], *, secret: str | None = None
+    ) -> httpx.Response:
+        """POST ``event`` to /webhooks/livekit signed as LiveKit does (raw JWT whose
+        ``sha256`` claim is the body's digest), with the platform's LiveKit dev key."""
+        from livekit.api import AccessToken
+
+        body = json.dumps(event).encode("utf-8")
+        digest = base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
+        token = (
+            AccessToken(self.livekit["api_key"], secret or self.livekit["api_secret"])
+            .with_sha256(digest)
+            .with_ttl(timedelta(minutes=5))  # what LiveKit itself signs webhooks with
+            .to_jwt()
+        )
+        return self.http.post(
+            "/webhooks/livekit",
+            content=body,
+            headers={"Authorization": token, "Content-Type": "application/webhook+json"},
+        )
 
     def queues(self) -> dict[str, dict[str, Any]]:
         """Every queue with its DLQ depth, keyed by the short name (``calls``...)."""

@@ -215,3 +215,23 @@ def test_sigterm_stops_everything_cleanly(tmp_path: Path) -> None:
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{url}/health", timeout=2)
     assert not (tmp_path / "local.json").exists()
+
+
+def test_livekit_webhooks_signed_with_the_printed_dev_key_are_accepted(
+    platform: PlatformClient,
+) -> None:
+    # Given a room_started event for one of the demo tenant's rooms
+    now = int(datetime.now(UTC).timestamp())
+    room = f"atd_{platform.demo_tenant_id}_{uuid.uuid4().hex[:10]}"
+    event = {
+        "event": "room_started",
+        "id": f"EV_{uuid.uuid4().hex[:12]}",
+        "createdAt": str(now),
+        "room": {"sid": f"RM_{uuid.uuid4().hex[:12]}", "name": room, "creationTime": str(now)},
+    }
+    # When it is signed with the key/secret the platform printed, and with a wrong secret
+    accepted = platform.livekit_webhook(event)
+    forged = platform.livekit_webhook(event, secret="not-the-secret-not-the-secret-0000")
+    # Then only the first gets in
+    assert 200 <= accepted.status_code < 300, accepted.text
+    assert forged.status_code == 401, forged.text
