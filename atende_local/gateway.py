@@ -28,6 +28,7 @@ from atende_local.apigw import HttpRequest, HttpResponse, error_response, json_r
 from atende_local.runtime import (
     FunctionRegistry,
     HandlerUnavailable,
+    InvocationTimeout,
     context_for,
     format_exception,
 )
@@ -162,6 +163,10 @@ class Gateway:
         context = context_for(spec, self._prefix)
         try:
             answer = handler(event, context)
+        except InvocationTimeout as exc:
+            return error_response(
+                504, "function_timeout", f"function {spec.name}: {exc}", request_id=request_id
+            )
         except Exception as exc:
             log.error(
                 "handler raised",

@@ -75,18 +75,37 @@ class FunctionState:
     error: str | None = None
 
 
-class _OneAtATime:
-    """A handler behind its function's lock: like a single Lambda execution environment,
-    it serves one invocation at a time. Module-level state that Lambda code may keep
-    (a resolver's ``current_event``, a batch processor's records) is not thread-safe."""
+class InvocationTimeout(Exception):
+    """The handler could not start within its timeout: another invocation held the
+    runtime that long (Lambda would have throttled or timed out)."""
 
-    def __init__(self, handler: Handler, lock: threading.Lock) -> None:
+
+class _OneAtATime:
+    """A handler behind the runtime's lock: one invocation runs at a time, platform-wide.
+
+    In AWS every function has its own process, so process-wide state is private to one
+    invocation: the shared Powertools ``logger`` (correlation id, function name), the
+    ``metrics`` set flushed after each invocation, a resolver's ``current_event``, a
+    ``BatchProcessor``'s records. Here all functions share one process; running them one
+    at a time keeps every log line, metric and module-level object with its own
+    invocation. Waiting longer than the function's timeout raises
+    :class:`InvocationTimeout` (no deadlock if a handler ever calls the gateway itself).
+    """
+
+    def __init__(self, handler: Handler, lock: threading.Lock, timeout_seconds: float) -> None:
         self._handler = handler
         self._lock = lock
+        self._timeout = timeout_seconds
 
     def __call__(self, event: Any, context: Any) -> Any:
-        with self._lock:
+        if not self._lock.acquire(timeout=self._timeout):
+            raise InvocationTimeout(
+                f"another invocation held the local runtime for over {self._timeout:.0f} s"
+            )
+        try:
             return self._handler(event, context)
+        finally:
+            self._lock.release()
 
 
 class FunctionRegistry:
@@ -94,7 +113,7 @@ class FunctionRegistry:
 
     A failed import is retried on the next use (the module may have been fixed since),
     so a platform started before a domain was ready picks it up without a restart. The
-    handlers it returns serve one invocation at a time per function.
+    handlers it returns run one invocation at a time (see :class:`_OneAtATime`).
     """
 
     def __init__(self, specs: tuple[FunctionSpec, ...] | list[FunctionSpec]) -> None:
@@ -105,11 +124,14 @@ class FunctionRegistry:
         }
         self._overrides: dict[str, Handler] = {}
         self._lock = threading.Lock()
-        self._invocation_locks = {s.name: threading.Lock() for s in specs}
+        self._invocation_lock = threading.Lock()
 
     def override(self, name: str, handler: Handler) -> None:
         """Use ``handler`` for function ``name`` (tests inject consumers this way)."""
-        self._overrides[name] = _OneAtATime(handler, self._invocation_locks[name])
+        self._overrides[name] = self._serialised(name, handler)
+
+    def _serialised(self, name: str, handler: Handler) -> Handler:
+        return _OneAtATime(handler, self._invocation_lock, self.specs[name].timeout_seconds)
 
     def load(self, name: str) -> Handler:
         """The handler of function ``name``; raises :class:`HandlerUnavailable` if broken."""
@@ -132,7 +154,7 @@ class FunctionRegistry:
                 raise HandlerUnavailable(name, state.error) from exc
             state.importable = True
             state.error = None
-            wrapped = _OneAtATime(candidate, self._invocation_locks[name])
+            wrapped = self._serialised(name, candidate)
             self._handlers[name] = wrapped
             return wrapped
 

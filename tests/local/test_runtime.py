@@ -9,13 +9,18 @@ from typing import Any
 
 import pytest
 
-from atende_local.runtime import FunctionRegistry, HandlerUnavailable, context_for
-from tests.local.conftest import ADMIN, BROKEN
+from atende_local.runtime import (
+    FunctionRegistry,
+    HandlerUnavailable,
+    InvocationTimeout,
+    context_for,
+)
+from tests.local.conftest import ADMIN, BILLING, BROKEN
 
 
-def test_a_function_serves_one_invocation_at_a_time() -> None:
-    # Given a handler that records how many invocations overlap
-    registry = FunctionRegistry([ADMIN])
+def test_invocations_run_one_at_a_time_across_functions() -> None:
+    # Given two functions whose handlers record how many invocations overlap
+    registry = FunctionRegistry([ADMIN, BILLING])
     active = 0
     peak = 0
     guard = threading.Lock()
@@ -30,11 +35,34 @@ def test_a_function_serves_one_invocation_at_a_time() -> None:
             active -= 1
 
     registry.override(ADMIN.name, handler)
-    # When eight threads invoke it at once
+    registry.override(BILLING.name, handler)
+    names = [ADMIN.name, BILLING.name] * 4
+    # When eight threads invoke them at once
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda _: registry.load(ADMIN.name)({}, None), range(8)))
-    # Then they ran one after the other, like one Lambda execution environment
+        list(pool.map(lambda name: registry.load(name)({}, None), names))
+    # Then they ran one after the other (process-wide state stays with one invocation)
     assert peak == 1
+
+
+def test_waiting_longer_than_the_function_timeout_raises() -> None:
+    # Given a function with a 1 s timeout and the runtime held by another invocation
+    spec = ADMIN.model_copy(update={"timeout_seconds": 1})
+    registry = FunctionRegistry([spec, BILLING])
+    release = threading.Event()
+    registry.override(BILLING.name, lambda event, context: release.wait(10))
+    registry.override(spec.name, lambda event, context: "ran")
+    holder = threading.Thread(target=registry.load(BILLING.name), args=({}, None))
+    holder.start()
+    time.sleep(0.1)
+    # When the first function is invoked
+    try:
+        with pytest.raises(InvocationTimeout):
+            registry.load(spec.name)({}, None)
+    finally:
+        release.set()
+        holder.join()
+    # Then it runs normally once the runtime is free
+    assert registry.load(spec.name)({}, None) == "ran"
 
 
 def test_a_module_that_does_not_import_is_reported_not_raised_at_start() -> None:
