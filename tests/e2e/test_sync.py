@@ -15,6 +15,8 @@ from atende_extract.cli import extract
 from atende_extract.config import load_config
 from tests.e2e.conftest import PlatformClient
 
+pytest.importorskip("sqlalchemy")  # the extractor's SQL sources need it
+
 pytestmark = pytest.mark.e2e
 
 ROWS = [(f"E{i:02d}", f"Esfiha {i}", f"{4 + i}.50", i % 3, "S") for i in range(1, 13)]

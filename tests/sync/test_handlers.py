@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from atende_shared.aws import client
 from atende_shared.models.envelope import InboundEvent, Provider
 from atende_shared.models.tenant import CatalogSource
@@ -185,11 +187,11 @@ def test_messages_are_recorded_once_and_echoes_ignored(sync_aws):
 
 
 def test_a_mongodb_tenant_syncs_through_the_service_wiring(sync_aws, monkeypatch):
-    import mongomock
+    mongomock = pytest.importorskip("mongomock")
 
     from atende_shared.tenant_secrets import IntegrationSecret, write_secret
 
-    mongo: mongomock.MongoClient = mongomock.MongoClient()
+    mongo = mongomock.MongoClient()
     monkeypatch.setattr(service, "_mongo_client", lambda uri: mongo)
     tenant = new_tenant(sync_aws, CatalogSource.MONGODB)
     write_secret(
