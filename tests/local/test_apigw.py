@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from atende_local.apigw import (
     BadHandlerResponse,
@@ -158,3 +160,36 @@ def test_handler_answer_maps_to_http_with_multi_value_headers_and_base64() -> No
 def test_malformed_handler_answers_are_rejected(answer: object) -> None:
     with pytest.raises(BadHandlerResponse):
         map_proxy_response(answer)
+
+
+def _decoded_body(event: dict[str, object]) -> bytes:
+    body = event["body"]
+    if body is None:
+        return b""
+    assert isinstance(body, str)
+    return base64.b64decode(body) if event["isBase64Encoded"] else body.encode("utf-8")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    body=st.binary(max_size=512) | st.text(max_size=200).map(str.encode),
+    content_type=st.sampled_from(["application/json", "text/plain", "application/octet-stream"]),
+    headers=st.lists(
+        st.tuples(
+            st.sampled_from(["X-A", "x-b", "X-Signature"]), st.text(alphabet="abc123=,", max_size=8)
+        ),
+        max_size=6,
+    ),
+)
+def test_any_body_and_headers_reach_the_handler_intact(
+    body: bytes, content_type: str, headers: list[tuple[str, str]]
+) -> None:
+    table = RouteTable([_SPEC])
+    request = _request(headers=[("Content-Type", content_type), *headers], body=body)
+    event = build_proxy_event(request, _match(table, "POST", "/v1/tenants"))
+    # The handler can always recover the exact bytes that were sent...
+    assert _decoded_body(event) == body
+    # ...and every header value, in order, under the name as sent
+    for name in {n for n, _ in headers}:
+        assert event["multiValueHeaders"][name] == [v for n, v in headers if n == name]
+        assert event["headers"][name] == [v for n, v in headers if n == name][-1]
