@@ -21,6 +21,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from rich.console import Console
 from rich.table import Table
@@ -200,7 +201,18 @@ def cmd_local_trigger(args: argparse.Namespace) -> int:
 
 
 def cmd_tenants_list(args: argparse.Namespace) -> int:
-    data = make_client(args).get(route_path("provision-admin-api", "GET", "/v1/tenants"))
+    client = make_client(args)
+    path = route_path("provision-admin-api", "GET", "/v1/tenants")
+    data = client.get(path)
+    # Follow the cursor so the list is complete (pages of 50).
+    while (
+        isinstance(data, dict) and data.get("next_cursor") and len(data.get("items", [])) < 10_000
+    ):
+        page = client.get(f"{path}?{urlencode({'cursor': data['next_cursor']})}")
+        data = {
+            "items": data["items"] + page.get("items", []),
+            "next_cursor": page.get("next_cursor"),
+        }
     _emit(
         args,
         data,

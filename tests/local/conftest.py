@@ -65,7 +65,12 @@ def echo_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def admin_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     tenant = {"tenant_id": "demo-pizzaria", "name": "Pizzaria Demo", "status": "active"}
     if event["resource"] == "/v1/tenants":
-        body: Any = {"items": [tenant], "next_cursor": None}
+        cursor = (event.get("queryStringParameters") or {}).get("cursor")
+        if cursor is None:  # two pages, to exercise the CLI's cursor following
+            body: Any = {"items": [tenant], "next_cursor": "TENANT#demo-pizzaria"}
+        else:
+            second = {"tenant_id": "pizzaria-two", "name": "Pizzaria Dois", "status": "active"}
+            body = {"items": [second], "next_cursor": None}
     elif event["pathParameters"]["tenant_id"] != "demo-pizzaria":
         return {
             "statusCode": 404,

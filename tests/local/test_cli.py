@@ -22,6 +22,7 @@ def test_tenants_list_renders_a_table(served: Served, capsys: pytest.CaptureFixt
     output = capsys.readouterr().out
     assert "demo-pizzaria" in output
     assert "Pizzaria Demo" in output
+    assert "pizzaria-two" in output  # the second page, fetched with the cursor
 
 
 def test_json_flag_prints_the_api_answer(
