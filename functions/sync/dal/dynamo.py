@@ -39,6 +39,7 @@ QUARANTINE_PREFIX = "SYNC#Q#"
 ORDER_SYNC_PREFIX = "SYNC#ORDER#"
 INGEST_PREFIX = "SYNC#INGEST#"
 BOOKKEEPING_TTL = timedelta(days=30)
+RUN_RETENTION = timedelta(days=90)
 _COUNT_FIELDS = tuple(SyncCounts.model_fields)
 _ITEM_META = {
     keys.PK,
@@ -210,13 +211,15 @@ class DynamoRunRepository(_Base):
             "entity": "sync_run",
             **to_item(data),
             **{f"count_{k}": getattr(run.counts, k) for k in _COUNT_FIELDS},
+            # Scheduled runs pile up (one per tenant every 15 minutes): keep 90 days.
+            keys.TTL_ATTRIBUTE: _epoch(run.created_at + RUN_RETENTION),
         }
 
     @staticmethod
     def _from_item(raw: Mapping[str, Any]) -> SyncRun:
         data = from_item(dict(raw))
         counts = {k: int(data.pop(f"count_{k}", 0)) for k in _COUNT_FIELDS}
-        for meta in (keys.PK, keys.SK, "entity"):
+        for meta in (keys.PK, keys.SK, "entity", keys.TTL_ATTRIBUTE):
             data.pop(meta, None)
         return SyncRun.model_validate({**data, "counts": counts})
 
@@ -286,10 +289,20 @@ class DynamoRunRepository(_Base):
                     " #mode = if_not_exists(#mode, :mode),"
                     " #status = if_not_exists(#status, :status),"
                     " created_at = if_not_exists(created_at, :now),"
-                    " started_at = if_not_exists(started_at, :now), finished_at = :now"
+                    " started_at = if_not_exists(started_at, :now), finished_at = :now,"
+                    " #ttl = if_not_exists(#ttl, :ttl)"
                 ),
-                ExpressionAttributeNames={"#src": "source", "#mode": "mode", "#status": "status"},
-                ExpressionAttributeValues={**values, ":entity_v": "sync_run"},
+                ExpressionAttributeNames={
+                    "#src": "source",
+                    "#mode": "mode",
+                    "#status": "status",
+                    "#ttl": keys.TTL_ATTRIBUTE,
+                },
+                ExpressionAttributeValues={
+                    **values,
+                    ":entity_v": "sync_run",
+                    ":ttl": _epoch(utc_now() + RUN_RETENTION),
+                },
             )
         except (ClientError, BotoCoreError) as exc:
             raise storage_error("bump run counts", exc) from exc
