@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import re
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, get_args
 
 from constructs import Node
+
+from atende_shared.settings import Stage
 
 #: A documentation range (RFC 5737): synthesizes, but reaches no real carrier, so SIP
 #: stays closed until an operator names the carrier's signalling/media ranges.
 DEFAULT_CARRIER_CIDRS = ("203.0.113.0/24",)
-_STAGE = re.compile(r"^[a-z][a-z0-9]{1,15}$")
+#: Deployable stages: the settings models' Stage literal, minus the local platform's.
+STAGES = tuple(stage for stage in get_args(Stage) if stage != "local")
 _WAF_BODY_KIB = (16, 32, 48, 64)
 _OPTIONAL_BOOLS = frozenset({"interface_endpoints"})
 
@@ -70,8 +72,8 @@ class DeploymentConfig:
     agent_max_tasks: int = 10
 
     def __post_init__(self) -> None:
-        if not _STAGE.fullmatch(self.stage):
-            raise ConfigError(f"stage {self.stage!r} must match {_STAGE.pattern}")
+        if self.stage not in STAGES:
+            raise ConfigError(f"stage {self.stage!r} must be one of {STAGES}")
         for cidr in self.carrier_cidrs:
             network = ipaddress.ip_network(cidr, strict=True)
             if network.prefixlen == 0:

@@ -118,12 +118,13 @@ class AtendeStack(Stack):
 
     def _bind_access(self, spec: FunctionSpec, function: lambda_.Function) -> None:
         access = spec.access
-        for table in dict.fromkeys((*access.tables_read, *access.tables_write)):
-            resource = self.state.tables[table]
+        # Every table's name (names grant nothing): the shared TablesSettings mixin
+        # validates both at cold start. Permissions follow `access` exactly.
+        for table, resource in self.state.tables.items():
             function.add_environment(table_env(table), resource.table_name)
             if table in access.tables_write:
                 resource.grant_read_write_data(function)
-            else:
+            elif table in access.tables_read:
                 resource.grant_read_data(function)
         for queue in access.sends_to:
             resource_q = self.messaging.queues[queue]

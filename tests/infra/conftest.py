@@ -22,7 +22,7 @@ import pytest
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
 
-STAGE = "test"
+STAGE = "staging"
 CARRIER_CIDRS = ("198.51.100.0/24", "192.0.2.16/28")
 
 

@@ -64,7 +64,14 @@ def test_context_values_from_the_command_line_are_parsed():
 
 @pytest.mark.parametrize(
     "bad",
-    [{"stage": "Prod!"}, {"wafMaxBodyKiB": 256}, {"livekitNodes": 0}, {"carrierCidrs": "::/0"}],
+    [
+        {"stage": "Prod!"},
+        {"stage": "local"},
+        {"stage": "qa"},
+        {"wafMaxBodyKiB": 256},
+        {"livekitNodes": 0},
+        {"carrierCidrs": "::/0"},
+    ],
 )
 def test_unusable_context_is_refused(bad):
     with pytest.raises(ConfigError):
