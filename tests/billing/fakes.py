@@ -160,6 +160,9 @@ class FakeBillingStore:
         ]
         return [(t, r) for _, t, r in sorted(due)][:limit]
 
+    def tenants_with_pending_outbox(self, *, limit: int = 500) -> list[str]:
+        return sorted(t for t, items in self.outbox.items() if items)[:limit]
+
     # -- test helpers --------------------------------------------------------------------
 
     def ledger_sum(self, tenant_id: str) -> int:

@@ -170,3 +170,26 @@ def test_reconciliation_detects_a_tampered_balance(moto_deps):
     # Then the reconciliation names the tenant and the difference
     report = reconcile(moto_deps)
     assert [(m.tenant_id, m.difference_cents) for m in report.mismatches] == [(TENANT, 4_999)]
+
+
+def test_sweeper_publishes_what_a_crashed_credit_left_in_the_outbox(moto_deps):
+    from tests.billing.fakes import Crash
+
+    # Given an admin top-up that resumes a suspended tenant, crashing before the publish
+    credit(TENANT, -100, "debt", "admin", "k0", deps=moto_deps)  # suspended (below floor)
+
+    def crash(step: str) -> None:
+        if step == "before_publish":
+            raise Crash(step)
+
+    moto_deps.fault = crash
+    with pytest.raises(Crash):
+        credit(TENANT, 1_000, "top up", "admin", "k1", deps=moto_deps)
+    moto_deps.fault = lambda _step: None
+    assert moto_deps.store.tenants_with_pending_outbox() == [TENANT]
+    # When the sweeper runs (nobody retried the request)
+    report = sweep(moto_deps)
+    # Then the pending TenantResumed is published and the outbox is empty
+    assert report.outbox_flushed == 1
+    assert [e.detail_type for e in moto_deps.publisher.events][-1] == "TenantResumed"
+    assert moto_deps.store.tenants_with_pending_outbox() == []

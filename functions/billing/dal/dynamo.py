@@ -31,6 +31,8 @@ PAYMENT_PREFIX = "PAYMENT#"
 OUTBOX_PREFIX = "OUTBOX#"
 #: Sparse GSI1 partition holding open call sessions, sorted by when to sweep them.
 OPEN_CALLS_PARTITION = "BILLING#OPENCALLS"
+#: Sparse GSI1 partition of outbox items not yet published (the sweeper's safety net).
+OUTBOX_PARTITION = "BILLING#OUTBOX"
 _META = {keys.PK, keys.SK, keys.GSI1_PK, keys.GSI1_SK, "entity"}
 
 
@@ -226,6 +228,23 @@ class DynamoBillingStore:
             query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
         return found[:limit]
 
+    def tenants_with_pending_outbox(self, *, limit: int = 500) -> list[str]:
+        query: dict[str, Any] = {
+            "IndexName": keys.GSI1,
+            "KeyConditionExpression": Key(keys.GSI1_PK).eq(OUTBOX_PARTITION),
+        }
+        tenants: list[str] = []
+        while len(tenants) < limit:
+            answer = self._query(**query)
+            for item in answer.get("Items", []):
+                tenant = str(item["tenant_id"])
+                if tenant not in tenants:
+                    tenants.append(tenant)
+            if "LastEvaluatedKey" not in answer:
+                break
+            query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        return tenants[:limit]
+
     # -- the one write path -------------------------------------------------------------------
 
     def commit(self, tx: Transaction) -> None:
@@ -275,7 +294,11 @@ class DynamoBillingStore:
                 _version_condition(tx.payment.version),
             )
         for event in tx.outbox:
-            put(f"{OUTBOX_PREFIX}{event.key}", "outbox", event.model_dump(mode="json"), {})
+            body = event.model_dump(mode="json")
+            body[keys.GSI1_PK] = OUTBOX_PARTITION
+            body[keys.GSI1_SK] = f"{tx.tenant_id}#{event.key}"
+            body["tenant_id"] = tx.tenant_id
+            put(f"{OUTBOX_PREFIX}{event.key}", "outbox", body, {})
         for call_id, room_name in tx.aliases:
             put(f"{CALL_ID_PREFIX}{call_id}", "call_alias", {"room_name": room_name}, {})
         if not items:

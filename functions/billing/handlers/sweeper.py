@@ -17,4 +17,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     report = sweep(default_deps())
     metrics.add_metric(name="SessionsSwept", unit=MetricUnit.Count, value=report.closed)
     metrics.add_metric(name="SweepFailures", unit=MetricUnit.Count, value=report.failed)
-    return {"examined": report.examined, "closed": report.closed, "failed": report.failed}
+    return {
+        "examined": report.examined,
+        "closed": report.closed,
+        "failed": report.failed,
+        "outbox_flushed": report.outbox_flushed,
+    }

@@ -31,7 +31,7 @@ from functions.billing.logic.sessions import (
     merge,
     next_sweep_at,
 )
-from functions.billing.models.ledger import BalanceState, EntryKind, NewEntry
+from functions.billing.models.ledger import BalanceState, EntryKind, NewEntry, OutboxItem
 from functions.billing.models.session import CallSession, CallSignal, SessionStatus
 
 
@@ -46,6 +46,8 @@ class CallOutcome:
     status: str  # ignored | duplicate | updated | reserved | rated | released | not_due
     session: CallSession | None = None
     flush: bool = field(default=False, compare=False)
+    #: Outbox items this outcome's own commit wrote (flushed without re-reading them).
+    outbox: tuple[OutboxItem, ...] | None = field(default=None, compare=False)
 
 
 def call_business_id(room_name: str) -> str:
@@ -75,7 +77,7 @@ def handle_call_signal(deps: BillingDeps, signal: CallSignal) -> CallOutcome:
     outcome = run_unit(deps, unit)
     deps.fault("after_commit")
     if outcome.flush:
-        flush_outbox(deps, signal.tenant_id)
+        flush_outbox(deps, signal.tenant_id, outcome.outbox)
     return outcome
 
 
@@ -237,7 +239,7 @@ def _rate(
             aliases=links,
         )
     )
-    return CallOutcome("rated", session, flush=True)
+    return CallOutcome("rated", session, flush=True, outbox=posted.outbox)
 
 
 def handle_usage(deps: BillingDeps, report: CallUsageReported) -> CallOutcome:
@@ -274,6 +276,7 @@ class SweepReport:
     examined: int = 0
     closed: int = 0
     failed: int = 0
+    outbox_flushed: int = 0
 
 
 def sweep(deps: BillingDeps, *, limit: int = 500) -> SweepReport:
@@ -291,6 +294,14 @@ def sweep(deps: BillingDeps, *, limit: int = 500) -> SweepReport:
             continue
         if outcome.status in {"rated", "released"}:
             report.closed += 1
+    # Safety net: events a crashed consumer committed but never published (and whose
+    # message will not come back, e.g. an admin credit request that was not retried).
+    for tenant_id in deps.store.tenants_with_pending_outbox(limit=limit):
+        try:
+            report.outbox_flushed += flush_outbox(deps, tenant_id)
+        except Exception:
+            logger.exception("outbox flush failed", extra={"tenant_id": tenant_id})
+            report.failed += 1
     return report
 
 
@@ -316,7 +327,7 @@ def sweep_one(deps: BillingDeps, tenant_id: str, room_name: str, *, now: datetim
 
     outcome = run_unit(deps, unit)
     if outcome.flush:
-        flush_outbox(deps, tenant_id)
+        flush_outbox(deps, tenant_id, outcome.outbox)
     return outcome
 
 

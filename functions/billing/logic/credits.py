@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from atende_shared.errors import ValidationFailed
 from functions.billing.dal.protocol import AlreadyApplied, Transaction
 from functions.billing.logic.engine import BillingDeps, flush_outbox, post, run_unit
-from functions.billing.models.ledger import BalanceState, EntryKind, LedgerEntry, NewEntry
+from functions.billing.models.ledger import (
+    BalanceState,
+    EntryKind,
+    LedgerEntry,
+    NewEntry,
+    OutboxItem,
+)
 
 
 @dataclass(frozen=True)
@@ -15,6 +21,7 @@ class CreditResult:
     applied: bool  # False: this idempotency key was used before, nothing changed
     balance: BalanceState
     entry: LedgerEntry | None = None
+    outbox: tuple[OutboxItem, ...] = ()
 
 
 def credit(
@@ -68,8 +75,12 @@ def credit(
             )
         except AlreadyApplied:
             return CreditResult(applied=False, balance=deps.store.get_balance(tenant_id))
-        return CreditResult(applied=True, balance=posted.balance, entry=posted.entries[0])
+        return CreditResult(
+            applied=True, balance=posted.balance, entry=posted.entries[0], outbox=posted.outbox
+        )
 
     result = run_unit(deps, unit)
-    flush_outbox(deps, tenant_id)
+    # A fresh credit flushes what it wrote; a repeated request (perhaps after a crash
+    # before the flush) reads whatever is still pending.
+    flush_outbox(deps, tenant_id, result.outbox if result.applied else None)
     return result

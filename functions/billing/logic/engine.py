@@ -189,14 +189,19 @@ def run_unit(deps: BillingDeps, unit: Callable[[], R]) -> R:
     raise DependencyUnavailable(f"gave up after {deps.max_commit_attempts} concurrent updates")
 
 
-def flush_outbox(deps: BillingDeps, tenant_id: str) -> int:
-    """Apply and publish every pending outbox event of ``tenant_id``, in commit order.
+def flush_outbox(
+    deps: BillingDeps, tenant_id: str, just_committed: Sequence[OutboxItem] | None = None
+) -> int:
+    """Apply and publish pending outbox events of ``tenant_id``, in commit order.
 
-    Idempotent: the status change only happens from the expected state, the event keeps its
-    id (consumers de-duplicate on it), and the item is deleted only after the publish.
+    ``just_committed``: the items the caller's own commit wrote (no query needed); None
+    reads every pending item (a redelivery after a crash). Idempotent: the status change
+    only happens from the expected state, the event keeps its id (consumers de-duplicate on
+    it), and the item is deleted only after the publish.
     """
+    pending = deps.store.list_outbox(tenant_id) if just_committed is None else just_committed
     flushed = 0
-    for item in sorted(deps.store.list_outbox(tenant_id), key=lambda i: i.key):
+    for item in sorted(pending, key=lambda i: i.key):
         event = parse_event(item.detail_type, item.detail)
         if item.action is not OutboxAction.PUBLISH:
             _apply_status(deps, tenant_id, item.action)

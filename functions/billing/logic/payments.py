@@ -231,12 +231,12 @@ def handle_payment(deps: BillingDeps, signal: PaymentSignal) -> CallOutcome:
                 outbox=posted.outbox,
             )
         )
-        return CallOutcome("posted", flush=True)
+        return CallOutcome("posted", flush=True, outbox=posted.outbox)
 
     outcome = run_unit(deps, unit)
     deps.fault("after_commit")
     if outcome.flush:
-        flush_outbox(deps, signal.tenant_id)
+        flush_outbox(deps, signal.tenant_id, outcome.outbox)
     logger.info(
         "payment processed",
         extra={
