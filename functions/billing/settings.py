@@ -28,6 +28,8 @@ class BillingTunables(ServiceSettings):
     )
     #: USD→BRL rate used to price provider usage (the price table is in USD).
     usd_brl_rate: str = Field("5.40", validation_alias="ATENDE_BILLING_USD_BRL_RATE")
+    #: Optional JSON overriding the provider price table (``ProviderPriceTable`` fields).
+    price_table_json: str | None = Field(None, validation_alias="ATENDE_BILLING_PRICE_TABLE")
 
 
 class BillingSettings(BillingTunables, TablesSettings, EventBusSettings):

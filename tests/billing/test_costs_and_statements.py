@@ -91,3 +91,23 @@ def test_period_bounds_are_local_months_and_bad_periods_refused():
     assert end.astimezone(UTC) == datetime(2027, 1, 1, 3, tzinfo=UTC)
     with pytest.raises(ValidationFailed):
         period_bounds("2026-13", "UTC")
+
+
+def test_price_table_can_be_configured(monkeypatch):
+    from atende_shared.settings import reset_settings_cache
+    from functions.billing.logic.factory import price_table
+    from functions.billing.settings import BillingSettings
+
+    monkeypatch.setenv("ATENDE_MAIN_TABLE", "main-table")
+    monkeypatch.setenv("ATENDE_IDEMPOTENCY_TABLE", "idem-table")
+    monkeypatch.setenv("ATENDE_EVENT_BUS", "bus")
+    monkeypatch.setenv("ATENDE_BILLING_USD_BRL_RATE", "5.00")
+    monkeypatch.setenv(
+        "ATENDE_BILLING_PRICE_TABLE", '{"tts_per_million_chars_usd": {"openai/tts-1": "30"}}'
+    )
+    reset_settings_cache()
+    table = price_table(BillingSettings())
+    assert table.usd_brl == Decimal("5.00")
+    assert table.tts_per_million_chars_usd == {"openai/tts-1": Decimal("30")}
+    assert table.stt_per_minute_usd == {"deepgram/nova-3": Decimal("0.0077")}  # default kept
+    reset_settings_cache()

@@ -14,6 +14,15 @@ from functions.billing.models.pricing import ProviderPriceTable
 from functions.billing.settings import BillingSettings
 
 
+def price_table(settings: BillingSettings) -> ProviderPriceTable:
+    """The default USD list prices, or the JSON table configured, at the configured rate."""
+    if settings.price_table_json:
+        table = ProviderPriceTable.model_validate_json(settings.price_table_json)
+    else:
+        table = ProviderPriceTable()
+    return table.model_copy(update={"usd_brl": Decimal(settings.usd_brl_rate)})
+
+
 @cache
 def default_deps() -> BillingDeps:
     """DynamoDB store, tenant store and EventBridge publisher named by the environment."""
@@ -22,7 +31,7 @@ def default_deps() -> BillingDeps:
         store=billing_store(settings.main_table),
         tenants=tenant_store(settings.main_table),
         publisher=EventBridgePublisher(settings.event_bus_name),
-        prices=ProviderPriceTable(usd_brl=Decimal(settings.usd_brl_rate)),
+        prices=price_table(settings),
         end_grace_seconds=settings.end_grace_seconds,
         max_commit_attempts=settings.max_commit_attempts,
         tenant_cache_seconds=settings.tenant_cache_seconds,
