@@ -23,6 +23,15 @@ from functions.wiring_model import FunctionSpec, HttpRoute
 
 STAGE = "local"
 API_ID = "atendelocal"
+#: Who an admin request is, once the bearer token checked out: the identity fields an
+#: IAM-authorized (SigV4) request carries in AWS, for a stand-in local admin user.
+LOCAL_ADMIN_IDENTITY: dict[str, str] = {
+    "accountId": LOCAL_ACCOUNT_ID,
+    "caller": "AIDALOCALADMIN000000",
+    "user": "AIDALOCALADMIN000000",
+    "userArn": f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:user/atende-local-admin",
+    "accessKey": "ASIALOCALADMIN000000",
+}
 
 #: Media types API Gateway is told to treat as binary (the CDK API must declare the same).
 #: Any body that is not valid UTF-8 is passed base64-encoded too.
@@ -145,9 +154,14 @@ def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
 
 
 def build_proxy_event(
-    request: HttpRequest, match: RouteMatch, *, request_id: str | None = None
+    request: HttpRequest,
+    match: RouteMatch,
+    *,
+    request_id: str | None = None,
+    caller: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The API Gateway REST proxy event for ``request`` on route ``match``."""
+    """The API Gateway REST proxy event for ``request`` on route ``match``; ``caller``
+    fills the IAM identity fields (admin routes)."""
     headers: dict[str, str] = {}
     multi_headers: dict[str, list[str]] = {}
     for key, value in request.headers:
@@ -206,6 +220,7 @@ def build_proxy_event(
                 "cognitoIdentityPoolId": None,
                 "cognitoAuthenticationType": None,
                 "cognitoAuthenticationProvider": None,
+                **(caller or {}),
             },
         },
         "body": body,

@@ -149,7 +149,8 @@ class Gateway:
         """Build the event, call the handler, map its answer (502 like API Gateway when the
         handler is missing, raises or answers something malformed)."""
         spec = match.entry.function
-        event = apigw.build_proxy_event(request, match, request_id=request_id)
+        caller = apigw.LOCAL_ADMIN_IDENTITY if match.entry.route.auth == "admin" else None
+        event = apigw.build_proxy_event(request, match, request_id=request_id, caller=caller)
         try:
             handler = self.registry.load(spec.name)
         except HandlerUnavailable as exc:

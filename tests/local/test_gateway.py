@@ -131,3 +131,22 @@ def test_a_bound_server_answers_503_until_its_gateway_is_attached_and_stops_clea
     assert answer.status_code == 503
     # And a server that never served can be stopped without hanging
     LocalHttpServer(("127.0.0.1", 0)).stop()
+
+
+def test_admin_events_carry_an_iam_like_caller_and_public_ones_none(served: Served) -> None:
+    seen: list[dict[str, object]] = []
+
+    def record(event: dict[str, object], context: object) -> dict[str, object]:
+        seen.append(event)
+        return {"statusCode": 200, "body": "{}"}
+
+    served.registry.override("provision-admin-api", record)
+    served.registry.override("webhooks-echo", record)
+    with served.client() as http:
+        http.get("/v1/tenants", headers={"Authorization": f"Bearer {TOKEN}"})
+        http.post("/echo/demo-pizzaria", json={})
+    admin, public = (e["requestContext"]["identity"] for e in seen)  # type: ignore[index]
+    assert admin["userArn"] == "arn:aws:iam::000000000000:user/atende-local-admin"
+    assert admin["caller"]
+    assert public["userArn"] is None
+    assert public["sourceIp"] == "127.0.0.1"
