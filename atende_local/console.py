@@ -95,6 +95,8 @@ def print_banner(info: PlatformInfo, console: Console | None = None) -> None:
             title="atende local run",
         )
     )
+    if info.seed_error:
+        out.print(f"[bold red]demo tenant not seeded:[/] {info.seed_error}")
     if info.seed:
         table = Table(title=f"Demo tenant {info.seed.tenant_id} (phone {info.seed.phone_number})")
         table.add_column("integration")

@@ -1,9 +1,11 @@
 """``atende local run``: the whole platform in one process.
 
-Start order: moto (server mode, 127.0.0.1, free port) → environment (endpoint, fake
-credentials, resource names) → resources from the wiring → demo tenant → handlers
-imported (failures reported, never fatal) → queue pumps and scheduler → gateway.
-Stop order is the reverse; every part is a thread of this process, so nothing outlives it.
+Start order: gateway port bound (fails fast when taken) → moto (server mode, 127.0.0.1,
+free port) → environment (endpoint, fake credentials, LiveKit key) → the fake LiveKit SIP
+API unless ``LIVEKIT_URL`` is set → resources from the wiring → demo tenant → handlers
+imported (failures reported, never fatal) → queue pumps and scheduler → demo number via
+the admin API → state file → the gateway serves. Stop order is the reverse; every part
+is a thread of this process, so nothing outlives it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from moto.server import ThreadedMotoServer
 
 from atende_local.apigw import HttpRequest
@@ -36,6 +39,8 @@ from atende_shared.resources import Table, table_env
 from atende_shared.settings import reset_settings_cache
 from functions.wiring import FUNCTIONS
 from functions.wiring_model import FunctionSpec
+
+log = Logger(service="atende-local", use_rfc3339=True)
 
 #: Variables that would send boto3 to a real account; the platform must never do that.
 _REAL_AWS_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
@@ -62,6 +67,7 @@ class PlatformInfo:
     seed: SeedReport | None
     functions: dict[str, dict[str, Any]] = field(default_factory=dict)
     startup_seconds: float = 0.0
+    seed_error: str | None = None
     pid: int = field(default_factory=os.getpid)
 
     def as_dict(self) -> dict[str, Any]:
@@ -88,6 +94,7 @@ class LocalPlatform:
         self.server: LocalHttpServer | None = None
         self.gateway: Gateway | None = None
         self.fake_livekit: Any = None
+        self.seed_error: str | None = None
         self.info: PlatformInfo | None = None
         self._token = (
             settings.admin_token.get_secret_value()
@@ -127,7 +134,11 @@ class LocalPlatform:
 
         seed = None
         if self.settings.seed_demo:
-            seed = seed_demo(main_table=self.resources.env[table_env(Table.MAIN)])
+            try:
+                seed = seed_demo(main_table=self.resources.env[table_env(Table.MAIN)])
+            except Exception as exc:  # a broken seed must not keep the platform down
+                self.seed_error = f"{type(exc).__name__}: {exc}"
+                log.exception("demo tenant not seeded")
 
         self.registry.load_all()
         self._start_pumps()
@@ -160,6 +171,7 @@ class LocalPlatform:
             seed=seed,
             functions={n: asdict(s) for n, s in self.registry.states().items()},
             startup_seconds=round(time.perf_counter() - started, 3),
+            seed_error=self.seed_error,
         )
         # Serve last: once /health answers, the state file and the demo data are there.
         self._write_state()
@@ -316,6 +328,7 @@ class LocalPlatform:
                 "livekit": livekit,
             },
             "broken_functions": broken,
+            "seed_error": self.seed_error,
         }
 
     def trigger(self, function: str, schedule: str | None) -> dict[str, Any]:
