@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS := aws,agent,cdk,local,dev
+EXTRAS := aws,agent,cdk,extract,local,dev
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
@@ -31,7 +31,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy layers/atende_shared functions infra_cdk atende_local voice_fargate
+	$(BIN)/mypy layers/atende_shared functions infra_cdk atende_local atende_extract voice_fargate
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q
