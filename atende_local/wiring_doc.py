@@ -37,6 +37,8 @@ def _access(spec: FunctionSpec) -> str:
         parts.append("bucket " + ", ".join(b.value for b in (*a.bucket_read, *a.bucket_write)))
     if a.secret_prefixes:
         parts.append("secrets " + ", ".join(a.secret_prefixes))
+    if a.secret_write_prefixes:
+        parts.append("rewrites secrets " + ", ".join(a.secret_write_prefixes))
     if a.livekit:
         parts.append("LiveKit API")
     return "; ".join(parts) or "-"

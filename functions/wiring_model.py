@@ -100,7 +100,16 @@ class Access(_Spec):
     bucket_write: tuple[Bucket, ...] = ()
     #: Secrets Manager name prefixes (under ``atende/<stage>/``) the function reads.
     secret_prefixes: tuple[str, ...] = ()
+    #: Prefixes whose secrets the function also rewrites (rotating OAuth tokens).
+    secret_write_prefixes: tuple[str, ...] = ()
     livekit: bool = False
+
+
+def _writes_within_reads(access: Access) -> Access:
+    extra = set(access.secret_write_prefixes) - set(access.secret_prefixes)
+    if extra:
+        raise ValueError(f"secret_write_prefixes {sorted(extra)} must also be in secret_prefixes")
+    return access
 
 
 class FunctionSpec(_Spec):
@@ -120,6 +129,7 @@ class FunctionSpec(_Spec):
 
     @model_validator(mode="after")
     def _module_in_domain(self) -> FunctionSpec:
+        _writes_within_reads(self.access)
         if not self.handler.startswith(f"functions.{self.domain}.handlers."):
             raise ValueError(f"{self.name}: handler must live in functions.{self.domain}.handlers")
         return self

@@ -87,7 +87,9 @@ def acknowledge_findings(stack: AtendeStack) -> None:
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:"
             f"{config.region}:{account}:secret:atende/{name}/*]",
             "Per-tenant integration secrets are created at onboarding (one per tenant and "
-            "integration), so the grant is the stage's tenants/ prefix, read-only.",
+            "integration), so the grant is the stage's tenants/ prefix: read for every "
+            "function that authenticates with them, put/create (never delete) only for the "
+            "sync functions that store Bling's rotated OAuth tokens.",
         )
 
     api = stack.api

@@ -155,6 +155,23 @@ class AtendeStack(Stack):
                     ],
                 )
             )
+        if access.secret_write_prefixes:
+            # Bling rotates the refresh token on every refresh: the new pair is stored
+            # before use, so the refresher must write (never delete) its tenant's secret.
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["secretsmanager:PutSecretValue", "secretsmanager:CreateSecret"],
+                    resources=[
+                        self.format_arn(
+                            service="secretsmanager",
+                            resource="secret",
+                            resource_name=f"{constants.secret_name(self.config.stage, p)}/*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                        for p in access.secret_write_prefixes
+                    ],
+                )
+            )
         if access.livekit:
             secret = self.voice.livekit_secret
             function.add_environment("LIVEKIT_URL", f"https://{self.config.livekit_host}")

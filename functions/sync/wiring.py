@@ -14,6 +14,8 @@ _CATALOG_ACCESS = Access(
     bucket_read=(Bucket.ARTIFACTS,),
     bucket_write=(Bucket.ARTIFACTS,),
     secret_prefixes=("tenants",),
+    # Bling's refresh token rotates: the refresher stores the new pair before use.
+    secret_write_prefixes=("tenants",),
 )
 
 SYNC_FUNCTIONS: tuple[FunctionSpec, ...] = (
@@ -104,6 +106,7 @@ SYNC_FUNCTIONS: tuple[FunctionSpec, ...] = (
             tables_read=(Table.MAIN,),
             tables_write=(Table.MAIN,),
             secret_prefixes=("tenants",),
+            secret_write_prefixes=("tenants",),
         ),
     ),
     FunctionSpec(

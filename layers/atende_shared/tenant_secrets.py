@@ -28,7 +28,9 @@ from atende_shared.dal.keys import tenant_pk
 from atende_shared.errors import DependencyUnavailable
 from atende_shared.models.common import AwareDatetime, utc_now
 
-Integration = Literal["bling", "asaas", "pluggto", "zapi", "evolution", "custom", "ingest"]
+Integration = Literal[
+    "bling", "asaas", "pluggto", "zapi", "evolution", "custom", "ingest", "mongodb"
+]
 SECRET_CACHE_SECONDS = 300
 
 

@@ -159,16 +159,23 @@ def test_iam_grants_exactly_the_declared_access(synth: Synthesized, spec):
     assert ("s3:PutObject" in all_actions) == bool(access.bucket_write)
     assert ("s3:GetObject" in all_actions) == bool(access.bucket_read)
     assert not {a for a in all_actions if a.startswith("s3:Delete")}
-    # secrets: read-only, under atende/<stage>/<prefix>/
+    # secrets: read under atende/<stage>/<prefix>/, write only where declared, never delete
     secret_statements = [
         r for actions, r in granted if any(a.startswith("secretsmanager:") for a in actions)
     ]
     assert bool(secret_statements) == bool(access.secret_prefixes)
+    writes_secrets = False
     for actions, resource in granted:
         if any(a.startswith("secretsmanager:") for a in actions):
-            assert actions == {"secretsmanager:GetSecretValue"}
             joined = "".join(p for p in resource["Fn::Join"][1] if isinstance(p, str))
-            assert any(f":secret:atende/{STAGE}/{p}/*" in joined for p in access.secret_prefixes)
+            if actions == {"secretsmanager:GetSecretValue"}:
+                prefixes = access.secret_prefixes
+            else:
+                assert actions == {"secretsmanager:PutSecretValue", "secretsmanager:CreateSecret"}
+                prefixes = access.secret_write_prefixes
+                writes_secrets = True
+            assert any(f":secret:atende/{STAGE}/{p}/*" in joined for p in prefixes)
+    assert writes_secrets == bool(access.secret_write_prefixes)
     # and nothing on "*" except X-Ray
     for actions, resource in granted:
         if resource == "*":
