@@ -1,7 +1,8 @@
 """``atende``: run the local platform and do the common admin chores.
 
     atende local run | local trigger FUNCTION [--schedule NAME]
-    atende tenants list | tenants show ID | balance ID | ledger ID | sync ID
+    atende tenants list | tenants show ID | tenants onboard ID --name N [--number E164 ...]
+    atende balance ID | ledger ID | sync ID
     atende dlq list | dlq peek QUEUE | dlq replay QUEUE
     atende call [ARGS...]            (the voice agent's local call, voice_fargate.local_call)
 
@@ -20,6 +21,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,6 +29,7 @@ from rich.console import Console
 from rich.table import Table
 
 from atende_local.client import AdminClient, ApiError
+from atende_local.onboard import OnboardingPlan, onboard
 from atende_local.settings import LocalSettings
 from functions.wiring import FUNCTIONS
 
@@ -228,6 +231,48 @@ def cmd_tenants_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tenants_onboard(args: argparse.Namespace) -> int:
+    try:
+        plan = OnboardingPlan.from_files(
+            tenant_id=args.tenant_id,
+            name=args.name,
+            number=args.number,
+            legal_id=args.legal_id,
+            time_zone=args.time_zone,
+            agent_file=args.agent,
+            menu_file=args.menu,
+        )
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    client = make_client(args)
+    if args.json:
+        report = onboard(client, plan, wait_seconds=args.wait)
+    else:
+        with err.status("onboarding") as status:
+            report = onboard(
+                client, plan, progress=lambda m: status.update(m), wait_seconds=args.wait
+            )
+
+    def render(d: Any) -> None:
+        _table(f"onboarding {plan.tenant_id}", d["steps"], ("step", "outcome", "error"))
+        token = (d.get("test_call") or {}).get("token")
+        if token:
+            out.print(f"test-call token (room {d['test_call']['room_name']}):\n{token}")
+
+    _emit(
+        args,
+        {
+            "tenant_id": report.tenant_id,
+            "ok": report.ok,
+            "steps": report.steps,
+            "phone": report.phone,
+            "test_call": report.test_call,
+        },
+        render,
+    )
+    return 0 if report.ok else 1
+
+
 def cmd_balance(args: argparse.Namespace) -> int:
     path = route_path("billing-admin-api", "GET", "/balance", tenant_id=args.tenant_id)
     data = make_client(args).get(path)
@@ -388,6 +433,22 @@ def build_parser() -> argparse.ArgumentParser:
     show = tenants_sub.add_parser("show", help="show one tenant", parents=[common])
     show.add_argument("tenant_id")
     show.set_defaults(func=cmd_tenants_show)
+    wizard = tenants_sub.add_parser(
+        "onboard",
+        help="create a tenant, its agent and menu, assign a number, mint a test-call token",
+        parents=[common],
+    )
+    wizard.add_argument("tenant_id", help="slug, e.g. pizzaria-bella")
+    wizard.add_argument("--name", required=True, help="the business's name")
+    wizard.add_argument("--number", help="phone number to assign (E.164)")
+    wizard.add_argument("--legal-id", help="CNPJ/CPF")
+    wizard.add_argument("--time-zone", default="America/Sao_Paulo")
+    wizard.add_argument("--agent", type=Path, help="JSON file: the agent configuration")
+    wizard.add_argument("--menu", type=Path, help='JSON file: the menu ({"items": [...]})')
+    wizard.add_argument(
+        "--wait", type=float, default=60.0, help="seconds to wait for the number (default 60)"
+    )
+    wizard.set_defaults(func=cmd_tenants_onboard)
 
     for name, func, help_text in (
         ("balance", cmd_balance, "a tenant's prepaid balance"),

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import uuid
 from typing import Any
 from urllib.parse import quote
@@ -86,3 +90,47 @@ def test_onboard_assign_and_see_the_number_provisioned(platform: PlatformClient)
     )
     assert released.status_code == 202, released.text
     platform.wait_for(lambda: _numbers(platform, tenant_id) == [] or None, timeout=60)
+
+
+def test_the_cli_wizard_onboards_a_tenant_end_to_end(platform, tmp_path):
+    # Given a menu file and a number nobody owns
+    menu = tmp_path / "menu.json"
+    menu.write_text(
+        json.dumps({"items": [{"item_id": "esfiha", "name": "Esfiha", "price_cents": 590}]})
+    )
+    env = {**os.environ, "ATENDE_URL": platform.base_url, "ATENDE_ADMIN_TOKEN": platform.token}
+    # When the wizard runs
+    answer = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "atende_local.cli",
+            "tenants",
+            "onboard",
+            "esfiharia-wiz",
+            "--name",
+            "Esfiharia",
+            "--number",
+            "+55 11 3000-0777",
+            "--menu",
+            str(menu),
+            "--json",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # Then every step succeeded and the number is provisioned on (fake) LiveKit
+    assert answer.returncode == 0, answer.stderr
+    report = json.loads(answer.stdout)
+    assert [s["outcome"] for s in report["steps"]][:5] == [
+        "created",
+        "skipped",
+        "written",
+        "active",
+        "issued",
+    ]
+    assert report["phone"]["number"] == "+551130000777"
+    assert report["phone"]["trunk_id"].startswith("ST_")
