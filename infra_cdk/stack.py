@@ -118,9 +118,10 @@ class AtendeStack(Stack):
 
     def _bind_access(self, spec: FunctionSpec, function: lambda_.Function) -> None:
         access = spec.access
-        # Every table's name (names grant nothing): the shared TablesSettings mixin
-        # validates both at cold start. Permissions follow `access` exactly.
+        # A table's name only where `access` lists the table; permissions follow it exactly.
         for table, resource in self.state.tables.items():
+            if table not in (*access.tables_read, *access.tables_write):
+                continue
             function.add_environment(table_env(table), resource.table_name)
             if table in access.tables_write:
                 resource.grant_read_write_data(function)
@@ -223,9 +224,7 @@ class AtendeStack(Stack):
         container = self.voice.agent_container
         main = self.state.tables[Table.MAIN]
         main.grant_read_data(task_role)
-        # The worker's settings model names every table; it reads only the main one.
-        for table, resource in self.state.tables.items():
-            container.add_environment(table_env(table), resource.table_name)
+        container.add_environment(table_env(Table.MAIN), main.table_name)
         artifacts = self.state.buckets[Bucket.ARTIFACTS]
         _grant_object_write(artifacts, task_role)
         container.add_environment(bucket_env(Bucket.ARTIFACTS), artifacts.bucket_name)

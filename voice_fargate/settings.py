@@ -14,8 +14,8 @@ from atende_shared.settings import (
     ArtifactsBucketSettings,
     EventBusSettings,
     LiveKitSettings,
+    MainTableSettings,
     ServiceSettings,
-    TablesSettings,
 )
 
 
@@ -46,7 +46,7 @@ class ProviderSettings(LiveKitSettings):
 
 
 class VoiceSettings(
-    ServiceSettings, TablesSettings, EventBusSettings, ArtifactsBucketSettings, ProviderSettings
+    ServiceSettings, MainTableSettings, EventBusSettings, ArtifactsBucketSettings, ProviderSettings
 ):
     """Everything the worker reads from its environment."""
 

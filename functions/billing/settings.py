@@ -7,8 +7,8 @@ from pydantic import Field
 from atende_shared.settings import (
     ArtifactsBucketSettings,
     EventBusSettings,
+    MainTableSettings,
     ServiceSettings,
-    TablesSettings,
 )
 
 
@@ -32,8 +32,9 @@ class BillingTunables(ServiceSettings):
     price_table_json: str | None = Field(None, validation_alias="ATENDE_BILLING_PRICE_TABLE")
 
 
-class BillingSettings(BillingTunables, TablesSettings, EventBusSettings):
-    """Calls, payments, sweeper and credits: the ledger tables and the bus."""
+class BillingSettings(BillingTunables, MainTableSettings, EventBusSettings):
+    """Calls, payments, sweeper and credits: the main table (ledger, balances, applied
+    markers live there) and the bus."""
 
 
 class BillingJobsSettings(BillingSettings, ArtifactsBucketSettings):

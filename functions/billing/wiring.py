@@ -9,7 +9,7 @@ _ADMIN = "admin"
 _T = "/v1/tenants/{tenant_id}"
 _LEDGER_ACCESS = Access(
     tables_read=(Table.MAIN,),
-    tables_write=(Table.MAIN, Table.IDEMPOTENCY),
+    tables_write=(Table.MAIN,),
     publishes_events=True,
 )
 
@@ -79,7 +79,7 @@ BILLING_FUNCTIONS: tuple[FunctionSpec, ...] = (
         ),
         access=Access(
             tables_read=(Table.MAIN,),
-            tables_write=(Table.MAIN, Table.IDEMPOTENCY),
+            tables_write=(Table.MAIN,),
             bucket_read=(Bucket.ARTIFACTS,),
             publishes_events=True,
         ),

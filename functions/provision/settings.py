@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from atende_shared.resources import Table, table_env
 from atende_shared.settings import (
     EventBusSettings,
     LiveKitSettings,
+    MainTableSettings,
     ProvisioningQueueSettings,
     ServiceSettings,
 )
-
-
-class MainTableSettings(BaseSettings):
-    """Only the main table: the CDK app sets a table's variable only on functions whose
-    wiring ``Access`` lists it, and these functions never touch the idempotency table
-    (the shared ``TablesSettings`` would require both and fail their cold start)."""
-
-    model_config = SettingsConfigDict(
-        extra="ignore", frozen=True, populate_by_name=True, case_sensitive=True
-    )
-
-    main_table: str = Field(validation_alias=table_env(Table.MAIN), min_length=3)
 
 
 class AdminApiSettings(

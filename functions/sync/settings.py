@@ -8,8 +8,8 @@ from atende_shared.settings import (
     ArtifactsBucketSettings,
     CatalogQueueSettings,
     EventBusSettings,
+    MainTableSettings,
     ServiceSettings,
-    TablesSettings,
 )
 
 
@@ -34,17 +34,17 @@ class SyncTuning(ServiceSettings):
 
 
 class CatalogWorkerSettings(
-    SyncTuning, TablesSettings, EventBusSettings, ArtifactsBucketSettings, CatalogQueueSettings
+    SyncTuning, MainTableSettings, EventBusSettings, ArtifactsBucketSettings, CatalogQueueSettings
 ):
     """The catalog queue consumer."""
 
 
-class OrdersSettings(SyncTuning, TablesSettings):
+class OrdersSettings(SyncTuning, MainTableSettings):
     """The order write-back consumer."""
 
 
 class IngestSettings(
-    ServiceSettings, TablesSettings, ArtifactsBucketSettings, CatalogQueueSettings
+    ServiceSettings, MainTableSettings, ArtifactsBucketSettings, CatalogQueueSettings
 ):
     """The push-ingestion endpoint."""
 
@@ -54,13 +54,13 @@ class IngestSettings(
     ingest_max_records: int = Field(2_000, gt=0, validation_alias="ATENDE_INGEST_MAX_RECORDS")
 
 
-class SyncAdminSettings(ServiceSettings, TablesSettings, CatalogQueueSettings):
+class SyncAdminSettings(ServiceSettings, MainTableSettings, CatalogQueueSettings):
     """The sync admin API."""
 
 
-class SchedulerSettings(ServiceSettings, TablesSettings, CatalogQueueSettings):
+class SchedulerSettings(ServiceSettings, MainTableSettings, CatalogQueueSettings):
     """The scheduled fan-out."""
 
 
-class MessagesSettings(ServiceSettings, TablesSettings):
+class MessagesSettings(ServiceSettings, MainTableSettings):
     """The WhatsApp message recorder."""

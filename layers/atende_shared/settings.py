@@ -2,7 +2,7 @@
 
 A function declares the settings it needs by combining mixins, e.g.::
 
-    class IngressSettings(ServiceSettings, TablesSettings, QueuesSettings): ...
+    class IngressSettings(ServiceSettings, TablesSettings, IngressQueuesSettings): ...
 
 and reads them through :func:`load_settings`, which validates on first use and caches.
 A missing or malformed variable fails the cold start with a message naming it.
@@ -44,11 +44,21 @@ class ServiceSettings(_Base):
     aws_region: str = Field("us-east-1", validation_alias="AWS_REGION")
 
 
-class TablesSettings(_Base):
-    """DynamoDB tables."""
+class MainTableSettings(_Base):
+    """The main table (tenants, menus, calls, ledger...)."""
 
     main_table: str = Field(validation_alias=table_env(Table.MAIN), min_length=3)
+
+
+class IdempotencyTableSettings(_Base):
+    """The idempotency/dedupe table."""
+
     idempotency_table: str = Field(validation_alias=table_env(Table.IDEMPOTENCY), min_length=3)
+
+
+class TablesSettings(MainTableSettings, IdempotencyTableSettings):
+    """Both tables. The CDK app sets a table's variable only on functions whose wiring
+    ``Access`` lists that table, so compose only the mixins a function's wiring grants."""
 
 
 class EventBusSettings(_Base):

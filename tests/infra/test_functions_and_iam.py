@@ -125,9 +125,9 @@ def test_the_layer_targets_the_function_runtime_and_arm64(synth: Synthesized):
 def test_environment_names_exactly_the_declared_resources(synth: Synthesized, spec):
     variables = synth.props(_function_id(synth, spec.name))["Environment"]["Variables"]
     access = spec.access
-    # every table's name (the shared TablesSettings mixin wants both; names grant nothing)
     for table in Table:
-        assert table_env(table) in variables, table
+        declared = table in (*access.tables_read, *access.tables_write)
+        assert (table_env(table) in variables) == declared, table
     for queue in Queue:
         assert (queue_url_env(queue) in variables) == (queue in access.sends_to), queue
     assert (EVENT_BUS_ENV in variables) == access.publishes_events
