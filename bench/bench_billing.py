@@ -207,7 +207,7 @@ def main() -> None:
     from functions.billing.models.session import SessionStatus
     from functions.wiring import TABLES
     from tests.billing.fakes import FakePublisher
-    from tests.billing.moto_helpers import serialised_moto_requests
+    from tests.moto_support import serialised_moto_requests
 
     rng = random.Random(SEED)
     plan = BillingPlan(

@@ -11,6 +11,7 @@ from moto import mock_aws
 from atende_local.bootstrap import LocalResources, create_resources
 from atende_shared.aws import reset_clients
 from atende_shared.settings import reset_settings_cache
+from tests.moto_support import serialised_moto_requests
 
 # Never talk to a real account from the test suite, whatever the developer's shell says.
 for _var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
@@ -28,6 +29,14 @@ os.environ.update(
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _atomic_moto_requests() -> Iterator[None]:
+    """Each moto request atomic, as each AWS request is: threaded tests stay honest about
+    races between requests without corrupting the emulator's own dictionaries."""
+    with serialised_moto_requests():
+        yield
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from functions.billing.logic.jobs import reconcile
 from functions.billing.models.ledger import EntryKind, NewEntry
 from tests.billing.builders import livekit_payload, livekit_signal, room_for
 from tests.billing.conftest import TENANT, tenant
-from tests.billing.moto_helpers import serialised_moto_requests
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 
@@ -120,11 +119,11 @@ def test_concurrent_debits_on_one_tenant_never_lose_an_update(moto_deps):
             errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-    with serialised_moto_requests():
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+    # (moto requests are made atomic for the whole session: tests/conftest.py)
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     moto_deps.store = racing._inner
     # Then the race happened (7 of the first 8 commits lost their version check) ...
     assert errors == []

@@ -1,19 +1,16 @@
 """Short leases in DynamoDB that serialise SIP work per phone number.
 
-``PK=LEASE#PHONE#<e164> SK=LEASE`` holds ``holder`` and ``expires_at`` (epoch seconds,
-also the table's TTL attribute so stale leases disappear). Acquire is a conditional put
-that wins only if no live lease exists; a crashed holder's lease simply expires.
+``PK=LEASE#PHONE#<e164> SK=LEASE``: the shared layer's leases (``atende_shared.dal.leases``)
+at a global key, since a number has one owner across tenants.
 """
 
 from __future__ import annotations
 
 from functools import cache
-from typing import Any, Protocol
-
-from botocore.exceptions import BotoCoreError, ClientError
+from typing import Protocol
 
 from atende_shared.dal import keys
-from atende_shared.dal.dynamo import is_condition_failure, storage_error, table
+from atende_shared.dal.leases import DynamoLeases
 
 LEASE_SK = "LEASE"
 
@@ -28,48 +25,16 @@ def lease_key(name: str) -> dict[str, str]:
 
 
 class DynamoLeaseStore:
-    def __init__(self, table_name: str) -> None:
-        self._table_name = table_name
+    """:class:`LeaseStore` on the shared lease table (global keys: one number, one lease)."""
 
-    @property
-    def _table(self) -> Any:
-        return table(self._table_name)
+    def __init__(self, table_name: str) -> None:
+        self._leases = DynamoLeases(table_name)
 
     def try_acquire(self, name: str, holder: str, *, now: float, ttl_seconds: int) -> bool:
-        try:
-            self._table.put_item(
-                Item={
-                    **lease_key(name),
-                    "entity": "lease",
-                    "holder": holder,
-                    keys.TTL_ATTRIBUTE: int(now) + ttl_seconds,
-                },
-                # TTL deletion is lazy (hours), so expiry is checked here, not trusted to TTL.
-                ConditionExpression="attribute_not_exists(PK) OR #exp < :now OR holder = :me",
-                ExpressionAttributeNames={"#exp": keys.TTL_ATTRIBUTE},
-                ExpressionAttributeValues={":now": int(now), ":me": holder},
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise storage_error("acquire lease", exc) from exc
-        except BotoCoreError as exc:
-            raise storage_error("acquire lease", exc) from exc
-        return True
+        return self._leases.try_acquire(lease_key(name), holder, ttl_seconds=ttl_seconds, now=now)
 
     def release(self, name: str, holder: str) -> None:
-        try:
-            self._table.delete_item(
-                Key=lease_key(name),
-                ConditionExpression="holder = :me",
-                ExpressionAttributeValues={":me": holder},
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return  # expired and taken by someone else: theirs now
-            raise storage_error("release lease", exc) from exc
-        except BotoCoreError as exc:
-            raise storage_error("release lease", exc) from exc
+        self._leases.release(lease_key(name), holder)
 
 
 @cache

@@ -15,19 +15,18 @@ Key layout (all under ``PK = TENANT#<id>``, see docs/sync.md):
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import BotoCoreError, ClientError
 
 from atende_shared.aws import resource
 from atende_shared.dal import keys
 from atende_shared.dal.dynamo import from_item, is_condition_failure, storage_error, table, to_item
+from atende_shared.dal.leases import leases
 from atende_shared.models.common import utc_now
 from functions.sync.models.catalog import CatalogItem, ItemState, Quarantined, StoredItem
 from functions.sync.models.orders import OrderSync
@@ -420,48 +419,23 @@ class DynamoOrderSyncRepository(_Base):
             raise storage_error("put order sync", exc) from exc
 
 
-class DynamoLock(_Base):
-    """Leases as conditional writes: taken when absent or expired, released by the owner."""
+class DynamoLock:
+    """The sync ports' lock on the shared leases, in the tenant's partition."""
 
     def __init__(self, table_name: str, tenant_id: str) -> None:
-        super().__init__(table_name)
+        self._leases = leases(table_name)
         self._pk = keys.tenant_pk(tenant_id)
+
+    def _key(self, name: str) -> dict[str, str]:
+        return {keys.PK: self._pk, keys.SK: f"{keys.LEASE_PREFIX}{name}"}
 
     def acquire(self, name: str, *, ttl_seconds: float) -> str | None:
         token = secrets.token_hex(8)
-        now = time.time()
-        try:
-            self._table.put_item(
-                Item={
-                    keys.PK: self._pk,
-                    keys.SK: f"{keys.LEASE_PREFIX}{name}",
-                    "entity": "lease",
-                    "token": token,
-                    "lease_until": Decimal(str(round(now + ttl_seconds, 3))),
-                    keys.TTL_ATTRIBUTE: int(now + ttl_seconds + 3600),
-                },
-                ConditionExpression=Attr(keys.PK).not_exists()
-                | Attr("lease_until").lt(Decimal(str(round(now, 3)))),
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return None
-            raise storage_error("acquire lease", exc) from exc
-        except BotoCoreError as exc:
-            raise storage_error("acquire lease", exc) from exc
-        return token
+        taken = self._leases.try_acquire(self._key(name), token, ttl_seconds=ttl_seconds)
+        return token if taken else None
 
     def release(self, name: str, token: str) -> None:
-        try:
-            self._table.delete_item(
-                Key={keys.PK: self._pk, keys.SK: f"{keys.LEASE_PREFIX}{name}"},
-                ConditionExpression=Attr("token").eq(token),
-            )
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise storage_error("release lease", exc) from exc
-        except BotoCoreError as exc:
-            raise storage_error("release lease", exc) from exc
+        self._leases.release(self._key(name), token)
 
 
 class DynamoIngestLedger(_Base):

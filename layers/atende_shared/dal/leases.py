@@ -1,0 +1,91 @@
+"""Leases in DynamoDB: one holder at a time for a named piece of work.
+
+Acquiring is a conditional put that wins when no live lease exists, or when the caller
+already holds it (renewal). Expiry is checked in the condition against ``lease_until``
+because TTL deletion is lazy (hours); the TTL attribute only cleans up long-dead leases.
+A crashed holder's lease simply expires. Used to serialise SIP provisioning per phone
+number, Bling token refreshes and order write-backs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from atende_shared.dal import keys
+from atende_shared.dal.dynamo import is_condition_failure, storage_error, table
+
+#: How long an expired lease lingers before TTL removes it (it is dead either way).
+_CLEANUP_SECONDS = 3_600
+
+
+class DynamoLeases:
+    """Leases stored at caller-chosen keys of one table."""
+
+    def __init__(self, table_name: str) -> None:
+        self._table_name = table_name
+
+    @property
+    def _table(self) -> Any:
+        return table(self._table_name)
+
+    def try_acquire(
+        self,
+        key: Mapping[str, str],
+        holder: str,
+        *,
+        ttl_seconds: float,
+        now: float | None = None,
+    ) -> bool:
+        """Take (or renew) the lease at ``key`` for ``holder``; False if someone else holds it."""
+        moment = time.time() if now is None else now
+        until = moment + ttl_seconds
+        try:
+            self._table.put_item(
+                Item={
+                    **key,
+                    "entity": "lease",
+                    "holder": holder,
+                    "lease_until": Decimal(str(round(until, 3))),
+                    keys.TTL_ATTRIBUTE: int(until) + _CLEANUP_SECONDS,
+                },
+                ConditionExpression=(
+                    "attribute_not_exists(PK) OR lease_until < :now OR holder = :me"
+                ),
+                ExpressionAttributeValues={
+                    ":now": Decimal(str(round(moment, 3))),
+                    ":me": holder,
+                },
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise storage_error("acquire lease", exc) from exc
+        except BotoCoreError as exc:
+            raise storage_error("acquire lease", exc) from exc
+        return True
+
+    def release(self, key: Mapping[str, str], holder: str) -> None:
+        """Give the lease back; a no-op if it expired and someone else took it."""
+        try:
+            self._table.delete_item(
+                Key=dict(key),
+                ConditionExpression="holder = :me",
+                ExpressionAttributeValues={":me": holder},
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise storage_error("release lease", exc) from exc
+        except BotoCoreError as exc:
+            raise storage_error("release lease", exc) from exc
+
+
+@cache
+def leases(table_name: str) -> DynamoLeases:
+    """The process-wide lease table handle for ``table_name``."""
+    return DynamoLeases(table_name)
