@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from atende_local.bootstrap import LocalResources
 from atende_shared.aws import client
 from atende_shared.errors import Conflict, StorageError
-from atende_shared.http import build_resolver
+from atende_shared.http import build_resolver, documented_responses
 from atende_shared.messaging import SqsQueueSender
 from atende_shared.observability import (
     correlation_id_from_sqs_record,
@@ -121,3 +121,25 @@ def test_domain_errors_become_their_status_with_a_safe_body():
     answer = app.resolve(_api_event("/storage"), _Context())
     assert answer["statusCode"] == 503
     assert "secret internal detail" not in answer["body"]
+
+
+def test_unknown_routes_answer_the_platforms_404_body():
+    app = build_resolver(title="test")
+    answer = app.resolve(_api_event("/nowhere"), _Context())
+    assert answer["statusCode"] == 404
+    assert json.loads(answer["body"])["error"]["code"] == "not_found"
+
+
+def test_documented_error_answers_use_the_platforms_error_body():
+    app = build_resolver(title="test")
+
+    @app.get("/thing", responses=documented_responses(200, "the thing", 404))
+    def thing() -> dict:
+        return {}
+
+    schema = json.loads(app.get_openapi_json_schema())
+    answers = schema["paths"]["/thing"]["get"]["responses"]
+    assert set(answers) == {"200", "404", "422", "503"}
+    for status in ("404", "422", "503"):
+        ref = answers[status]["content"]["application/json"]["schema"]["$ref"]
+        assert ref.endswith("/ErrorBody")

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from atende_shared.errors import ValidationFailed
-from atende_shared.http import build_resolver
+from atende_shared.http import build_resolver, documented_responses
 from atende_shared.models.common import TENANT_ID_PATTERN
 from atende_shared.observability import instrumented
 from atende_shared.settings import load_settings
@@ -97,13 +97,23 @@ def _call_view(call: CallSession) -> dict[str, Any]:
     }
 
 
-@app.get("/v1/tenants/<tenant_id>/balance", summary="Prepaid balance", tags=_TAGS)
+@app.get(
+    "/v1/tenants/<tenant_id>/balance",
+    summary="Prepaid balance",
+    tags=_TAGS,
+    responses=documented_responses(200, "The balance and what is reserved", 404),
+)
 def get_balance(tenant_id: TenantPath) -> dict[str, Any]:
     _known_tenant(tenant_id)
     return _balance_view(default_deps().store.get_balance(tenant_id))
 
 
-@app.get("/v1/tenants/<tenant_id>/ledger", summary="Ledger entries", tags=_TAGS)
+@app.get(
+    "/v1/tenants/<tenant_id>/ledger",
+    summary="Ledger entries",
+    tags=_TAGS,
+    responses=documented_responses(200, "A page of ledger entries", 404),
+)
 def get_ledger(
     tenant_id: TenantPath,
     from_: Annotated[datetime | None, Query(alias="from")] = None,
@@ -121,7 +131,12 @@ def get_ledger(
     return {"items": [_entry_view(e) for e in page.items], "cursor": page.cursor}
 
 
-@app.get("/v1/tenants/<tenant_id>/calls", summary="Rated calls with cost and margin", tags=_TAGS)
+@app.get(
+    "/v1/tenants/<tenant_id>/calls",
+    summary="Rated calls with cost and margin",
+    tags=_TAGS,
+    responses=documented_responses(200, "A page of calls", 404),
+)
 def get_calls(tenant_id: TenantPath, limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
     _known_tenant(tenant_id)
     page = default_deps().store.list_calls(tenant_id, limit=limit, cursor=cursor)
@@ -133,6 +148,9 @@ def get_calls(tenant_id: TenantPath, limit: Limit = 100, cursor: Cursor = None) 
     status_code=201,
     summary="Manual credit or adjustment",
     tags=_TAGS,
+    responses=documented_responses(
+        201, "The posted credit (or the earlier one, same key)", 400, 404
+    ),
 )
 def post_credit(tenant_id: TenantPath, body: Annotated[CreditRequest, Body()]) -> dict[str, Any]:
     result = credits.credit(
@@ -151,7 +169,12 @@ def post_credit(tenant_id: TenantPath, body: Annotated[CreditRequest, Body()]) -
     }
 
 
-@app.get("/v1/tenants/<tenant_id>/statements", summary="Monthly statements", tags=_TAGS)
+@app.get(
+    "/v1/tenants/<tenant_id>/statements",
+    summary="Monthly statements",
+    tags=_TAGS,
+    responses=documented_responses(200, "The statements written so far", 404),
+)
 def get_statements(tenant_id: TenantPath) -> dict[str, Any]:
     _known_tenant(tenant_id)
     bucket = load_settings(BillingApiSettings).artifacts_bucket

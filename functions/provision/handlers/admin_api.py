@@ -10,15 +10,14 @@ import json
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from atende_shared.dal.tenants import TenantStore, tenant_store
-from atende_shared.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, error_body
-from atende_shared.http import build_resolver, error_response
+from atende_shared.errors import PayloadTooLarge, UnsupportedMediaType, error_body
+from atende_shared.http import build_resolver, documented_responses
 from atende_shared.messaging import EventBridgePublisher, SqsQueueSender
 from atende_shared.models.common import TENANT_ID_PATTERN
 from atende_shared.models.menu import Menu
@@ -30,7 +29,6 @@ from functions.provision.logic.call_token import issue_test_call_token
 from functions.provision.models.api import (
     AgentConfigInput,
     AgentConfigView,
-    ErrorBody,
     MenuView,
     PhoneNumberAssign,
     PhoneNumberList,
@@ -58,25 +56,10 @@ _ERROR_TEXT = {
 
 
 def _responses(status: int, description: str, *errors: int) -> dict[int, OpenAPIResponse]:
-    """The route's documented answers: success (schema from the return annotation) and
-    the platform's ``ErrorBody`` for each error. Listing 422 here also replaces
-    Powertools' default ``HTTPValidationError``, which is not what ``build_resolver`` sends."""
-    documented: dict[int, OpenAPIResponse] = {status: {"description": description}}
-    for code in sorted({422, 503, *errors}):
-        documented[code] = {
-            "description": _ERROR_TEXT[code],
-            "content": {"application/json": {"model": ErrorBody}},
-        }
-    return documented
+    return documented_responses(status, description, *errors, descriptions=_ERROR_TEXT)
 
 
 _BODY_ERRORS = (400, 404, 413, 415)
-
-
-@app.not_found
-def _no_route(_: Exception) -> Response[Any]:
-    # Powertools' default 404 body ({"statusCode", "message"}) is not the platform's.
-    return error_response(NotFound("no such route (check the path and its parameters)"), app)
 
 
 TenantPath = Annotated[

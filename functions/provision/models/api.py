@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -206,16 +206,3 @@ class MenuView(BaseModel):
     menu: Menu
     menu_version: str
     changed: bool | None = Field(None, description="PUT only: whether anything changed")
-
-
-class ErrorDetail(BaseModel):
-    code: str = Field(description="machine-readable: not_found, conflict, number_taken, ...")
-    message: str
-    details: dict[str, Any] | None = None
-
-
-class ErrorBody(BaseModel):
-    """Every error answer of the platform (see ``atende_shared.errors.error_body``)."""
-
-    error: ErrorDetail
-    correlation_id: str | None = None

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from atende_shared.dal.tenants import tenant_store
-from atende_shared.http import build_resolver
+from atende_shared.http import build_resolver, documented_responses
 from atende_shared.observability import instrumented
 from atende_shared.settings import load_settings
 from functions.sync.dal.aws_io import SqsJobQueue
@@ -18,7 +18,12 @@ from functions.sync.settings import SyncAdminSettings
 app = build_resolver(title="Atende sync API")
 
 
-@app.post("/v1/tenants/<tenant_id>/sync-runs")
+@app.post(
+    "/v1/tenants/<tenant_id>/sync-runs",
+    summary="Start a catalog sync run",
+    tags=["sync"],
+    responses=documented_responses(202, "The run, queued", 400, 404),
+)
 def start_run(
     tenant_id: Annotated[str, Path()], request: Annotated[logic.StartRun, Body()]
 ) -> tuple[dict[str, Any], int]:
@@ -33,7 +38,12 @@ def start_run(
     return logic.run_view(run), 202
 
 
-@app.get("/v1/tenants/<tenant_id>/sync-runs")
+@app.get(
+    "/v1/tenants/<tenant_id>/sync-runs",
+    summary="Recent sync runs",
+    tags=["sync"],
+    responses=documented_responses(200, "The most recent runs first", 404),
+)
 def list_runs(
     tenant_id: Annotated[str, Path()], limit: Annotated[int, Query(ge=1, le=100)] = 20
 ) -> dict[str, Any]:
@@ -43,13 +53,23 @@ def list_runs(
     }
 
 
-@app.get("/v1/tenants/<tenant_id>/sync-runs/<run_id>")
+@app.get(
+    "/v1/tenants/<tenant_id>/sync-runs/<run_id>",
+    summary="One sync run: counts, progress, quarantine, errors",
+    tags=["sync"],
+    responses=documented_responses(200, "The run", 404),
+)
 def get_run(tenant_id: Annotated[str, Path()], run_id: Annotated[str, Path()]) -> dict[str, Any]:
     settings = load_settings(SyncAdminSettings)
     return logic.get_run(tenant_id, run_id, runs=run_repository(settings.main_table))
 
 
-@app.get("/v1/tenants/<tenant_id>/orders/<order_id>/sync")
+@app.get(
+    "/v1/tenants/<tenant_id>/orders/<order_id>/sync",
+    summary="An order's write-back status in the tenant's ERP",
+    tags=["sync"],
+    responses=documented_responses(200, "The order's sync status and external id", 404),
+)
 def get_order_sync(
     tenant_id: Annotated[str, Path()], order_id: Annotated[str, Path()]
 ) -> dict[str, Any]:
