@@ -32,6 +32,10 @@ class HttpRoute(_Spec):
     method: HttpMethod
     path: str = Field(pattern=r"^/[A-Za-z0-9_\-/{}.]*$")
     auth: RouteAuth
+    #: Public routes are capped at the edge (WAF, 64 KiB: all WAF can inspect). A route
+    #: that takes bigger bodies (pushed catalog batches) opts out; its handler enforces
+    #: its own limit within API Gateway's 10 MB.
+    large_body: bool = False
 
     @property
     def path_parameters(self) -> list[str]:

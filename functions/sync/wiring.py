@@ -61,9 +61,17 @@ SYNC_FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Accept catalog/stock batches pushed by an on-premises extractor.",
         timeout_seconds=15,
         routes=(
-            HttpRoute(method="POST", path="/v1/ingest/{tenant_id}/{stream}", auth="public-signed"),
             HttpRoute(
-                method="POST", path="/v1/ingest/{tenant_id}/{stream}/complete", auth="public-signed"
+                method="POST",
+                path="/v1/ingest/{tenant_id}/{stream}",
+                auth="public-signed",
+                large_body=True,
+            ),
+            HttpRoute(
+                method="POST",
+                path="/v1/ingest/{tenant_id}/{stream}/complete",
+                auth="public-signed",
+                large_body=True,
             ),
         ),
         access=Access(

@@ -21,12 +21,12 @@ from infra_cdk import constants
 
 
 def public_path_fragments(routes: list[HttpRoute]) -> tuple[str, ...]:
-    """The shortest leading path fragments (``/webhooks/``, ``/v1/ingest/``) that cover
-    every public route and appear in no admin route."""
-    admin_paths = [f"{r.path}/" for r in routes if r.auth == "admin"]
+    """The shortest leading path fragments (``/webhooks/``) that cover every size-capped
+    public route and appear in no admin or ``large_body`` route."""
+    admin_paths = [f"{r.path}/" for r in routes if r.auth == "admin" or r.large_body]
     fragments: set[str] = set()
     for route in routes:
-        if route.auth == "admin":
+        if route.auth == "admin" or route.large_body:
             continue
         segments = route.path.strip("/").split("/")
         for length in range(1, len(segments) + 1):
@@ -59,6 +59,24 @@ def _any_path_contains(fragments: tuple[str, ...]) -> wafv2.CfnWebACL.StatementP
         return matches[0]
     return wafv2.CfnWebACL.StatementProperty(
         or_statement=wafv2.CfnWebACL.OrStatementProperty(statements=matches)
+    )
+
+
+_WAF_RESPONSE_BODIES = {
+    "payload-too-large": '{"error":{"code":"payload_too_large",'
+    '"message":"request body exceeds the webhook size limit"}}',
+    "too-many-requests": '{"error":{"code":"rate_limited",'
+    '"message":"too many requests on this path; retry later"}}',
+}
+
+
+def _block_with(status: int, body_key: str) -> wafv2.CfnWebACL.RuleActionProperty:
+    return wafv2.CfnWebACL.RuleActionProperty(
+        block=wafv2.CfnWebACL.BlockActionProperty(
+            custom_response=wafv2.CfnWebACL.CustomResponseProperty(
+                response_code=status, custom_response_body_key=body_key
+            )
+        )
     )
 
 
@@ -191,6 +209,13 @@ class Api(Construct):
             scope="REGIONAL",
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             visibility_config=visibility("atende-api"),
+            # Refusals speak the platform's error body, with the status a sender expects.
+            custom_response_bodies={
+                key: wafv2.CfnWebACL.CustomResponseBodyProperty(
+                    content_type="APPLICATION_JSON", content=body
+                )
+                for key, body in _WAF_RESPONSE_BODIES.items()
+            },
             # WAF sees at most 64 KiB of an API Gateway body; inspect all of what it allows
             # so "bigger than the limit" is decided on the whole inspected window.
             association_config=wafv2.CfnWebACL.AssociationConfigProperty(
@@ -204,7 +229,7 @@ class Api(Construct):
                 wafv2.CfnWebACL.RuleProperty(
                     name="body-size-limit",
                     priority=0,
-                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                    action=_block_with(413, "payload-too-large"),
                     visibility_config=visibility("atende-api-body-size"),
                     # Only the unauthenticated routes: admin (IAM) bodies such as a whole
                     # menu may legitimately be larger than WAF can inspect.
@@ -233,7 +258,7 @@ class Api(Construct):
                     # counter per tenant and provider: a noisy tenant cannot starve others.
                     name="rate-per-path",
                     priority=1,
-                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                    action=_block_with(429, "too-many-requests"),
                     visibility_config=visibility("atende-api-rate-per-path"),
                     statement=wafv2.CfnWebACL.StatementProperty(
                         rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(

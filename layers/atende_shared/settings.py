@@ -126,10 +126,11 @@ class LiveKitSettings(_Base):
 
 
 class WebhookLimitsSettings(_Base):
-    """Limits applied at the webhook edge."""
+    """Limits applied at the webhook edge. The body cap matches the WAF rule in front of
+    the API in AWS (64 KiB, all WAF can inspect), so local and deployed answers agree."""
 
     webhook_max_body_bytes: int = Field(
-        256 * 1024, validation_alias="ATENDE_WEBHOOK_MAX_BODY_BYTES", gt=0
+        64 * 1024, validation_alias="ATENDE_WEBHOOK_MAX_BODY_BYTES", gt=0
     )
     webhook_tolerance_seconds: int = Field(
         300, validation_alias="ATENDE_WEBHOOK_TOLERANCE_SECONDS", gt=0

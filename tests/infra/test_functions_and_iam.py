@@ -231,7 +231,11 @@ def test_waf_caps_body_size_and_rate_limits_per_path(synth: Synthesized):
                 [
                     Match.object_like(
                         {
-                            "Action": {"Block": {}},
+                            "Action": {
+                                "Block": {
+                                    "CustomResponse": Match.object_like({"ResponseCode": 413})
+                                }
+                            },
                             "Statement": {
                                 "AndStatement": {
                                     "Statements": [
@@ -253,7 +257,11 @@ def test_waf_caps_body_size_and_rate_limits_per_path(synth: Synthesized):
                     ),
                     Match.object_like(
                         {
-                            "Action": {"Block": {}},
+                            "Action": {
+                                "Block": {
+                                    "CustomResponse": Match.object_like({"ResponseCode": 429})
+                                }
+                            },
                             "Statement": {
                                 "RateBasedStatement": Match.object_like(
                                     {
@@ -281,10 +289,11 @@ def test_the_body_cap_applies_to_every_public_route_and_no_admin_route(synth: Sy
     matches = scope.get("OrStatement", {}).get("Statements", [scope])
     fragments = [m["ByteMatchStatement"]["SearchString"] for m in matches]
     routes = [r for spec in FUNCTIONS for r in spec.routes]
-    # Then every public route falls under it and no admin route does
+    # Then every public route falls under it, and no admin or large-body route does
     for route in routes:
         covered = any(fragment in route.path + "/" for fragment in fragments)
-        assert covered == (route.auth != "admin"), route
+        assert covered == (route.auth != "admin" and not route.large_body), route
+    assert any(r.large_body for r in routes), "the ingest routes opt out of the cap"
 
 
 def test_an_admin_invoke_policy_covers_the_admin_routes(synth: Synthesized):

@@ -127,9 +127,9 @@ def test_schema_violation_is_422_naming_the_field(ingress: Harness, case: Case) 
 
 
 def test_oversized_body_is_413(ingress: Harness, case: Case) -> None:
-    # Given an authentic delivery larger than the configured maximum (256 KiB)
+    # Given an authentic delivery larger than the configured maximum (64 KiB)
     data = case.payload("acme")
-    data["padding"] = "x" * (300 * 1024)
+    data["padding"] = "x" * (65 * 1024)
 
     # When it arrives, then 413, before anything else
     assert ingress.send(ingress.request(case, data=data)).status == 413
