@@ -160,6 +160,9 @@ class FakeBillingStore:
         ]
         return [(t, r) for _, t, r in sorted(due)][:limit]
 
+    def count_open_sessions(self) -> int:
+        return sum(1 for s in self.sessions.values() if s.status is SessionStatus.OPEN)
+
     def tenants_with_pending_outbox(self, *, limit: int = 500) -> list[str]:
         return sorted(t for t, items in self.outbox.items() if items)[:limit]
 

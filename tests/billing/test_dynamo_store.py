@@ -143,10 +143,12 @@ def test_sweeper_finds_open_sessions_through_the_index(moto_deps):
     payload = livekit_payload("participant_joined", room_name=room, at=start, event_id="EV1")
     handle_call_signal(moto_deps, livekit_signal(None, payload))
     assert moto_deps.store.due_sessions(start) == []
+    assert moto_deps.store.count_open_sessions() == 1  # the calls-in-progress gauge
     later = start + timedelta(hours=1)
     assert moto_deps.store.due_sessions(later) == [(TENANT, room)]
     moto_deps.clock = lambda: later
-    assert sweep(moto_deps).closed == 1
+    report = sweep(moto_deps)
+    assert (report.closed, report.open_calls) == (1, 0)
     session = moto_deps.store.get_session(TENANT, room)
     assert session is not None
     assert (session.status.value, session.duration_seconds, session.amount_cents) == (

@@ -228,6 +228,21 @@ class DynamoBillingStore:
             query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
         return found[:limit]
 
+    def count_open_sessions(self) -> int:
+        """How many call sessions are open right now (the sparse open-calls partition)."""
+        query: dict[str, Any] = {
+            "IndexName": keys.GSI1,
+            "KeyConditionExpression": Key(keys.GSI1_PK).eq(OPEN_CALLS_PARTITION),
+            "Select": "COUNT",
+        }
+        total = 0
+        while True:
+            answer = self._query(**query)
+            total += int(answer.get("Count", 0))
+            if "LastEvaluatedKey" not in answer:
+                return total
+            query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
     def tenants_with_pending_outbox(self, *, limit: int = 500) -> list[str]:
         query: dict[str, Any] = {
             "IndexName": keys.GSI1,

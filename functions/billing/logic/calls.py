@@ -277,6 +277,8 @@ class SweepReport:
     closed: int = 0
     failed: int = 0
     outbox_flushed: int = 0
+    #: Sessions still open after the sweep: sampled every run as the calls-in-progress gauge.
+    open_calls: int = 0
 
 
 def sweep(deps: BillingDeps, *, limit: int = 500) -> SweepReport:
@@ -302,6 +304,7 @@ def sweep(deps: BillingDeps, *, limit: int = 500) -> SweepReport:
         except Exception:
             logger.exception("outbox flush failed", extra={"tenant_id": tenant_id})
             report.failed += 1
+    report.open_calls = deps.store.count_open_sessions()
     return report
 
 
