@@ -2,7 +2,7 @@
 
     atende local run | local trigger FUNCTION [--schedule NAME]
     atende tenants list | tenants show ID | tenants onboard ID --name N [--number E164 ...]
-    atende balance ID | ledger ID | sync ID
+    atende balance ID | ledger ID | sync ID [--full] [--wait]
     atende dlq list | dlq peek QUEUE | dlq replay QUEUE
     atende call [ARGS...]            (the voice agent's local call, voice_fargate.local_call)
 
@@ -29,6 +29,7 @@ from rich.console import Console
 from rich.table import Table
 
 from atende_local.client import AdminClient, ApiError
+from atende_local.follow import describe, follow_run
 from atende_local.onboard import OnboardingPlan, onboard
 from atende_local.settings import LocalSettings
 from functions.wiring import FUNCTIONS
@@ -317,9 +318,21 @@ def cmd_ledger(args: argparse.Namespace) -> int:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     mode = "full" if getattr(args, "full", False) else "incremental"
-    data = make_client(args).post(sync_route(args.tenant_id), {"mode": mode})
+    client = make_client(args)
+    start_path = sync_route(args.tenant_id)
+    data = client.post(start_path, {"mode": mode})
+    if getattr(args, "wait", False) and isinstance(data, dict) and data.get("run_id"):
+        run_path = f"{start_path}/{data['run_id']}"
+        if args.json:
+            *_, data = follow_run(client, run_path)
+        else:
+            with err.status(f"sync of {args.tenant_id}: queued") as status:
+                for view in follow_run(client, run_path):
+                    status.update(f"sync of {args.tenant_id}: {describe(view)}")
+                    data = view
     _emit(args, data, lambda d: _kv(f"sync of {args.tenant_id}", d))
-    return 0
+    failed = isinstance(data, dict) and data.get("status") in {"failed", "guarded"}
+    return 1 if failed else 0
 
 
 def _aws_sqs() -> Any:
@@ -459,6 +472,9 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("tenant_id")
         if name == "sync":
             command.add_argument("--full", action="store_true", help="a full (not incremental) run")
+            command.add_argument(
+                "--wait", action="store_true", help="follow the run's progress until it ends"
+            )
         command.set_defaults(func=func)
 
     dlq = sub.add_parser("dlq", help="dead-letter queues", parents=[common])
