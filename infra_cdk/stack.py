@@ -177,12 +177,10 @@ class AtendeStack(Stack):
             secret = self.voice.livekit_secret
             function.add_environment("LIVEKIT_URL", f"https://{self.config.livekit_host}")
             function.add_environment("LIVEKIT_API_KEY", self.voice.livekit_api_key)
-            # The settings model reads the secret from the environment; CloudFormation
-            # resolves it at deploy time (it never appears in the template).
-            function.add_environment(
-                "LIVEKIT_API_SECRET",
-                secret.secret_value_from_json("api_secret").unsafe_unwrap(),
-            )
+            # Only where to read the secret: the function fetches it at first use (cached),
+            # so the value never appears in the template or the function's configuration.
+            function.add_environment("LIVEKIT_API_SECRET_NAME", secret.secret_arn)
+            secret.grant_read(function)
             function.add_environment("ATENDE_AGENT_NAME", constants.AGENT_NAME)
 
     def _bind_triggers(self, spec: FunctionSpec, function: lambda_.Function) -> None:

@@ -16,7 +16,7 @@ from typing import Literal, TypeVar
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from atende_shared.errors import ConfigurationError
+from atende_shared.errors import ConfigurationError, DependencyUnavailable
 from atende_shared.resources import (
     EVENT_BUS_ENV,
     Bucket,
@@ -112,17 +112,44 @@ class CatalogQueueSettings(_Base):
 
 
 class LiveKitSettings(_Base):
-    """LiveKit server credentials; absent locally, where a stand-in is used."""
+    """LiveKit server credentials; absent locally, where a stand-in is used.
+
+    The API secret comes either from ``LIVEKIT_API_SECRET`` (local, containers that get
+    it injected) or, in Lambda, from the Secrets Manager secret named by
+    ``LIVEKIT_API_SECRET_NAME`` (JSON with ``api_secret``), read when first needed and
+    cached, so the secret never sits in a function's configuration.
+    """
 
     livekit_url: str | None = Field(None, validation_alias="LIVEKIT_URL")
     livekit_api_key: str | None = Field(None, validation_alias="LIVEKIT_API_KEY")
     livekit_api_secret: SecretStr | None = Field(None, validation_alias="LIVEKIT_API_SECRET")
+    livekit_api_secret_name: str | None = Field(None, validation_alias="LIVEKIT_API_SECRET_NAME")
     voice_agent_name: str = Field("atende-voice-agent", validation_alias="ATENDE_AGENT_NAME")
 
     @property
     def livekit_configured(self) -> bool:
-        """True when a URL, key and secret are all set."""
-        return bool(self.livekit_url and self.livekit_api_key and self.livekit_api_secret)
+        """True when a URL, a key and a secret (or where to read it) are all set."""
+        has_secret = self.livekit_api_secret is not None or bool(self.livekit_api_secret_name)
+        return bool(self.livekit_url and self.livekit_api_key and has_secret)
+
+    def resolved_api_secret(self) -> str | None:
+        """The API secret, from the environment or (cached 5 min) from Secrets Manager."""
+        if self.livekit_api_secret is not None:
+            return self.livekit_api_secret.get_secret_value()
+        if not self.livekit_api_secret_name:
+            return None
+        from aws_lambda_powertools.utilities import parameters  # only where it is needed
+
+        try:
+            value = parameters.get_secret(
+                self.livekit_api_secret_name, transform="json", max_age=300
+            )
+        except parameters.exceptions.GetParameterError as exc:
+            raise DependencyUnavailable(f"reading the LiveKit secret failed: {exc}") from exc
+        secret = value.get("api_secret") if isinstance(value, dict) else None
+        if not isinstance(secret, str) or not secret:
+            raise ConfigurationError("the LiveKit secret has no 'api_secret' field")
+        return secret
 
 
 class WebhookLimitsSettings(_Base):

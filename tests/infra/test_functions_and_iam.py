@@ -55,6 +55,12 @@ def _ids(synth: Synthesized) -> dict[str, str]:
     ids["bus"] = logical_id_by_property(
         synth, "AWS::Events::EventBus", "Name", constants.physical_name(STAGE, "bus")
     )
+    ids["livekit-secret"] = logical_id_by_property(
+        synth,
+        "AWS::SecretsManager::Secret",
+        "Name",
+        constants.secret_name(STAGE, constants.LIVEKIT_SECRET),
+    )
     return ids
 
 
@@ -134,6 +140,9 @@ def test_environment_names_exactly_the_declared_resources(synth: Synthesized, sp
     for bucket in {*access.bucket_read, *access.bucket_write}:
         assert bucket_env(bucket) in variables
     assert ("LIVEKIT_URL" in variables) == access.livekit
+    # where to read the LiveKit secret, never the secret itself
+    assert ("LIVEKIT_API_SECRET_NAME" in variables) == access.livekit
+    assert "LIVEKIT_API_SECRET" not in variables
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=[f.name for f in FUNCTIONS])
@@ -159,7 +168,15 @@ def test_iam_grants_exactly_the_declared_access(synth: Synthesized, spec):
     assert ("s3:PutObject" in all_actions) == bool(access.bucket_write)
     assert ("s3:GetObject" in all_actions) == bool(access.bucket_read)
     assert not {a for a in all_actions if a.startswith("s3:Delete")}
-    # secrets: read under atende/<stage>/<prefix>/, write only where declared, never delete
+    # the LiveKit secret: readable (fetched at first use) exactly where LiveKit is declared
+    livekit_secret = _actions_on(granted, ids["livekit-secret"])
+    if access.livekit:
+        assert "secretsmanager:GetSecretValue" in livekit_secret
+        assert livekit_secret <= {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
+    else:
+        assert not livekit_secret
+    granted = [(a, r) for a, r in granted if ids["livekit-secret"] not in refs_in(r)]
+    # tenant secrets: read under atende/<stage>/<prefix>/, write only where declared
     secret_statements = [
         r for actions, r in granted if any(a.startswith("secretsmanager:") for a in actions)
     ]

@@ -66,3 +66,36 @@ def test_ingress_queue_lookup_by_enum(monkeypatch):
     assert settings.url_for(Queue.PAYMENTS) == "http://sqs.local/payments"
     with pytest.raises(ConfigurationError):
         settings.url_for(Queue.ORDERS)
+
+
+def test_the_livekit_secret_is_read_from_secrets_manager_when_only_named(aws, monkeypatch):
+    import json
+
+    from atende_shared.aws import client
+    from atende_shared.settings import LiveKitSettings
+
+    # Given a deployed function: a key and the secret's name, not its value
+    arn = client("secretsmanager").create_secret(
+        Name="atende/test/livekit", SecretString=json.dumps({"api_secret": "s3cr3t-from-sm"})
+    )["ARN"]
+    monkeypatch.delenv("LIVEKIT_API_SECRET", raising=False)
+    monkeypatch.setenv("LIVEKIT_URL", "https://livekit.example")
+    monkeypatch.setenv("LIVEKIT_API_KEY", "key")
+    monkeypatch.setenv("LIVEKIT_API_SECRET_NAME", arn)
+    settings = load_settings(LiveKitSettings)
+    # Then it counts as configured and the secret resolves from Secrets Manager
+    assert settings.livekit_configured
+    assert settings.resolved_api_secret() == "s3cr3t-from-sm"
+
+
+def test_an_environment_secret_wins_and_none_means_unconfigured(monkeypatch):
+    from atende_shared.settings import LiveKitSettings
+
+    monkeypatch.setenv("LIVEKIT_API_SECRET", "local-secret")
+    assert load_settings(LiveKitSettings).resolved_api_secret() == "local-secret"
+    reset_settings_cache()
+    monkeypatch.delenv("LIVEKIT_API_SECRET")
+    monkeypatch.delenv("LIVEKIT_API_SECRET_NAME", raising=False)
+    settings = load_settings(LiveKitSettings)
+    assert settings.resolved_api_secret() is None
+    assert not settings.livekit_configured

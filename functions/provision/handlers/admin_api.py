@@ -284,12 +284,11 @@ def release_number(
 )
 def test_call_token(tenant_id: TenantPath) -> TestCallToken:
     settings = _settings()
-    secret = settings.livekit_api_secret
     return issue_test_call_token(
         _store(),
         tenant_id,
         api_key=settings.livekit_api_key,
-        api_secret=secret.get_secret_value() if secret else None,
+        api_secret=settings.resolved_api_secret(),
         livekit_url=settings.livekit_url,
         agent_name=settings.voice_agent_name,
         ttl_seconds=settings.test_call_token_ttl_seconds,

@@ -28,13 +28,17 @@ def breaker(url: str, threshold: int, reset_seconds: float) -> CircuitBreaker:
 @asynccontextmanager
 async def sip_deps(settings: SipSettings) -> AsyncIterator[SipDeps]:
     """Open a LiveKit client for this event loop and yield the wired dependencies."""
-    url, key, secret = settings.livekit_url, settings.livekit_api_key, settings.livekit_api_secret
+    url, key, secret = (
+        settings.livekit_url,
+        settings.livekit_api_key,
+        settings.resolved_api_secret(),
+    )
     if not (url and key and secret):
         raise ConfigurationError("LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET are required")
     client = LiveKitSip(
         url,
         key,
-        secret.get_secret_value(),
+        secret,
         timeout_seconds=settings.livekit_timeout_seconds,
     )
     try:

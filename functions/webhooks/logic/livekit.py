@@ -73,7 +73,8 @@ def _check_lifetime(token: str, context: AdapterContext) -> None:
 
 def accept(delivery: Delivery, context: AdapterContext) -> Normalised:
     settings = context.settings
-    if not settings.livekit_api_key or settings.livekit_api_secret is None:
+    api_secret = settings.resolved_api_secret()
+    if not settings.livekit_api_key or api_secret is None:
         raise AuthFailure("not_configured", "LIVEKIT_API_KEY/LIVEKIT_API_SECRET are not set")
     token = delivery.header("authorization")
     if not token:
@@ -87,7 +88,7 @@ def accept(delivery: Delivery, context: AdapterContext) -> Normalised:
 
     from google.protobuf.json_format import ParseError
 
-    receiver = _receiver(settings.livekit_api_key, settings.livekit_api_secret.get_secret_value())
+    receiver = _receiver(settings.livekit_api_key, api_secret)
     try:
         receiver.receive(text, token)
     except ParseError as exc:  # signature and body hash were good: the content is wrong
