@@ -8,8 +8,8 @@ LiveKit or to ``atende_local.fake_livekit`` depending on ``LIVEKIT_URL``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
-from typing import Protocol, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 from livekit import api
@@ -79,26 +79,37 @@ class LiveKitSip:
         except _TRANSPORT as exc:
             raise _translate(operation, exc) from exc
 
-    async def list_trunks(
-        self, *, numbers: list[str] | None = None, trunk_ids: list[str] | None = None
-    ) -> list[SIPInboundTrunkInfo]:
-        items: list[SIPInboundTrunkInfo] = []
+    async def _list_all(
+        self,
+        operation: str,
+        page: Callable[[str], Awaitable[Any]],
+        id_of: Callable[[Any], str],
+    ) -> list[Any]:
+        """Follow LiveKit's id-based pagination so a full listing is really full."""
+        items: list[Any] = []
         after = ""
-        while True:  # follow LiveKit's pagination so a full listing is really full
-            request = api.ListSIPInboundTrunkRequest(
-                numbers=numbers or [],
-                trunk_ids=trunk_ids or [],
-                page=Pagination(after_id=after, limit=PAGE_SIZE),
-            )
-            answer = await self._bounded(
-                "ListSIPInboundTrunk", self._api.sip.list_inbound_trunk(request)
-            )
-            fresh = [t for t in answer.items if t.sip_trunk_id > after]
+        while True:
+            answer = await self._bounded(operation, page(after))
+            fresh = [i for i in answer.items if id_of(i) > after]
             items += fresh
             # A short page ends it; so does a page that did not advance (paging ignored).
             if len(answer.items) < PAGE_SIZE or not fresh:
                 return items
-            after = max(t.sip_trunk_id for t in fresh)
+            after = max(id_of(i) for i in fresh)
+
+    async def list_trunks(
+        self, *, numbers: list[str] | None = None, trunk_ids: list[str] | None = None
+    ) -> list[SIPInboundTrunkInfo]:
+        def page(after: str) -> Awaitable[Any]:
+            return self._api.sip.list_inbound_trunk(
+                api.ListSIPInboundTrunkRequest(
+                    numbers=numbers or [],
+                    trunk_ids=trunk_ids or [],
+                    page=Pagination(after_id=after, limit=PAGE_SIZE),
+                )
+            )
+
+        return await self._list_all("ListSIPInboundTrunk", page, lambda t: t.sip_trunk_id)
 
     async def create_trunk(self, trunk: SIPInboundTrunkInfo) -> SIPInboundTrunkInfo:
         request = api.CreateSIPInboundTrunkRequest(trunk=trunk)
@@ -119,22 +130,16 @@ class LiveKitSip:
     async def list_rules(
         self, *, trunk_ids: list[str] | None = None, rule_ids: list[str] | None = None
     ) -> list[SIPDispatchRuleInfo]:
-        items: list[SIPDispatchRuleInfo] = []
-        after = ""
-        while True:
-            request = api.ListSIPDispatchRuleRequest(
-                trunk_ids=trunk_ids or [],
-                dispatch_rule_ids=rule_ids or [],
-                page=Pagination(after_id=after, limit=PAGE_SIZE),
+        def page(after: str) -> Awaitable[Any]:
+            return self._api.sip.list_dispatch_rule(
+                api.ListSIPDispatchRuleRequest(
+                    trunk_ids=trunk_ids or [],
+                    dispatch_rule_ids=rule_ids or [],
+                    page=Pagination(after_id=after, limit=PAGE_SIZE),
+                )
             )
-            answer = await self._bounded(
-                "ListSIPDispatchRule", self._api.sip.list_dispatch_rule(request)
-            )
-            fresh = [r for r in answer.items if r.sip_dispatch_rule_id > after]
-            items += fresh
-            if len(answer.items) < PAGE_SIZE or not fresh:
-                return items
-            after = max(r.sip_dispatch_rule_id for r in fresh)
+
+        return await self._list_all("ListSIPDispatchRule", page, lambda r: r.sip_dispatch_rule_id)
 
     async def create_rule(self, rule: SIPDispatchRuleInfo) -> SIPDispatchRuleInfo:
         request = api.CreateSIPDispatchRuleRequest(dispatch_rule=rule)
