@@ -99,7 +99,8 @@ class LocalPlatform:
         self._token = (
             settings.admin_token.get_secret_value()
             if settings.admin_token
-            else secrets.token_urlsafe(24)
+            # hex, not urlsafe: a token that starts with '-' reads as an option on a CLI.
+            else secrets.token_hex(24)
         )
         self._stopped = threading.Event()
 
@@ -190,7 +191,7 @@ class LocalPlatform:
         lk_secret = (
             self.settings.livekit_api_secret.get_secret_value()
             if self.settings.livekit_api_secret
-            else secrets.token_urlsafe(32)
+            else secrets.token_hex(32)
         )
         os.environ.update(
             {

@@ -146,7 +146,7 @@ class RunningPlatform:
 def start_platform(workdir: Path, **extra_env: str) -> RunningPlatform:
     """Start ``atende local run`` on a free port and wait for /health 200."""
     port = free_port()
-    token = secrets.token_urlsafe(16)
+    token = secrets.token_hex(16)
     env = {
         k: v
         for k, v in os.environ.items()
