@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 
 from atende_local.bootstrap import LocalResources
+from atende_shared.dal.dynamo import storage_call
 from atende_shared.dal.tenants import DynamoTenantStore
-from atende_shared.errors import Conflict, NotFound
+from atende_shared.errors import Conflict, NotFound, StorageError
 from atende_shared.models.menu import Menu, MenuItem, MenuOption
 from atende_shared.models.tenant import AgentConfig, Tenant
 
@@ -62,3 +64,26 @@ def test_unknown_tenant_is_not_found_and_agent_config_defaults(store):
     with pytest.raises(NotFound):
         store.get_tenant("nobody-here")
     assert store.get_agent_config("nobody-here") == AgentConfig(tenant_id="nobody-here")
+
+
+def test_a_dynamodb_failure_becomes_a_storage_error_naming_the_operation(
+    aws: LocalResources,
+) -> None:
+    # Given a store pointed at a table that does not exist (DynamoDB answers
+    # ResourceNotFoundException), reads and writes fail as the 503 StorageError
+    store = DynamoTenantStore("no-such-table")
+    with pytest.raises(StorageError, match=r"^get tenant failed: .*ResourceNotFound"):
+        store.get_tenant("demo-pizzaria")
+    with pytest.raises(StorageError, match=r"^create tenant failed"):
+        store.create_tenant(Tenant(tenant_id="demo-pizzaria", name="Pizzaria Demo"))
+
+
+def test_storage_call_wraps_only_boto_failures() -> None:
+    with (
+        pytest.raises(StorageError, match=r"^list things failed: .*Could not connect"),
+        storage_call("list things"),
+    ):
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+    # A bug is not a storage outage: it passes through untouched
+    with pytest.raises(KeyError), storage_call("list things"):
+        raise KeyError("pk")

@@ -6,11 +6,9 @@ import json
 from functools import cache
 from typing import Any, Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from atende_shared.aws import client
+from atende_shared.dal.dynamo import storage_call
 from atende_shared.dal.keys import tenant_pk
-from atende_shared.errors import StorageError
 
 STATEMENTS_PREFIX = "statements/"
 
@@ -43,19 +41,17 @@ class S3StatementStore:
         )
         for extension, body, content_type in bodies:
             key = statement_key(tenant_id, period, extension)
-            try:
+            with storage_call(f"write {key}"):
                 client("s3").put_object(
                     Bucket=self._bucket, Key=key, Body=body, ContentType=content_type
                 )
-            except (ClientError, BotoCoreError) as exc:
-                raise StorageError(f"write {key} failed: {exc}") from exc
             written.append(key)
         return written
 
     def list_statements(self, tenant_id: str) -> list[dict[str, Any]]:
         prefix = f"{STATEMENTS_PREFIX}{tenant_id}/"
         tenant_pk(tenant_id)
-        try:
+        with storage_call("list statements"):
             pages = (
                 client("s3")
                 .get_paginator("list_objects_v2")
@@ -71,8 +67,6 @@ class S3StatementStore:
                     summary["csv_key"] = obj["Key"][: -len("json")] + "csv"
                     summary["json_key"] = obj["Key"]
                     summaries.append(summary)
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"list statements failed: {exc}") from exc
         return sorted(summaries, key=lambda s: str(s.get("period", "")), reverse=True)
 
 

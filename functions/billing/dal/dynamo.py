@@ -14,7 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from atende_shared.aws import resource
 from atende_shared.dal import keys
-from atende_shared.dal.dynamo import from_item, storage_error, table, to_item
+from atende_shared.dal.dynamo import from_item, storage_call, storage_error, table, to_item
 from functions.billing.dal.protocol import (
     AlreadyApplied,
     ConcurrentUpdate,
@@ -92,12 +92,10 @@ class DynamoBillingStore:
     # -- reads -----------------------------------------------------------------------------
 
     def _get(self, tenant_id: str, sk: str) -> dict[str, Any] | None:
-        try:
+        with storage_call(f"get {sk}"):
             answer = self._table.get_item(
                 Key={keys.PK: keys.tenant_pk(tenant_id), keys.SK: sk}, ConsistentRead=True
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error(f"get {sk}", exc) from exc
         item = answer.get("Item")
         return _strip(item) if item else None
 
@@ -123,10 +121,8 @@ class DynamoBillingStore:
         return self._get(tenant_id, f"{APPLIED_PREFIX}{business_id}") is not None
 
     def _query(self, **query: Any) -> dict[str, Any]:
-        try:
+        with storage_call("query"):
             return dict(self._table.query(**query))
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("query", exc) from exc
 
     def list_outbox(self, tenant_id: str) -> list[OutboxItem]:
         condition = Key(keys.PK).eq(keys.tenant_pk(tenant_id)) & Key(keys.SK).begins_with(
@@ -136,12 +132,10 @@ class DynamoBillingStore:
         return [OutboxItem.model_validate(_strip(i)) for i in answer.get("Items", [])]
 
     def delete_outbox(self, tenant_id: str, key: str) -> None:
-        try:
+        with storage_call("delete outbox"):
             self._table.delete_item(
                 Key={keys.PK: keys.tenant_pk(tenant_id), keys.SK: f"{OUTBOX_PREFIX}{key}"}
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("delete outbox", exc) from exc
 
     def _ledger_condition(
         self, tenant_id: str, start: datetime | None, end: datetime | None

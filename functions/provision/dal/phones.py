@@ -20,7 +20,14 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import BotoCoreError, ClientError
 
 from atende_shared.dal import keys
-from atende_shared.dal.dynamo import from_item, is_condition_failure, storage_error, table, to_item
+from atende_shared.dal.dynamo import (
+    from_item,
+    is_condition_failure,
+    storage_call,
+    storage_error,
+    table,
+    to_item,
+)
 from atende_shared.errors import NotFound
 from functions.provision.models.api import PhoneStatus
 from functions.provision.models.errors import NumberOwnedElsewhere
@@ -120,13 +127,11 @@ class DynamoPhoneStore:
         return record
 
     def get(self, tenant_id: str, number: str) -> PhoneRecord | None:
-        try:
+        with storage_call("get phone"):
             answer = self._table.get_item(
                 Key={keys.PK: keys.tenant_pk(tenant_id), keys.SK: keys.phone_sk(number)},
                 ConsistentRead=True,
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("get phone", exc) from exc
         item = answer.get("Item")
         return _record(item) if item else None
 
@@ -138,10 +143,8 @@ class DynamoPhoneStore:
         }
         records: list[PhoneRecord] = []
         while True:
-            try:
+            with storage_call("list phones"):
                 answer = self._table.query(**query)
-            except (ClientError, BotoCoreError) as exc:
-                raise storage_error("list phones", exc) from exc
             records += [_record(i) for i in answer.get("Items", [])]
             if "LastEvaluatedKey" not in answer:
                 return records
@@ -182,10 +185,8 @@ class DynamoPhoneStore:
             raise storage_error("delete phone", exc) from exc
 
     def owner(self, number: str) -> str | None:
-        try:
+        with storage_call("get phone claim"):
             answer = self._table.get_item(Key=claim_key(number), ConsistentRead=True)
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("get phone claim", exc) from exc
         item = answer.get("Item")
         return str(item["tenant_id"]) if item else None
 

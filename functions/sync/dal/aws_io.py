@@ -6,10 +6,8 @@ import hashlib
 import json
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from atende_shared.aws import client
-from atende_shared.errors import StorageError
+from atende_shared.dal.dynamo import storage_call
 from atende_shared.messaging import SqsQueueSender
 
 
@@ -18,22 +16,18 @@ class S3BlobStore:
         self._bucket = bucket
 
     def put_json(self, key: str, data: Any) -> None:
-        try:
+        with storage_call(f"put s3://{self._bucket}/{key}"):
             client("s3").put_object(
                 Bucket=self._bucket,
                 Key=key,
                 Body=json.dumps(data, separators=(",", ":")).encode(),
                 ContentType="application/json",
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"put s3://{self._bucket}/{key} failed: {exc}") from exc
 
     def get_json(self, key: str) -> Any:
-        try:
+        with storage_call(f"get s3://{self._bucket}/{key}"):
             answer = client("s3").get_object(Bucket=self._bucket, Key=key)
             return json.loads(answer["Body"].read())
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"get s3://{self._bucket}/{key} failed: {exc}") from exc
 
 
 class SqsJobQueue:

@@ -25,7 +25,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from atende_shared.aws import resource
 from atende_shared.dal import keys
-from atende_shared.dal.dynamo import from_item, is_condition_failure, storage_error, table, to_item
+from atende_shared.dal.dynamo import (
+    from_item,
+    is_condition_failure,
+    storage_call,
+    storage_error,
+    table,
+    to_item,
+)
 from atende_shared.dal.leases import leases
 from atende_shared.models.common import utc_now
 from functions.sync.models.catalog import CatalogItem, ItemState, Quarantined, StoredItem
@@ -76,10 +83,8 @@ class _Base:
             **extra,
         }
         while True:
-            try:
+            with storage_call("query"):
                 answer = self._table.query(**query)
-            except (ClientError, BotoCoreError) as exc:
-                raise storage_error("query", exc) from exc
             yield from answer.get("Items", [])
             if "LastEvaluatedKey" not in answer:
                 return
@@ -118,10 +123,8 @@ class DynamoCatalogRepository(_Base):
                 }
             }
             while request:
-                try:
+                with storage_call("get catalog items"):
                     answer = _batch_get(ddb, request)
-                except (ClientError, BotoCoreError) as exc:
-                    raise storage_error("get catalog items", exc) from exc
                 for raw in answer.get("Responses", {}).get(self._table_name, []):
                     data = from_item(raw)
                     if "source" not in data:
@@ -143,24 +146,21 @@ class DynamoCatalogRepository(_Base):
     ) -> None:
         pk = keys.tenant_pk(tenant_id)
         stamps = stock_at or {}
-        try:
-            # batch_writer flushes on exit and retries unprocessed items: when the block
-            # returns, every item is durable.
-            with self._table.batch_writer() as batch:
-                for item in items:
-                    record: dict[str, Any] = {
-                        keys.PK: pk,
-                        keys.SK: keys.menu_item_sk(item.item_id),
-                        "entity": "menu_item",
-                        **to_item(item.model_dump(mode="json", exclude_none=True)),
-                        "content_hash": item.content_hash(),
-                        "synced_at": now.isoformat(),
-                    }
-                    if item.item_id in stamps:
-                        record["stock_at"] = stamps[item.item_id].isoformat()
-                    batch.put_item(Item=record)
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("put catalog items", exc) from exc
+        # batch_writer flushes on exit and retries unprocessed items: when the block
+        # returns, every item is durable.
+        with storage_call("put catalog items"), self._table.batch_writer() as batch:
+            for item in items:
+                record: dict[str, Any] = {
+                    keys.PK: pk,
+                    keys.SK: keys.menu_item_sk(item.item_id),
+                    "entity": "menu_item",
+                    **to_item(item.model_dump(mode="json", exclude_none=True)),
+                    "content_hash": item.content_hash(),
+                    "synced_at": now.isoformat(),
+                }
+                if item.item_id in stamps:
+                    record["stock_at"] = stamps[item.item_id].isoformat()
+                batch.put_item(Item=record)
 
     def soft_delete(
         self, tenant_id: str, item_ids: Sequence[str], *, now: datetime, purge_at: datetime
@@ -236,32 +236,26 @@ class DynamoRunRepository(_Base):
         return True
 
     def get_run(self, tenant_id: str, run_id: str) -> SyncRun | None:
-        try:
+        with storage_call("get run"):
             answer = self._table.get_item(
                 Key={keys.PK: keys.tenant_pk(tenant_id), keys.SK: f"{RUN_PREFIX}{run_id}"},
                 ConsistentRead=True,
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("get run", exc) from exc
         item = answer.get("Item")
         return self._from_item(item) if item else None
 
     def save_run(self, run: SyncRun) -> None:
-        try:
+        with storage_call("save run"):
             self._table.put_item(Item=self._run_item(run))
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("save run", exc) from exc
 
     def list_runs(self, tenant_id: str, *, limit: int = 20) -> list[SyncRun]:
-        try:
+        with storage_call("list runs"):
             answer = self._table.query(
                 KeyConditionExpression=Key(keys.PK).eq(keys.tenant_pk(tenant_id))
                 & Key(keys.SK).begins_with(RUN_PREFIX),
                 ScanIndexForward=False,
                 Limit=limit,
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("list runs", exc) from exc
         return [self._from_item(i) for i in answer.get("Items", [])]
 
     def bump_counts(self, tenant_id: str, run_id: str, source: str, counts: SyncCounts) -> None:
@@ -277,7 +271,7 @@ class DynamoRunRepository(_Base):
                 ":now": now,
             }
         )
-        try:
+        with storage_call("bump run counts"):
             self._table.update_item(
                 Key={keys.PK: keys.tenant_pk(tenant_id), keys.SK: f"{RUN_PREFIX}{run_id}"},
                 UpdateExpression=(
@@ -303,13 +297,11 @@ class DynamoRunRepository(_Base):
                     ":ttl": _epoch(utc_now() + RUN_RETENTION),
                 },
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("bump run counts", exc) from exc
 
     def add_checkpoint(
         self, tenant_id: str, run_id: str, seq: str, seen: Sequence[tuple[str, str | None]]
     ) -> None:
-        try:
+        with storage_call("add checkpoint"):
             self._table.put_item(
                 Item={
                     keys.PK: keys.tenant_pk(tenant_id),
@@ -319,8 +311,6 @@ class DynamoRunRepository(_Base):
                     keys.TTL_ATTRIBUTE: _epoch(utc_now() + BOOKKEEPING_TTL),
                 }
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("add checkpoint", exc) from exc
 
     def checkpoints(self, tenant_id: str, run_id: str) -> dict[str, list[tuple[str, str | None]]]:
         prefix = f"{CKPT_PREFIX}{run_id}#"
@@ -333,21 +323,21 @@ class DynamoRunRepository(_Base):
     def put_quarantine(self, tenant_id: str, run_id: str, entries: Sequence[Quarantined]) -> None:
         pk = keys.tenant_pk(tenant_id)
         expires = _epoch(utc_now() + BOOKKEEPING_TTL)
-        try:
-            with self._table.batch_writer(overwrite_by_pkeys=[keys.PK, keys.SK]) as batch:
-                for entry in entries:
-                    batch.put_item(
-                        Item={
-                            keys.PK: pk,
-                            keys.SK: f"{QUARANTINE_PREFIX}{run_id}#{entry.record_key}",
-                            "entity": "sync_quarantine",
-                            "run_id": run_id,
-                            **to_item(entry.model_dump(mode="json")),
-                            keys.TTL_ATTRIBUTE: expires,
-                        }
-                    )
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("put quarantine", exc) from exc
+        with (
+            storage_call("put quarantine"),
+            self._table.batch_writer(overwrite_by_pkeys=[keys.PK, keys.SK]) as batch,
+        ):
+            for entry in entries:
+                batch.put_item(
+                    Item={
+                        keys.PK: pk,
+                        keys.SK: f"{QUARANTINE_PREFIX}{run_id}#{entry.record_key}",
+                        "entity": "sync_quarantine",
+                        "run_id": run_id,
+                        **to_item(entry.model_dump(mode="json")),
+                        keys.TTL_ATTRIBUTE: expires,
+                    }
+                )
 
     def quarantine(self, tenant_id: str, run_id: str, *, limit: int = 100) -> list[Quarantined]:
         out: list[Quarantined] = []
@@ -363,7 +353,7 @@ class DynamoRunRepository(_Base):
         return out
 
     def get_cursor(self, tenant_id: str, source: str) -> datetime | None:
-        try:
+        with storage_call("get cursor"):
             answer = self._table.get_item(
                 Key={
                     keys.PK: keys.tenant_pk(tenant_id),
@@ -371,13 +361,11 @@ class DynamoRunRepository(_Base):
                 },
                 ConsistentRead=True,
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("get cursor", exc) from exc
         item = answer.get("Item")
         return _parse_time(item.get("value")) if item else None
 
     def put_cursor(self, tenant_id: str, source: str, value: datetime) -> None:
-        try:
+        with storage_call("put cursor"):
             self._table.put_item(
                 Item={
                     keys.PK: keys.tenant_pk(tenant_id),
@@ -386,19 +374,15 @@ class DynamoRunRepository(_Base):
                     "value": value.isoformat(),
                 }
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("put cursor", exc) from exc
 
 
 class DynamoOrderSyncRepository(_Base):
     def get(self, tenant_id: str, order_id: str) -> OrderSync | None:
-        try:
+        with storage_call("get order sync"):
             answer = self._table.get_item(
                 Key={keys.PK: keys.tenant_pk(tenant_id), keys.SK: f"{ORDER_SYNC_PREFIX}{order_id}"},
                 ConsistentRead=True,
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("get order sync", exc) from exc
         item = answer.get("Item")
         if not item:
             return None
@@ -406,7 +390,7 @@ class DynamoOrderSyncRepository(_Base):
         return OrderSync.model_validate(data)
 
     def put(self, record: OrderSync) -> None:
-        try:
+        with storage_call("put order sync"):
             self._table.put_item(
                 Item={
                     keys.PK: keys.tenant_pk(record.tenant_id),
@@ -415,8 +399,6 @@ class DynamoOrderSyncRepository(_Base):
                     **to_item(record.model_dump(mode="json", exclude_none=True)),
                 }
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("put order sync", exc) from exc
 
 
 class DynamoLock:
@@ -446,16 +428,14 @@ class DynamoIngestLedger(_Base):
         }
 
     def accepted(self, tenant_id: str, stream: str, snapshot_id: str, batch_id: str) -> bool:
-        try:
+        with storage_call("get ingest batch"):
             answer = self._table.get_item(
                 Key=self._key(tenant_id, stream, snapshot_id, batch_id), ConsistentRead=True
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("get ingest batch", exc) from exc
         return "Item" in answer
 
     def mark_accepted(self, tenant_id: str, stream: str, snapshot_id: str, batch_id: str) -> None:
-        try:
+        with storage_call("mark batch accepted"):
             self._table.update_item(
                 Key=self._key(tenant_id, stream, snapshot_id, batch_id),
                 UpdateExpression=(
@@ -470,13 +450,11 @@ class DynamoIngestLedger(_Base):
                     ":ttl": _epoch(utc_now() + BOOKKEEPING_TTL),
                 },
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("mark batch accepted", exc) from exc
 
     def mark_applied(
         self, tenant_id: str, stream: str, snapshot_id: str, batch_id: str, records: int
     ) -> None:
-        try:
+        with storage_call("mark batch applied"):
             self._table.update_item(
                 Key=self._key(tenant_id, stream, snapshot_id, batch_id),
                 UpdateExpression=(
@@ -491,8 +469,6 @@ class DynamoIngestLedger(_Base):
                     ":ttl": _epoch(utc_now() + BOOKKEEPING_TTL),
                 },
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("mark batch applied", exc) from exc
 
     def applied_count(self, tenant_id: str, stream: str, snapshot_id: str) -> int:
         return sum(

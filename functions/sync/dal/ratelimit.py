@@ -18,7 +18,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from atende_shared.dal import keys
-from atende_shared.dal.dynamo import is_condition_failure, storage_error, table
+from atende_shared.dal.dynamo import is_condition_failure, storage_call, storage_error, table
 from atende_shared.errors import DependencyUnavailable
 
 
@@ -56,10 +56,8 @@ class DynamoSlidingWindowLimiter:
         """Block until this caller may send one request; raise when the day is spent."""
         tbl: Any = table(self._table_name)
         while True:
-            try:
+            with storage_call("read rate limiter"):
                 current = tbl.get_item(Key=self._key, ConsistentRead=True).get("Item") or {}
-            except (ClientError, BotoCoreError) as exc:
-                raise storage_error("read rate limiter", exc) from exc
             now = self._clock()
             stamps = [float(s) for s in current.get("stamps", [])]
             recent = sorted(s for s in stamps if now - s < self._window)

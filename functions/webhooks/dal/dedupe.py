@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from atende_shared.aws import client
-from atende_shared.dal.dynamo import is_condition_failure, storage_error
+from atende_shared.dal.dynamo import is_condition_failure, storage_call, storage_error
 from atende_shared.dal.keys import IDEMPOTENCY_KEY, IDEMPOTENCY_TTL_ATTRIBUTE
 from functions.webhooks.logic.ports import ClaimOutcome
 
@@ -73,12 +73,10 @@ class DynamoDedupeStore:
         return ClaimOutcome.CLAIMED
 
     def _read(self, key: str) -> dict[str, Any] | None:
-        try:
+        with storage_call("dedupe read"):
             answer = client("dynamodb").get_item(
                 TableName=self._table, Key={IDEMPOTENCY_KEY: {"S": key}}, ConsistentRead=True
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("dedupe read", exc) from exc
         item: dict[str, Any] | None = answer.get("Item")
         return item
 

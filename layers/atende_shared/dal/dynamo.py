@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -46,3 +48,12 @@ def is_condition_failure(exc: ClientError) -> bool:
 def storage_error(operation: str, exc: ClientError | BotoCoreError) -> StorageError:
     """Wrap a storage failure in the domain error the API maps to 503."""
     return StorageError(f"{operation} failed: {exc}")
+
+
+@contextmanager
+def storage_call(operation: str) -> Iterator[None]:
+    """Run one storage call (DynamoDB or S3); a boto failure becomes the 503 StorageError."""
+    try:
+        yield
+    except (ClientError, BotoCoreError) as exc:
+        raise storage_error(operation, exc) from exc

@@ -14,7 +14,14 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import BotoCoreError, ClientError
 
 from atende_shared.dal import keys
-from atende_shared.dal.dynamo import from_item, is_condition_failure, storage_error, table, to_item
+from atende_shared.dal.dynamo import (
+    from_item,
+    is_condition_failure,
+    storage_call,
+    storage_error,
+    table,
+    to_item,
+)
 from atende_shared.errors import Conflict, NotFound
 from atende_shared.models.menu import Menu, MenuItem
 from atende_shared.models.tenant import AgentConfig, Tenant
@@ -96,10 +103,8 @@ class DynamoTenantStore:
                 keys.GSI1_PK: keys.TENANT_LIST_PARTITION,
                 keys.GSI1_SK: cursor,
             }
-        try:
+        with storage_call("list tenants"):
             answer = self._table.query(**query)
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("list tenants", exc) from exc
         tenants = [Tenant.model_validate(_strip(i)) for i in answer.get("Items", [])]
         last = answer.get("LastEvaluatedKey")
         return tenants, (last[keys.PK] if last else None)
@@ -124,30 +129,27 @@ class DynamoTenantStore:
         pk = keys.tenant_pk(tenant_id)
         wanted = {keys.menu_item_sk(i.item_id): i for i in menu.items}
         existing = set(self._sort_keys(pk, keys.MENU_ITEM_PREFIX))
-        try:
-            with self._table.batch_writer() as batch:
-                for sk, item in wanted.items():
-                    batch.put_item(
-                        Item={
-                            keys.PK: pk,
-                            keys.SK: sk,
-                            "entity": "menu_item",
-                            **to_item(item.model_dump(mode="json")),
-                        }
-                    )
-                for sk in existing - wanted.keys():
-                    batch.delete_item(Key={keys.PK: pk, keys.SK: sk})
+        with storage_call("put menu"), self._table.batch_writer() as batch:
+            for sk, item in wanted.items():
                 batch.put_item(
                     Item={
                         keys.PK: pk,
-                        keys.SK: keys.MENU_META_SK,
-                        "entity": "menu_meta",
-                        "currency": menu.currency,
-                        "item_count": len(menu.items),
+                        keys.SK: sk,
+                        "entity": "menu_item",
+                        **to_item(item.model_dump(mode="json")),
                     }
                 )
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("put menu", exc) from exc
+            for sk in existing - wanted.keys():
+                batch.delete_item(Key={keys.PK: pk, keys.SK: sk})
+            batch.put_item(
+                Item={
+                    keys.PK: pk,
+                    keys.SK: keys.MENU_META_SK,
+                    "entity": "menu_meta",
+                    "currency": menu.currency,
+                    "item_count": len(menu.items),
+                }
+            )
 
     def get_menu(self, tenant_id: str) -> Menu:
         pk = keys.tenant_pk(tenant_id)
@@ -163,16 +165,12 @@ class DynamoTenantStore:
     # -- helpers -------------------------------------------------------------------------
 
     def _put(self, item: dict[str, Any], operation: str) -> None:
-        try:
+        with storage_call(operation):
             self._table.put_item(Item=item)
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error(operation, exc) from exc
 
     def _get(self, pk: str, sk: str, operation: str) -> dict[str, Any] | None:
-        try:
+        with storage_call(operation):
             answer = self._table.get_item(Key={keys.PK: pk, keys.SK: sk}, ConsistentRead=True)
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error(operation, exc) from exc
         item = answer.get("Item")
         return dict(item) if item else None
 
@@ -181,10 +179,8 @@ class DynamoTenantStore:
             "KeyConditionExpression": Key(keys.PK).eq(pk) & Key(keys.SK).begins_with(prefix)
         }
         while True:
-            try:
+            with storage_call("query"):
                 answer = self._table.query(**query)
-            except (ClientError, BotoCoreError) as exc:
-                raise storage_error("query", exc) from exc
             yield from answer.get("Items", [])
             if "LastEvaluatedKey" not in answer:
                 return
