@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from atende_shared.dal.tenants import StaleTenant
 from atende_shared.errors import NotFound
 from atende_shared.events import DomainEvent
 from atende_shared.models.tenant import AgentConfig, Tenant
@@ -184,6 +185,11 @@ class FakeTenantStore:
     def put_tenant(self, tenant: Tenant) -> None:
         self.puts += 1
         self.tenants[tenant.tenant_id] = tenant
+
+    def replace_tenant(self, tenant: Tenant, *, expected_version: int) -> None:
+        if self.get_tenant(tenant.tenant_id).version != expected_version:
+            raise StaleTenant(tenant.tenant_id)
+        self.put_tenant(tenant)
 
     def get_tenant(self, tenant_id: str) -> Tenant:
         try:

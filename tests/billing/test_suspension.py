@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from atende_shared.models.tenant import TenantStatus
+from atende_shared.models.tenant import SuspensionReason, TenantStatus
 from functions.billing.logic.calls import handle_call_signal
 from functions.billing.logic.credits import credit
 from functions.billing.logic.messages import process_payments_message
@@ -82,6 +82,35 @@ def test_admin_suspended_tenant_is_not_resumed_by_a_top_up():
     fund(deps, 10_000)
     assert status(deps) is TenantStatus.SUSPENDED
     assert deps.publisher.of_type("TenantResumed") == []
+
+
+def test_a_top_up_lifts_only_the_balance_hold_not_an_admins():
+    # Given a tenant suspended for its balance, and then by an admin as well
+    deps = make_deps([tenant()], clock=Clock(T0))
+    call(deps, 120, "x")  # -180: below the floor
+    both = deps.tenants.get_tenant(TENANT).held(SuspensionReason.ADMIN)
+    deps.tenants.put_tenant(both)
+    assert both.suspended_for == [SuspensionReason.ADMIN, SuspensionReason.BALANCE]
+    # When a payment clears the debt
+    credit(TENANT, 1_000, "top-up", "admin", "k1", deps=deps)
+    # Then the balance hold is gone, the admin's stays, and nobody is told it resumed
+    after = deps.tenants.get_tenant(TENANT)
+    assert (after.status, after.suspended_for) == (
+        TenantStatus.SUSPENDED,
+        [SuspensionReason.ADMIN],
+    )
+    assert deps.publisher.of_type("TenantResumed") == []
+
+
+def test_balance_suspension_of_an_admin_suspended_tenant_adds_its_hold():
+    admin_suspended = tenant().held(SuspensionReason.ADMIN)
+    deps = make_deps([admin_suspended], clock=Clock(T0))
+    call(deps, 120, "x")  # -180
+    assert deps.tenants.get_tenant(TENANT).suspended_for == [
+        SuspensionReason.ADMIN,
+        SuspensionReason.BALANCE,
+    ]
+    assert [e.reason for e in deps.publisher.of_type("TenantSuspended")] == ["balance_exhausted"]
 
 
 def test_negative_floor_allows_an_overdraft():

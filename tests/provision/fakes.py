@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+from atende_shared.dal.tenants import StaleTenant
 from atende_shared.errors import Conflict, NotFound
 from atende_shared.models.menu import Menu
 from atende_shared.models.tenant import AgentConfig, Tenant
@@ -24,6 +25,12 @@ class MemoryTenants:
         self.tenants[tenant.tenant_id] = tenant
 
     def put_tenant(self, tenant: Tenant) -> None:
+        self.tenants[tenant.tenant_id] = tenant
+
+    def replace_tenant(self, tenant: Tenant, *, expected_version: int) -> None:
+        stored = self.get_tenant(tenant.tenant_id)
+        if stored.version != expected_version:
+            raise StaleTenant(tenant.tenant_id)
         self.tenants[tenant.tenant_id] = tenant
 
     def get_tenant(self, tenant_id: str) -> Tenant:

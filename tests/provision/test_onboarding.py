@@ -95,7 +95,12 @@ def test_suspend_via_api_reaches_livekit_through_eventbridge(stack: Stack) -> No
     stack.pump()
     # When the admin suspends the tenant
     suspended = stack.admin("POST", f"/v1/tenants/{TENANT}/suspend")
-    assert suspended.body == {"tenant_id": TENANT, "status": "suspended", "changed": True}
+    assert suspended.body == {
+        "tenant_id": TENANT,
+        "status": "suspended",
+        "suspended_for": ["admin"],
+        "changed": True,
+    }
     # Then TenantSuspended arrives on the provisioning queue (EventBridge rule) ...
     messages = stack.receive()
     bodies = [json.loads(m["Body"]) for m in messages]

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from atende_shared.errors import NotFound, ValidationFailed
+from atende_shared.errors import Conflict, NotFound, ValidationFailed
 from atende_shared.events import DomainEvent, TenantResumed, TenantSuspended
-from atende_shared.models.tenant import Integrations, Tenant, TenantStatus
+from atende_shared.models.tenant import Integrations, SuspensionReason, Tenant, TenantStatus
 from functions.provision.logic import tenants
 from functions.provision.models.api import IntegrationsInput, TenantPatch
 from tests.provision.fakes import MemoryTenants
@@ -66,3 +66,52 @@ def test_a_closed_tenant_cannot_be_resumed(store: MemoryTenants) -> None:
 def test_unknown_tenant_status_change_is_not_found(store: MemoryTenants) -> None:
     with pytest.raises(NotFound):
         tenants.change_status(store, Published(), "ghost", suspend=True, correlation_id="c")
+
+
+def test_an_admin_cannot_resume_a_tenant_held_only_by_its_balance(store: MemoryTenants) -> None:
+    store.put_tenant(store.get_tenant("bella").held(SuspensionReason.BALANCE))
+    published = Published()
+    with pytest.raises(Conflict, match=r"balance reached the floor; credit it \(POST"):
+        tenants.change_status(store, published, "bella", suspend=False, correlation_id="c")
+    assert store.get_tenant("bella").status == TenantStatus.SUSPENDED
+    assert published.events == []
+
+
+def test_admin_hold_on_a_balance_suspended_tenant_is_kept_apart(store: MemoryTenants) -> None:
+    # Given a tenant already suspended for its balance
+    store.put_tenant(store.get_tenant("bella").held(SuspensionReason.BALANCE))
+    published = Published()
+    # When an admin suspends it too, then lifts their suspension
+    held = tenants.change_status(store, published, "bella", suspend=True, correlation_id="c1")
+    lifted = tenants.change_status(store, published, "bella", suspend=False, correlation_id="c2")
+    # Then the status never moved (no events) and only the balance hold is left
+    assert (held.changed, held.suspended_for) == (False, ["admin", "balance"])
+    assert (lifted.changed, lifted.status, lifted.suspended_for) == (
+        False,
+        "suspended",
+        ["balance"],
+    )
+    assert published.events == []
+
+
+def test_a_patch_does_not_undo_a_concurrent_suspension(store: MemoryTenants) -> None:
+    # Given billing suspends the tenant between the patch's read and its write
+    real_get = store.get_tenant
+    raced = False
+
+    def get_then_race(tenant_id: str) -> Tenant:
+        nonlocal raced
+        seen = real_get(tenant_id)
+        if not raced:
+            raced = True
+            suspended = seen.held(SuspensionReason.BALANCE)
+            store.put_tenant(suspended.model_copy(update={"version": seen.version + 1}))
+        return seen
+
+    store.get_tenant = get_then_race  # type: ignore[method-assign]
+    # When the patch is applied
+    updated = tenants.patch_tenant(store, "bella", TenantPatch(name="Bella Napoli"))
+    # Then it was retried on the fresh profile: both changes are kept
+    assert (updated.name, updated.status) == ("Bella Napoli", TenantStatus.SUSPENDED)
+    assert real_get("bella") == updated
+    assert updated.version == 2

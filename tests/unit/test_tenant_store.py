@@ -6,11 +6,12 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from atende_local.bootstrap import LocalResources
-from atende_shared.dal.dynamo import storage_call
-from atende_shared.dal.tenants import DynamoTenantStore
+from atende_shared.dal import keys
+from atende_shared.dal.dynamo import storage_call, table
+from atende_shared.dal.tenants import DynamoTenantStore, StaleTenant, update_tenant
 from atende_shared.errors import Conflict, NotFound, StorageError
 from atende_shared.models.menu import Menu, MenuItem, MenuOption
-from atende_shared.models.tenant import AgentConfig, Tenant
+from atende_shared.models.tenant import AgentConfig, SuspensionReason, Tenant, TenantStatus
 
 
 @pytest.fixture
@@ -87,3 +88,54 @@ def test_storage_call_wraps_only_boto_failures() -> None:
     # A bug is not a storage outage: it passes through untouched
     with pytest.raises(KeyError), storage_call("list things"):
         raise KeyError("pk")
+
+
+def test_a_stale_version_cannot_overwrite_the_profile(store: DynamoTenantStore) -> None:
+    # Given a stored tenant at version 0 that someone moved to version 1
+    tenant = Tenant(tenant_id="bella", name="Bella")
+    store.create_tenant(tenant)
+    store.replace_tenant(tenant.model_copy(update={"version": 1}), expected_version=0)
+    # When a writer that read version 0 writes
+    with pytest.raises(StaleTenant):
+        store.replace_tenant(
+            tenant.model_copy(update={"name": "Stale", "version": 1}), expected_version=0
+        )
+    # Then the first change stands
+    assert (store.get_tenant("bella").name, store.get_tenant("bella").version) == ("Bella", 1)
+    with pytest.raises(StaleTenant):  # an unknown tenant is never created by a replace
+        store.replace_tenant(Tenant(tenant_id="ghost", name="G"), expected_version=0)
+
+
+def test_a_profile_written_before_versions_existed_counts_as_version_0(
+    aws: LocalResources, store: DynamoTenantStore
+) -> None:
+    store.create_tenant(Tenant(tenant_id="old", name="Old"))
+    table(aws.tables["main"]).update_item(
+        Key={"PK": "TENANT#old", "SK": keys.PROFILE_SK}, UpdateExpression="REMOVE version"
+    )
+    updated, changed = update_tenant(store, "old", lambda t: t.model_copy(update={"name": "New"}))
+    assert (changed, updated.version, store.get_tenant("old").name) == (True, 1, "New")
+    # A change that changes nothing writes nothing
+    again, changed = update_tenant(store, "old", lambda t: t)
+    assert (changed, again.version) == (False, 1)
+
+
+def test_suspension_holds_are_lifted_one_party_at_a_time() -> None:
+    tenant = Tenant(tenant_id="bella", name="Bella")
+    both = tenant.held(SuspensionReason.BALANCE).held(SuspensionReason.ADMIN)
+    assert (both.status, both.suspended_for) == (
+        TenantStatus.SUSPENDED,
+        [SuspensionReason.ADMIN, SuspensionReason.BALANCE],
+    )
+    admin_only = both.released(SuspensionReason.BALANCE)
+    assert (admin_only.status, admin_only.suspended_for) == (
+        TenantStatus.SUSPENDED,
+        [SuspensionReason.ADMIN],
+    )
+    assert admin_only.released(SuspensionReason.BALANCE) is admin_only  # not held: no change
+    assert admin_only.released(SuspensionReason.ADMIN).status is TenantStatus.ACTIVE
+    closed = tenant.model_copy(update={"status": TenantStatus.CLOSED})
+    assert closed.held(SuspensionReason.BALANCE).status is TenantStatus.CLOSED
+    # A tenant stored suspended before holds existed was suspended by an admin
+    legacy = Tenant.model_validate({"tenant_id": "old", "name": "Old", "status": "suspended"})
+    assert legacy.suspended_for == [SuspensionReason.ADMIN]

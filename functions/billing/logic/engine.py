@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from atende_shared.dal.tenants import TenantStore
+from atende_shared.dal.tenants import TenantStore, update_tenant
 from atende_shared.errors import DependencyUnavailable
 from atende_shared.events import (
     BalanceLow,
@@ -27,7 +27,7 @@ from atende_shared.events import (
 )
 from atende_shared.messaging import EventPublisher
 from atende_shared.models.common import utc_now
-from atende_shared.models.tenant import BillingPlan, Tenant, TenantStatus
+from atende_shared.models.tenant import BillingPlan, SuspensionReason, Tenant, TenantStatus
 from atende_shared.observability import logger
 from functions.billing.dal.protocol import BillingStore, ConcurrentUpdate
 from functions.billing.models.ledger import (
@@ -203,24 +203,46 @@ def flush_outbox(
     flushed = 0
     for item in sorted(pending, key=lambda i: i.key):
         event = parse_event(item.detail_type, item.detail)
+        publish = True
         if item.action is not OutboxAction.PUBLISH:
-            _apply_status(deps, tenant_id, item.action)
+            publish = _apply_status(deps, tenant_id, item.action)
         deps.fault("before_publish")
-        deps.publisher.publish([event])
+        if publish:
+            deps.publisher.publish([event])
         deps.fault("after_publish")
         deps.store.delete_outbox(tenant_id, item.key)
         flushed += 1
     return flushed
 
 
-def _apply_status(deps: BillingDeps, tenant_id: str, action: OutboxAction) -> None:
-    tenant = deps.tenants.get_tenant(tenant_id)
-    if action is OutboxAction.SUSPEND and tenant.status is TenantStatus.ACTIVE:
-        target = TenantStatus.SUSPENDED
-    elif action is OutboxAction.RESUME and tenant.status is TenantStatus.SUSPENDED:
-        target = TenantStatus.ACTIVE
-    else:
-        return
-    logger.info("tenant status changed by billing", extra={"tenant_id": tenant_id, "to": target})
-    deps.tenants.put_tenant(tenant.model_copy(update={"status": target, "updated_at": utc_now()}))
-    deps._tenant_cache.pop(tenant_id, None)
+def _apply_status(deps: BillingDeps, tenant_id: str, action: OutboxAction) -> bool:
+    """Place or lift billing's suspension hold; True when the event tells the truth.
+
+    A top-up lifts only the balance hold: a tenant an admin suspended stays suspended, and
+    no ``TenantResumed`` goes out for it. Re-applying after a crash changes nothing and
+    answers the same, so the event still goes out exactly as it would have.
+    """
+
+    def apply(tenant: Tenant) -> Tenant:
+        if action is OutboxAction.SUSPEND:
+            return tenant.held(SuspensionReason.BALANCE)
+        return tenant.released(SuspensionReason.BALANCE)
+
+    tenant, changed = update_tenant(deps.tenants, tenant_id, apply)
+    if changed:
+        deps._tenant_cache.pop(tenant_id, None)
+        logger.info(
+            "tenant suspension hold changed by billing",
+            extra={
+                "tenant_id": tenant_id,
+                "status": tenant.status,
+                "suspended_for": tenant.suspended_for,
+            },
+        )
+    if action is OutboxAction.RESUME and tenant.status is not TenantStatus.ACTIVE:
+        logger.info(
+            "balance restored; the tenant stays suspended by another hold",
+            extra={"tenant_id": tenant_id, "suspended_for": tenant.suspended_for},
+        )
+        return False
+    return True

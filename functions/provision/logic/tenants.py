@@ -12,12 +12,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from atende_shared.dal.keys import TENANT_LIST_PARTITION, tenant_pk
-from atende_shared.dal.tenants import TenantStore
-from atende_shared.errors import ValidationFailed
+from atende_shared.dal.tenants import TenantStore, update_tenant
+from atende_shared.errors import Conflict, ValidationFailed
 from atende_shared.events import TenantResumed, TenantSuspended
 from atende_shared.messaging import EventPublisher
 from atende_shared.models.common import utc_now
-from atende_shared.models.tenant import Integrations, Tenant, TenantStatus
+from atende_shared.models.tenant import Integrations, SuspensionReason, Tenant, TenantStatus
 from functions.provision.models.api import (
     IntegrationsInput,
     StatusChange,
@@ -80,18 +80,18 @@ def list_tenants(store: TenantStore, *, limit: int, cursor: str | None) -> Tenan
     return TenantPage(items=[TenantView.of(t) for t in tenants], next_cursor=encode_cursor(last))
 
 
-def patch_tenant(
-    store: TenantStore, tenant_id: str, patch: TenantPatch, *, now: Clock = utc_now
-) -> Tenant:
+def patch_tenant(store: TenantStore, tenant_id: str, patch: TenantPatch) -> Tenant:
     """Apply the fields sent; 404 for an unknown tenant."""
-    current = store.get_tenant(tenant_id)
-    changes = patch.model_dump(exclude_unset=True, exclude={"integrations"})
-    # An explicit null for a required field means "leave it" rather than a 500 later.
-    changes = {k: v for k, v in changes.items() if v is not None or k == "legal_id"}
-    if patch.integrations is not None:
-        changes["integrations"] = _integrations(patch.integrations, current.integrations)
-    updated = Tenant.model_validate({**current.model_dump(), **changes, "updated_at": now()})
-    store.put_tenant(updated)
+
+    def apply(current: Tenant) -> Tenant:
+        changes = patch.model_dump(exclude_unset=True, exclude={"integrations"})
+        # An explicit null for a required field means "leave it" rather than a 500 later.
+        changes = {k: v for k, v in changes.items() if v is not None or k == "legal_id"}
+        if patch.integrations is not None:
+            changes["integrations"] = _integrations(patch.integrations, current.integrations)
+        return Tenant.model_validate({**current.model_dump(), **changes})
+
+    updated, _ = update_tenant(store, tenant_id, apply)
     return updated
 
 
@@ -102,24 +102,40 @@ def change_status(
     *,
     suspend: bool,
     correlation_id: str,
-    now: Clock = utc_now,
 ) -> StatusChange:
-    """Suspend or resume a tenant on an admin's request and publish the event.
+    """Place or lift the admin's suspension hold and publish the event when the status moves.
 
     The event is what moves LiveKit dispatch into (or out of) suspended mode: the
-    provisioning queue subscribes to it, like it does for balance-driven suspensions.
+    provisioning queue subscribes to it, like it does for balance-driven suspensions. The
+    admin lifts only the admin hold: a tenant suspended for its balance resumes when it is
+    credited, not by this call.
     """
     tenant = store.get_tenant(tenant_id)
     if tenant.status == TenantStatus.CLOSED:
         raise ValidationFailed(f"tenant {tenant_id!r} is closed; it cannot change status")
-    target = TenantStatus.SUSPENDED if suspend else TenantStatus.ACTIVE
-    if tenant.status == target:
-        return StatusChange(tenant_id=tenant_id, status=target.value, changed=False)
-    store.put_tenant(tenant.model_copy(update={"status": target, "updated_at": now()}))
-    event = (
-        TenantSuspended(tenant_id=tenant_id, correlation_id=correlation_id, reason="admin")
-        if suspend
-        else TenantResumed(tenant_id=tenant_id, correlation_id=correlation_id, reason="admin")
+    if not suspend and tenant.suspended_for == [SuspensionReason.BALANCE]:
+        raise Conflict(
+            f"tenant {tenant_id!r} is suspended because its balance reached the floor; "
+            f"credit it (POST /v1/tenants/{tenant_id}/credits) and it resumes by itself"
+        )
+
+    def apply(current: Tenant) -> Tenant:
+        if suspend:
+            return current.held(SuspensionReason.ADMIN)
+        return current.released(SuspensionReason.ADMIN)
+
+    updated, _ = update_tenant(store, tenant_id, apply)
+    changed = updated.status != tenant.status
+    if changed:
+        event = (
+            TenantSuspended(tenant_id=tenant_id, correlation_id=correlation_id, reason="admin")
+            if suspend
+            else TenantResumed(tenant_id=tenant_id, correlation_id=correlation_id, reason="admin")
+        )
+        publisher.publish([event])
+    return StatusChange(
+        tenant_id=tenant_id,
+        status=updated.status.value,
+        suspended_for=[r.value for r in updated.suspended_for],
+        changed=changed,
     )
-    publisher.publish([event])
-    return StatusChange(tenant_id=tenant_id, status=target.value, changed=True)

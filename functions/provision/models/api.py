@@ -100,6 +100,9 @@ class TenantView(BaseModel):
     languages: list[str]
     opening_hours: list[OpeningWindow]
     status: str
+    suspended_for: list[str] = Field(
+        default_factory=list, description="who holds it suspended: admin, balance"
+    )
     integrations: Integrations
     plan: BillingPlan
     created_at: datetime
@@ -157,7 +160,10 @@ class StatusChange(BaseModel):
 
     tenant_id: TenantId
     status: str
-    changed: bool = Field(description="false when the tenant was already in that status")
+    suspended_for: list[str] = Field(
+        default_factory=list, description="the holds left: admin, balance"
+    )
+    changed: bool = Field(description="false when the status did not move")
 
 
 class TestCallToken(BaseModel):

@@ -6,7 +6,7 @@ by :func:`tenant_store` from the validated settings. Tests of logic pass a fake 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any, Protocol
 
@@ -22,16 +22,26 @@ from atende_shared.dal.dynamo import (
     table,
     to_item,
 )
-from atende_shared.errors import Conflict, NotFound
+from atende_shared.errors import Conflict, DependencyUnavailable, NotFound
+from atende_shared.models.common import utc_now
 from atende_shared.models.menu import Menu, MenuItem
 from atende_shared.models.tenant import AgentConfig, Tenant
 
 _META_KEYS = {keys.PK, keys.SK, keys.GSI1_PK, keys.GSI1_SK, "entity"}
 
 
+class StaleTenant(Exception):
+    """The profile changed since it was read (its version moved). Re-read and retry."""
+
+
 class TenantStore(Protocol):
     def create_tenant(self, tenant: Tenant) -> None: ...
     def put_tenant(self, tenant: Tenant) -> None: ...
+    def replace_tenant(self, tenant: Tenant, *, expected_version: int) -> None:
+        """Write ``tenant`` only if the stored version is ``expected_version``, else
+        raise :class:`StaleTenant`."""
+        ...
+
     def get_tenant(self, tenant_id: str) -> Tenant: ...
     def list_tenants(
         self, *, limit: int = 100, cursor: str | None = None
@@ -81,6 +91,22 @@ class DynamoTenantStore:
 
     def put_tenant(self, tenant: Tenant) -> None:
         self._put(self._tenant_item(tenant), "put tenant")
+
+    def replace_tenant(self, tenant: Tenant, *, expected_version: int) -> None:
+        try:
+            self._table.put_item(
+                Item=self._tenant_item(tenant),
+                # Items written before versions existed have none: version 0.
+                ConditionExpression="attribute_exists(PK) AND "
+                "(version = :v OR (:v = :zero AND attribute_not_exists(version)))",
+                ExpressionAttributeValues={":v": expected_version, ":zero": 0},
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise StaleTenant(tenant.tenant_id) from exc
+            raise storage_error("replace tenant", exc) from exc
+        except BotoCoreError as exc:
+            raise storage_error("replace tenant", exc) from exc
 
     def get_tenant(self, tenant_id: str) -> Tenant:
         item = self._get(keys.tenant_pk(tenant_id), keys.PROFILE_SK, "get tenant")
@@ -188,6 +214,30 @@ class DynamoTenantStore:
 
     def _sort_keys(self, pk: str, prefix: str) -> Iterable[str]:
         return (str(i[keys.SK]) for i in self._query_prefix(pk, prefix))
+
+
+def update_tenant(
+    store: TenantStore,
+    tenant_id: str,
+    change: Callable[[Tenant], Tenant],
+    *,
+    attempts: int = 5,
+) -> tuple[Tenant, bool]:
+    """Read, ``change`` and write the profile under its version: concurrent writers (an
+    admin's PATCH, billing's suspension) never overwrite each other. Returns the stored
+    tenant and whether ``change`` changed anything (no write when it did not)."""
+    for _ in range(attempts):
+        current = store.get_tenant(tenant_id)
+        wanted = change(current)
+        if wanted == current:
+            return current, False
+        stored = wanted.model_copy(update={"version": current.version + 1, "updated_at": utc_now()})
+        try:
+            store.replace_tenant(stored, expected_version=current.version)
+        except StaleTenant:
+            continue
+        return stored, True
+    raise DependencyUnavailable(f"tenant {tenant_id!r} kept changing under {attempts} updates")
 
 
 @cache

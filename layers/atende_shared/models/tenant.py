@@ -17,6 +17,14 @@ class TenantStatus(StrEnum):
     CLOSED = "closed"  # offboarded: numbers released, nothing answers
 
 
+class SuspensionReason(StrEnum):
+    """Who holds a tenant suspended. Each party lifts only its own hold, so a top-up never
+    resumes a tenant an admin suspended, and an admin's resume never hides an empty balance."""
+
+    ADMIN = "admin"
+    BALANCE = "balance"
+
+
 class Weekday(StrEnum):
     MON = "mon"
     TUE = "tue"
@@ -94,8 +102,43 @@ class Tenant(BaseModel):
     status: TenantStatus = TenantStatus.ACTIVE
     integrations: Integrations = Field(default_factory=Integrations)
     plan: BillingPlan = Field(default_factory=BillingPlan)
+    suspended_for: list[SuspensionReason] = Field(
+        default_factory=list, description="the holds keeping the tenant suspended"
+    )
+    version: int = Field(0, ge=0, description="optimistic-concurrency counter of the profile")
     created_at: AwareDatetime = Field(default_factory=utc_now)
     updated_at: AwareDatetime = Field(default_factory=utc_now)
+
+    @model_validator(mode="after")
+    def _holds_match_status(self) -> Tenant:
+        holds = sorted(set(self.suspended_for))
+        if self.status is TenantStatus.SUSPENDED and not holds:
+            # Written before holds existed (or seeded suspended): an admin's doing.
+            holds = [SuspensionReason.ADMIN]
+        elif self.status is TenantStatus.ACTIVE:
+            holds = []
+        if holds != self.suspended_for:
+            self.suspended_for = holds
+        return self
+
+    def held(self, reason: SuspensionReason) -> Tenant:
+        """This tenant with ``reason``'s hold added: suspended, unless it is closed."""
+        if self.status is TenantStatus.CLOSED or reason in self.suspended_for:
+            return self
+        return self.model_copy(
+            update={
+                "status": TenantStatus.SUSPENDED,
+                "suspended_for": sorted({*self.suspended_for, reason}),
+            }
+        )
+
+    def released(self, reason: SuspensionReason) -> Tenant:
+        """This tenant with ``reason``'s hold lifted: active once no hold is left."""
+        if reason not in self.suspended_for:
+            return self
+        holds = [r for r in self.suspended_for if r is not reason]
+        status = TenantStatus.SUSPENDED if holds else TenantStatus.ACTIVE
+        return self.model_copy(update={"status": status, "suspended_for": holds})
 
 
 class AfterHoursBehaviour(StrEnum):
