@@ -48,12 +48,17 @@ def test_waiting_longer_than_the_function_timeout_raises() -> None:
     # Given a function with a 1 s timeout and the runtime held by another invocation
     spec = ADMIN.model_copy(update={"timeout_seconds": 1})
     registry = FunctionRegistry([spec, BILLING])
-    release = threading.Event()
-    registry.override(BILLING.name, lambda event, context: release.wait(10))
+    entered, release = threading.Event(), threading.Event()
+
+    def hold(event: Any, context: Any) -> None:
+        entered.set()
+        release.wait(10)
+
+    registry.override(BILLING.name, hold)
     registry.override(spec.name, lambda event, context: "ran")
     holder = threading.Thread(target=registry.load(BILLING.name), args=({}, None))
     holder.start()
-    time.sleep(0.1)
+    assert entered.wait(10)  # the holder is inside its invocation
     # When the first function is invoked
     try:
         with pytest.raises(InvocationTimeout):
