@@ -69,6 +69,14 @@ class Conflict(AtendeError):
     public = True
 
 
+class PreconditionFailed(AtendeError):
+    """The resource changed since the version the client named (``If-Match``)."""
+
+    status = HTTPStatus.PRECONDITION_FAILED
+    code = "precondition_failed"
+    public = True
+
+
 class PayloadTooLarge(AtendeError):
     """The body exceeds the configured maximum."""
 

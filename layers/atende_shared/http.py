@@ -45,6 +45,7 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     401: "Not authenticated",
     404: "Not found (another tenant's data answers the same)",
     409: "Conflicts with the current state",
+    412: "Changed since the version named in If-Match; re-read and retry",
     413: "Body too large",
     415: "Body is not application/json",
     422: "Request failed validation; details name each field",

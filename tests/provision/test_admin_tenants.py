@@ -94,6 +94,40 @@ def test_patch_changes_only_the_fields_sent(admin: Admin) -> None:
     assert admin("PATCH", "/v1/tenants/ghost-tenant", body={"name": "x"}).status == 404
 
 
+def test_patch_with_a_stale_if_match_is_412_and_changes_nothing(admin: Admin) -> None:
+    # Given a tenant two admins read at version 0
+    created = admin("POST", "/v1/tenants", body=PIZZARIA)
+    seen = created.body["version"]
+    assert seen == 0
+    # When the first one patches naming that version (any header case, quoted or not)
+    first = admin(
+        "PATCH",
+        "/v1/tenants/pizzaria-bella",
+        body={"name": "Bella Pizza"},
+        headers={"If-Match": f'W/"{seen}"'},
+    )
+    assert (first.status, first.body["version"]) == (200, 1), first.body
+    # Then the second one, still on version 0, is refused and told why
+    second = admin(
+        "PATCH",
+        "/v1/tenants/pizzaria-bella",
+        body={"name": "Bella Napoli"},
+        headers={"if-match": str(seen)},
+    )
+    assert second.status == 412
+    assert second.body["error"]["code"] == "precondition_failed"
+    assert "version 1, not 0" in second.body["error"]["message"]
+    assert admin("GET", "/v1/tenants/pizzaria-bella").body["name"] == "Bella Pizza"
+    # And a header that names no version is a 422 naming the header
+    bad = admin(
+        "PATCH", "/v1/tenants/pizzaria-bella", body={"name": "x"}, headers={"If-Match": "abc"}
+    )
+    assert bad.status == 422
+    assert bad.body["error"]["details"]["fields"] == [
+        {"field": "If-Match", "problem": "not a version"}
+    ]
+
+
 def test_list_is_paginated_with_an_opaque_cursor(admin: Admin) -> None:
     # Given five tenants
     for i in range(5):

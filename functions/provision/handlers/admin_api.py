@@ -10,7 +10,7 @@ import json
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -133,10 +133,22 @@ def get_tenant(tenant_id: TenantPath) -> TenantView:
     "/v1/tenants/<tenant_id>",
     summary="Change a tenant's profile",
     tags=_TENANTS,
-    responses=_responses(200, "The updated tenant", *_BODY_ERRORS),
+    responses=_responses(200, "The updated tenant", *_BODY_ERRORS, 412),
 )
-def patch_tenant(tenant_id: TenantPath, body: Annotated[TenantPatch, Body()]) -> TenantView:
-    return TenantView.of(tenants.patch_tenant(_store(), tenant_id, body))
+def patch_tenant(
+    tenant_id: TenantPath,
+    body: Annotated[TenantPatch, Body()],
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            max_length=40,
+            description="the tenant's `version` as last read; 412 if it changed since",
+        ),
+    ] = None,
+) -> TenantView:
+    expected = tenants.parse_if_match(if_match)
+    return TenantView.of(tenants.patch_tenant(_store(), tenant_id, body, expected_version=expected))
 
 
 @app.post(
@@ -155,7 +167,7 @@ def suspend_tenant(tenant_id: TenantPath) -> StatusChange:
     "/v1/tenants/<tenant_id>/resume",
     summary="Resume a suspended tenant",
     tags=_TENANTS,
-    responses=_responses(200, "The status change", 404),
+    responses=_responses(200, "The status change", 404, 409),
 )
 def resume_tenant(tenant_id: TenantPath) -> StatusChange:
     return tenants.change_status(

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from atende_shared.dal.keys import TENANT_LIST_PARTITION, tenant_pk
 from atende_shared.dal.tenants import TenantStore, update_tenant
-from atende_shared.errors import Conflict, ValidationFailed
+from atende_shared.errors import Conflict, PreconditionFailed, ValidationFailed
 from atende_shared.events import TenantResumed, TenantSuspended
 from atende_shared.messaging import EventPublisher
 from atende_shared.models.common import utc_now
@@ -80,10 +80,31 @@ def list_tenants(store: TenantStore, *, limit: int, cursor: str | None) -> Tenan
     return TenantPage(items=[TenantView.of(t) for t in tenants], next_cursor=encode_cursor(last))
 
 
-def patch_tenant(store: TenantStore, tenant_id: str, patch: TenantPatch) -> Tenant:
-    """Apply the fields sent; 404 for an unknown tenant."""
+def parse_if_match(header: str | None) -> int | None:
+    """The version an ``If-Match`` header names: ``3``, ``"3"`` or ``W/"3"``; None if absent."""
+    if header is None or header.strip() in {"", "*"}:
+        return None
+    raw = header.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise ValidationFailed(
+            'If-Match must name the tenant\'s version, e.g. If-Match: "3"',
+            details={"fields": [{"field": "If-Match", "problem": "not a version"}]},
+        )
+    return int(raw)
+
+
+def patch_tenant(
+    store: TenantStore, tenant_id: str, patch: TenantPatch, *, expected_version: int | None = None
+) -> Tenant:
+    """Apply the fields sent; 404 for an unknown tenant; 412 if ``expected_version`` (from
+    ``If-Match``) is no longer the stored one."""
 
     def apply(current: Tenant) -> Tenant:
+        if expected_version is not None and current.version != expected_version:
+            raise PreconditionFailed(
+                f"tenant {tenant_id!r} is at version {current.version}, "
+                f"not {expected_version}; re-read it and apply the change again"
+            )
         changes = patch.model_dump(exclude_unset=True, exclude={"integrations"})
         # An explicit null for a required field means "leave it" rather than a 500 later.
         changes = {k: v for k, v in changes.items() if v is not None or k == "legal_id"}

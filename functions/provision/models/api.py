@@ -105,6 +105,7 @@ class TenantView(BaseModel):
     )
     integrations: Integrations
     plan: BillingPlan
+    version: int = Field(0, description="send it back as If-Match on PATCH to detect lost updates")
     created_at: datetime
     updated_at: datetime
 
