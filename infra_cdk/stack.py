@@ -70,6 +70,7 @@ class AtendeStack(Stack):
             sources=sources,
             log_retention=retention,
             use_reserved_concurrency=config.reserved_concurrency,
+            trace_subsegments=config.trace_subsegments,
         )
         self.api = Api(
             self,

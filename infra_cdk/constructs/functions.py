@@ -26,9 +26,21 @@ LAMBDA_ARCHITECTURE = lambda_.Architecture.ARM_64
 
 
 def lambda_defaults(
-    *, spec: FunctionSpec, stage: str, use_reserved_concurrency: bool
+    *,
+    spec: FunctionSpec,
+    stage: str,
+    use_reserved_concurrency: bool,
+    trace_subsegments: bool = True,
 ) -> dict[str, Any]:
     """Keyword arguments every Atende function shares, filled in from its spec."""
+    environment = {
+        "ATENDE_STAGE": stage,
+        "POWERTOOLS_SERVICE_NAME": spec.name,
+        "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
+    }
+    if not trace_subsegments:
+        # Active tracing stays: Lambda records each invocation without the SDK.
+        environment["POWERTOOLS_TRACE_DISABLED"] = "true"
     return {
         "function_name": constants.physical_name(stage, spec.name),
         "description": spec.description,
@@ -44,11 +56,7 @@ def lambda_defaults(
         "logging_format": lambda_.LoggingFormat.JSON,
         "application_log_level_v2": lambda_.ApplicationLogLevel.INFO,
         "system_log_level_v2": lambda_.SystemLogLevel.WARN,
-        "environment": {
-            "ATENDE_STAGE": stage,
-            "POWERTOOLS_SERVICE_NAME": spec.name,
-            "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
-        },
+        "environment": environment,
     }
 
 
@@ -65,6 +73,7 @@ class Functions(Construct):
         sources: LambdaSources,
         log_retention: logs.RetentionDays,
         use_reserved_concurrency: bool,
+        trace_subsegments: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         self.layer = lambda_.LayerVersion(
@@ -98,7 +107,10 @@ class Functions(Construct):
                 layers=[self.layer],
                 log_group=log_group,
                 **lambda_defaults(
-                    spec=spec, stage=stage, use_reserved_concurrency=use_reserved_concurrency
+                    spec=spec,
+                    stage=stage,
+                    use_reserved_concurrency=use_reserved_concurrency,
+                    trace_subsegments=trace_subsegments,
                 ),
             )
 

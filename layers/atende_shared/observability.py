@@ -8,12 +8,14 @@ consumer per record, so one id follows an event from webhook to the last consume
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
 from pydantic_settings import BaseSettings
 
 from atende_shared.settings import load_settings
@@ -28,6 +30,7 @@ __all__ = [
     "logger",
     "metrics",
     "tracer",
+    "tracing_enabled",
 ]
 
 METRICS_NAMESPACE = "Atende"
@@ -38,7 +41,22 @@ CORRELATION_ATTRIBUTE = "correlation_id"
 # POWERTOOLS_* variables (service name = the function's name, log level); it does no I/O.
 logger = Logger(use_rfc3339=True)
 metrics = Metrics(namespace=METRICS_NAMESPACE)
-tracer = Tracer()
+
+
+def tracing_enabled() -> bool:
+    """Powertools' rule for when X-Ray is used: inside Lambda, and unless
+    ``POWERTOOLS_TRACE_DISABLED`` (the CDK sets it when ``traceSubsegments=false``)."""
+    if resolve_truthy_env_var_choice(env=os.getenv("POWERTOOLS_TRACE_DISABLED", "false")):
+        return False
+    return "AWS_LAMBDA_FUNCTION_NAME" in os.environ and "AWS_SAM_LOCAL" not in os.environ
+
+
+@cache
+def tracer() -> Tracer:
+    """The process's Tracer, built on first use: building one loads the X-Ray SDK (~0.1 s
+    of a webhook cold start, see bench_webhooks), so it is built only where tracing is on."""
+    return Tracer()
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -66,11 +84,15 @@ def instrumented(
 
     Order: validate the env model (fails the cold start loudly) → logger with Lambda
     context and correlation id → metrics flushed as EMF (cold-start metric included) →
-    X-Ray tracing (a no-op outside Lambda).
+    X-Ray tracing, only where :func:`tracing_enabled` (elsewhere the SDK is never loaded).
     """
 
     def decorate(handler: F) -> F:
-        traced = tracer.capture_lambda_handler(capture_response=capture_response)(handler)
+        traced = (
+            tracer().capture_lambda_handler(capture_response=capture_response)(handler)
+            if tracing_enabled()
+            else handler
+        )
         measured = metrics.log_metrics(capture_cold_start_metric=True)(traced)
         logged = logger.inject_lambda_context(
             correlation_id_path=correlation_id_path, clear_state=True

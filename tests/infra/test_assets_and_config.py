@@ -51,6 +51,7 @@ def test_context_values_from_the_command_line_are_parsed():
                 "enableNat": "true",
                 "livekitNodes": "2",
                 "wafMaxBodyKiB": 32,
+                "traceSubsegments": "false",
             }
         )  # type: ignore[arg-type]
     )
@@ -59,6 +60,7 @@ def test_context_values_from_the_command_line_are_parsed():
     assert config.enable_nat is True
     assert config.livekit_nodes == 2
     assert config.waf_max_body_kib == 32
+    assert config.trace_subsegments is False
     assert config.livekit_host == "livekit.atende.example.com"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match
 
 from atende_shared.resources import (
@@ -18,6 +19,7 @@ from atende_shared.resources import (
 from functions.wiring import FUNCTIONS, QUEUES, function
 from functions.wiring_model import FunctionSpec
 from infra_cdk import constants
+from infra_cdk.constructs.functions import lambda_defaults
 
 from .conftest import STAGE, Synthesized, logical_id_by_property, refs_in
 
@@ -101,6 +103,8 @@ def test_every_function_uses_the_lambda_defaults_and_its_spec(synth: Synthesized
                     "ATENDE_STAGE": STAGE,
                     "POWERTOOLS_SERVICE_NAME": spec.name,
                     "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
+                    # traceSubsegments defaults to true: the X-Ray SDK traces subsegments
+                    "POWERTOOLS_TRACE_DISABLED": Match.absent(),
                 }
             )
         },
@@ -324,3 +328,14 @@ def test_an_admin_invoke_policy_covers_the_admin_routes(synth: Synthesized):
             },
         },
     )
+
+
+def test_trace_subsegments_off_keeps_active_tracing_but_skips_the_sdk() -> None:
+    spec = FUNCTIONS[0]
+    on = lambda_defaults(spec=spec, stage=STAGE, use_reserved_concurrency=True)
+    off = lambda_defaults(
+        spec=spec, stage=STAGE, use_reserved_concurrency=True, trace_subsegments=False
+    )
+    assert "POWERTOOLS_TRACE_DISABLED" not in on["environment"]
+    assert off["environment"]["POWERTOOLS_TRACE_DISABLED"] == "true"
+    assert on["tracing"] == off["tracing"] == lambda_.Tracing.ACTIVE

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
+
+import pytest
 
 from atende_local.bootstrap import LocalResources
 from atende_shared.aws import client
@@ -143,3 +148,43 @@ def test_documented_error_answers_use_the_platforms_error_body():
     for status in ("404", "422", "503"):
         ref = answers[status]["content"]["application/json"]["schema"]["$ref"]
         assert ref.endswith("/ErrorBody")
+
+
+_DECORATE = """
+import sys
+from atende_shared.observability import instrumented
+
+@instrumented()
+def handler(event, context):
+    return event
+
+print("aws_xray_sdk.core" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(
+    ("extra_env", "xray_loaded"),
+    [
+        ({"AWS_LAMBDA_FUNCTION_NAME": "fn"}, True),  # in Lambda, tracing on: the SDK traces
+        ({"AWS_LAMBDA_FUNCTION_NAME": "fn", "POWERTOOLS_TRACE_DISABLED": "true"}, False),
+        ({}, False),  # outside Lambda (tests, the local platform): never loaded
+    ],
+    ids=["lambda", "lambda-trace-disabled", "outside-lambda"],
+)
+def test_the_xray_sdk_is_loaded_only_where_tracing_is_on(
+    extra_env: dict[str, str], xray_loaded: bool
+) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"AWS_LAMBDA_FUNCTION_NAME", "POWERTOOLS_TRACE_DISABLED", "AWS_SAM_LOCAL"}
+    }
+    answer = subprocess.run(
+        [sys.executable, "-c", _DECORATE],
+        env={**env, **extra_env},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert answer.stdout.strip() == str(xray_loaded)
