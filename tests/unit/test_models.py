@@ -14,7 +14,7 @@ from atende_shared.events import (
     to_put_events_entry,
 )
 from atende_shared.models.common import normalise_e164
-from atende_shared.models.menu import Menu, MenuItem
+from atende_shared.models.menu import MAX_UPLOAD_ITEMS, Menu, MenuItem, MenuUpload
 from atende_shared.models.tenant import Tenant
 from atende_shared.rooms import (
     dispatch_metadata,
@@ -57,6 +57,22 @@ def test_a_menu_with_duplicate_item_ids_is_refused():
     item = MenuItem(item_id="pizza-1", name="Margherita", price_cents=4990)
     with pytest.raises(ValidationError, match="duplicate item ids: pizza-1"):
         Menu(items=[item, item])
+
+
+def test_only_uploads_are_capped_a_synced_catalog_of_any_size_reads_back():
+    items = [
+        MenuItem(item_id=f"sku-{n}", name=f"Item {n}", price_cents=100)
+        for n in range(MAX_UPLOAD_ITEMS * 4)
+    ]
+    # A catalog sync wrote 20,000 items: the menu the agent loads holds them all
+    assert len(Menu(items=items).items) == 20_000
+    # An admin upload is capped
+    assert len(MenuUpload(items=items[:MAX_UPLOAD_ITEMS]).items) == MAX_UPLOAD_ITEMS
+    with pytest.raises(ValidationError, match="at most 5000 items"):
+        MenuUpload(items=items[: MAX_UPLOAD_ITEMS + 1])
+    # Duplicates are still found in a large menu
+    with pytest.raises(ValidationError, match=r"duplicate item ids: sku-7 \["):
+        Menu(items=[*items, items[7]])
 
 
 def test_money_is_integer_cents():

@@ -20,7 +20,7 @@ from atende_shared.errors import PayloadTooLarge, UnsupportedMediaType, error_bo
 from atende_shared.http import build_resolver, documented_responses
 from atende_shared.messaging import EventBridgePublisher, SqsQueueSender
 from atende_shared.models.common import TENANT_ID_PATTERN
-from atende_shared.models.menu import Menu
+from atende_shared.models.menu import MenuUpload
 from atende_shared.observability import CORRELATION_HEADER, instrumented
 from atende_shared.settings import load_settings
 from functions.provision.dal.phones import PhoneStore, phone_store
@@ -206,7 +206,7 @@ def get_agent(tenant_id: TenantPath) -> AgentConfigView:
     tags=["menu"],
     responses=_responses(200, "The stored menu and its version", *_BODY_ERRORS),
 )
-def put_menu(tenant_id: TenantPath, body: Annotated[Menu, Body()]) -> MenuView:
+def put_menu(tenant_id: TenantPath, body: Annotated[MenuUpload, Body()]) -> MenuView:
     menu, version, changed = agent_menu.put_menu(
         _store(), _publisher(), tenant_id, body, correlation_id=_correlation_id()
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from atende_shared.models.common import Cents
@@ -49,19 +51,30 @@ class MenuItem(BaseModel):
         return self.available and (self.stock is None or self.stock > 0)
 
 
+#: The most items one ``PUT /menu`` may carry. Only uploads are capped: a catalog synced from
+#: an ERP may hold more, and the agent must still read it.
+MAX_UPLOAD_ITEMS = 5_000
+
+
 class Menu(BaseModel):
     """A tenant's whole menu."""
 
-    items: list[MenuItem] = Field(default_factory=list, max_length=5_000)
+    items: list[MenuItem] = Field(default_factory=list)
     currency: str = Field("BRL", pattern=r"^[A-Z]{3}$")
 
     @model_validator(mode="after")
     def _unique_items(self) -> Menu:
-        ids = [i.item_id for i in self.items]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        counts = Counter(i.item_id for i in self.items)
+        duplicates = sorted(item_id for item_id, n in counts.items() if n > 1)
         if duplicates:
             raise ValueError(f"duplicate item ids: {', '.join(duplicates)}")
         return self
 
     def by_id(self) -> dict[str, MenuItem]:
         return {item.item_id: item for item in self.items}
+
+
+class MenuUpload(Menu):
+    """A menu as the admin API accepts it: at most :data:`MAX_UPLOAD_ITEMS` items."""
+
+    items: list[MenuItem] = Field(default_factory=list, max_length=MAX_UPLOAD_ITEMS)
