@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from atende_shared.errors import Conflict, NotFound, ValidationFailed
+from atende_shared.errors import Conflict, DependencyUnavailable, NotFound, ValidationFailed
 from atende_shared.events import DomainEvent, TenantResumed, TenantSuspended
 from atende_shared.models.tenant import Integrations, SuspensionReason, Tenant, TenantStatus
 from functions.provision.logic import tenants
@@ -45,16 +45,39 @@ def test_patching_an_explicit_null_name_leaves_it(store: MemoryTenants) -> None:
     assert updated.name == "Bella"
 
 
-def test_suspend_then_resume_publishes_one_event_each(store: MemoryTenants) -> None:
+def test_suspend_then_resume_publish_the_status_each_call_ends_in(store: MemoryTenants) -> None:
     published = Published()
     first = tenants.change_status(store, published, "bella", suspend=True, correlation_id="c1")
     again = tenants.change_status(store, published, "bella", suspend=True, correlation_id="c2")
     back = tenants.change_status(store, published, "bella", suspend=False, correlation_id="c3")
     assert (first.changed, again.changed, back.changed) == (True, False, True)
-    assert [type(e) for e in published.events] == [TenantSuspended, TenantResumed]
+    # The repeated suspend re-sends its event: harmless (subscribers read the stored status)
+    assert [type(e) for e in published.events] == [TenantSuspended, TenantSuspended, TenantResumed]
     assert all(e.reason == "admin" for e in published.events)  # type: ignore[attr-defined]
-    assert published.events[0].correlation_id == "c1"
+    assert [e.correlation_id for e in published.events] == ["c1", "c2", "c3"]
     assert store.get_tenant("bella").status == TenantStatus.ACTIVE
+
+
+def test_an_event_lost_to_a_failed_publish_is_sent_by_the_retry(store: MemoryTenants) -> None:
+    # Given EventBridge fails the first publish, after the status was stored
+    class FlakyBus(Published):
+        failures = 1
+
+        def publish(self, events: Sequence[DomainEvent]) -> None:
+            if self.failures:
+                self.failures -= 1
+                raise DependencyUnavailable("put_events failed")
+            super().publish(events)
+
+    bus = FlakyBus()
+    with pytest.raises(DependencyUnavailable):
+        tenants.change_status(store, bus, "bella", suspend=True, correlation_id="c1")
+    assert store.get_tenant("bella").status == TenantStatus.SUSPENDED
+    # When the admin retries (the API answered 503)
+    retried = tenants.change_status(store, bus, "bella", suspend=True, correlation_id="c2")
+    # Then the event provisioning needs goes out after all
+    assert retried.changed is False
+    assert [(type(e), e.correlation_id) for e in bus.events] == [(TenantSuspended, "c2")]
 
 
 def test_a_closed_tenant_cannot_be_resumed(store: MemoryTenants) -> None:
@@ -84,14 +107,15 @@ def test_admin_hold_on_a_balance_suspended_tenant_is_kept_apart(store: MemoryTen
     # When an admin suspends it too, then lifts their suspension
     held = tenants.change_status(store, published, "bella", suspend=True, correlation_id="c1")
     lifted = tenants.change_status(store, published, "bella", suspend=False, correlation_id="c2")
-    # Then the status never moved (no events) and only the balance hold is left
+    # Then the status never moved, only the balance hold is left, and no TenantResumed
+    # claims otherwise (the suspend re-announced the suspension it joined)
     assert (held.changed, held.suspended_for) == (False, ["admin", "balance"])
     assert (lifted.changed, lifted.status, lifted.suspended_for) == (
         False,
         "suspended",
         ["balance"],
     )
-    assert published.events == []
+    assert [type(e) for e in published.events] == [TenantSuspended]
 
 
 def test_a_patch_does_not_undo_a_concurrent_suspension(store: MemoryTenants) -> None:

@@ -124,7 +124,7 @@ def change_status(
     suspend: bool,
     correlation_id: str,
 ) -> StatusChange:
-    """Place or lift the admin's suspension hold and publish the event when the status moves.
+    """Place or lift the admin's suspension hold and publish the event for the new status.
 
     The event is what moves LiveKit dispatch into (or out of) suspended mode: the
     provisioning queue subscribes to it, like it does for balance-driven suspensions. The
@@ -147,7 +147,11 @@ def change_status(
 
     updated, _ = update_tenant(store, tenant_id, apply)
     changed = updated.status != tenant.status
-    if changed:
+    target = TenantStatus.SUSPENDED if suspend else TenantStatus.ACTIVE
+    # Published whenever the tenant ends in the asked-for status, changed now or by an earlier
+    # call whose publish failed: the admin's retry then re-sends the event that was lost.
+    # Subscribers read the status from the store, so a repeated event changes nothing.
+    if updated.status is target:
         event = (
             TenantSuspended(tenant_id=tenant_id, correlation_id=correlation_id, reason="admin")
             if suspend
