@@ -14,7 +14,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from atende_shared.aws import resource
 from atende_shared.dal import keys
-from atende_shared.dal.dynamo import from_item, storage_call, storage_error, table, to_item
+from atende_shared.dal.dynamo import (
+    TableStore,
+    from_item,
+    query_items,
+    query_pages,
+    storage_call,
+    storage_error,
+    to_item,
+)
 from functions.billing.dal.protocol import (
     AlreadyApplied,
     ConcurrentUpdate,
@@ -79,15 +87,8 @@ def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     return decoded
 
 
-class DynamoBillingStore:
+class DynamoBillingStore(TableStore):
     """:class:`BillingStore` on the main table: every item under ``TENANT#<id>``."""
-
-    def __init__(self, table_name: str) -> None:
-        self._table_name = table_name
-
-    @property
-    def _table(self) -> Any:
-        return table(self._table_name)
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -169,17 +170,13 @@ class DynamoBillingStore:
     def iter_ledger(
         self, tenant_id: str, *, start: datetime | None = None, end: datetime | None = None
     ) -> Iterator[LedgerEntry]:
-        query: dict[str, Any] = {
-            "KeyConditionExpression": self._ledger_condition(tenant_id, start, end),
-            "ConsistentRead": True,
-        }
-        while True:
-            answer = self._query(**query)
-            for item in answer.get("Items", []):
-                yield LedgerEntry.model_validate(_strip(item))
-            if "LastEvaluatedKey" not in answer:
-                return
-            query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        for item in query_items(
+            self._table,
+            "query ledger",
+            KeyConditionExpression=self._ledger_condition(tenant_id, start, end),
+            ConsistentRead=True,
+        ):
+            yield LedgerEntry.model_validate(_strip(item))
 
     def last_entry_before(self, tenant_id: str, when: datetime) -> LedgerEntry | None:
         condition = Key(keys.PK).eq(keys.tenant_pk(tenant_id)) & Key(keys.SK).between(
@@ -207,51 +204,43 @@ class DynamoBillingStore:
         return Page(items=calls, cursor=_encode_cursor(answer.get("LastEvaluatedKey")))
 
     def due_sessions(self, now: datetime, *, limit: int = 500) -> list[tuple[str, str]]:
-        query: dict[str, Any] = {
-            "IndexName": keys.GSI1,
-            "KeyConditionExpression": Key(keys.GSI1_PK).eq(OPEN_CALLS_PARTITION)
-            & Key(keys.GSI1_SK).lte(f"{iso(now)}$"),
-        }
+        condition = Key(keys.GSI1_PK).eq(OPEN_CALLS_PARTITION) & Key(keys.GSI1_SK).lte(
+            f"{iso(now)}$"
+        )
         found: list[tuple[str, str]] = []
-        while len(found) < limit:
-            answer = self._query(**query)
-            for item in answer.get("Items", []):
-                found.append((str(item["tenant_id"]), str(item["room_name"])))
-            if "LastEvaluatedKey" not in answer:
+        for page in query_pages(
+            self._table, "query due sessions", IndexName=keys.GSI1, KeyConditionExpression=condition
+        ):
+            found += [(str(i["tenant_id"]), str(i["room_name"])) for i in page.get("Items", [])]
+            if len(found) >= limit:
                 break
-            query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
         return found[:limit]
 
     def count_open_sessions(self) -> int:
         """How many call sessions are open right now (the sparse open-calls partition)."""
-        query: dict[str, Any] = {
-            "IndexName": keys.GSI1,
-            "KeyConditionExpression": Key(keys.GSI1_PK).eq(OPEN_CALLS_PARTITION),
-            "Select": "COUNT",
-        }
-        total = 0
-        while True:
-            answer = self._query(**query)
-            total += int(answer.get("Count", 0))
-            if "LastEvaluatedKey" not in answer:
-                return total
-            query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        pages = query_pages(
+            self._table,
+            "count open sessions",
+            IndexName=keys.GSI1,
+            KeyConditionExpression=Key(keys.GSI1_PK).eq(OPEN_CALLS_PARTITION),
+            Select="COUNT",
+        )
+        return sum(int(page.get("Count", 0)) for page in pages)
 
     def tenants_with_pending_outbox(self, *, limit: int = 500) -> list[str]:
-        query: dict[str, Any] = {
-            "IndexName": keys.GSI1,
-            "KeyConditionExpression": Key(keys.GSI1_PK).eq(OUTBOX_PARTITION),
-        }
         tenants: list[str] = []
-        while len(tenants) < limit:
-            answer = self._query(**query)
-            for item in answer.get("Items", []):
+        for page in query_pages(
+            self._table,
+            "query pending outbox",
+            IndexName=keys.GSI1,
+            KeyConditionExpression=Key(keys.GSI1_PK).eq(OUTBOX_PARTITION),
+        ):
+            for item in page.get("Items", []):
                 tenant = str(item["tenant_id"])
                 if tenant not in tenants:
                     tenants.append(tenant)
-            if "LastEvaluatedKey" not in answer:
+            if len(tenants) >= limit:
                 break
-            query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
         return tenants[:limit]
 
     # -- the one write path -------------------------------------------------------------------

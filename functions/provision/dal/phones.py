@@ -21,11 +21,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from atende_shared.dal import keys
 from atende_shared.dal.dynamo import (
+    TableStore,
     from_item,
     is_condition_failure,
+    query_items,
     storage_call,
     storage_error,
-    table,
     to_item,
 )
 from atende_shared.errors import NotFound
@@ -61,14 +62,7 @@ def claim_key(number: str) -> dict[str, str]:
     return {keys.PK: keys.phone_lookup_pk(number), keys.SK: CLAIM_SK}
 
 
-class DynamoPhoneStore:
-    def __init__(self, table_name: str) -> None:
-        self._table_name = table_name
-
-    @property
-    def _table(self) -> Any:
-        return table(self._table_name)
-
+class DynamoPhoneStore(TableStore):
     def _item(self, record: PhoneRecord) -> dict[str, Any]:
         return {
             keys.PK: keys.tenant_pk(record.tenant_id),
@@ -136,19 +130,13 @@ class DynamoPhoneStore:
         return _record(item) if item else None
 
     def list_for_tenant(self, tenant_id: str) -> list[PhoneRecord]:
-        query: dict[str, Any] = {
-            "KeyConditionExpression": Key(keys.PK).eq(keys.tenant_pk(tenant_id))
-            & Key(keys.SK).begins_with(keys.PHONE_PREFIX),
-            "ConsistentRead": True,
-        }
-        records: list[PhoneRecord] = []
-        while True:
-            with storage_call("list phones"):
-                answer = self._table.query(**query)
-            records += [_record(i) for i in answer.get("Items", [])]
-            if "LastEvaluatedKey" not in answer:
-                return records
-            query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        condition = Key(keys.PK).eq(keys.tenant_pk(tenant_id)) & Key(keys.SK).begins_with(
+            keys.PHONE_PREFIX
+        )
+        items = query_items(
+            self._table, "list phones", KeyConditionExpression=condition, ConsistentRead=True
+        )
+        return [_record(i) for i in items]
 
     def save(self, record: PhoneRecord, *, unless_releasing: bool = False) -> bool:
         request: dict[str, Any] = {"Item": self._item(record)}

@@ -26,11 +26,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from atende_shared.aws import resource
 from atende_shared.dal import keys
 from atende_shared.dal.dynamo import (
+    TableStore,
     from_item,
     is_condition_failure,
+    query_items,
     storage_call,
     storage_error,
-    table,
     to_item,
 )
 from atende_shared.dal.leases import leases
@@ -69,26 +70,10 @@ def _parse_time(raw: Any) -> datetime | None:
     return datetime.fromisoformat(str(raw))
 
 
-class _Base:
-    def __init__(self, table_name: str) -> None:
-        self._table_name = table_name
-
-    @property
-    def _table(self) -> Any:
-        return table(self._table_name)
-
+class _Base(TableStore):
     def _query(self, pk: str, prefix: str, **extra: Any) -> Iterator[dict[str, Any]]:
-        query: dict[str, Any] = {
-            "KeyConditionExpression": Key(keys.PK).eq(pk) & Key(keys.SK).begins_with(prefix),
-            **extra,
-        }
-        while True:
-            with storage_call("query"):
-                answer = self._table.query(**query)
-            yield from answer.get("Items", [])
-            if "LastEvaluatedKey" not in answer:
-                return
-            query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        condition = Key(keys.PK).eq(pk) & Key(keys.SK).begins_with(prefix)
+        return query_items(self._table, "query", KeyConditionExpression=condition, **extra)
 
 
 class DynamoCatalogRepository(_Base):

@@ -57,3 +57,32 @@ def storage_call(operation: str) -> Iterator[None]:
         yield
     except (ClientError, BotoCoreError) as exc:
         raise storage_error(operation, exc) from exc
+
+
+def query_pages(table_handle: Any, operation: str, **query: Any) -> Iterator[dict[str, Any]]:
+    """Each page of a query, following ``LastEvaluatedKey`` (stop early by breaking)."""
+    while True:
+        with storage_call(operation):
+            answer: dict[str, Any] = table_handle.query(**query)
+        yield answer
+        last = answer.get("LastEvaluatedKey")
+        if not last:
+            return
+        query = {**query, "ExclusiveStartKey": last}
+
+
+def query_items(table_handle: Any, operation: str, **query: Any) -> Iterator[dict[str, Any]]:
+    """Every item a query matches, across pages."""
+    for page in query_pages(table_handle, operation, **query):
+        yield from page.get("Items", [])
+
+
+class TableStore:
+    """Base of the DynamoDB stores: the table handle, resolved on use (no I/O at build)."""
+
+    def __init__(self, table_name: str) -> None:
+        self._table_name = table_name
+
+    @property
+    def _table(self) -> Any:
+        return table(self._table_name)

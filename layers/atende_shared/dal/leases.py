@@ -13,26 +13,18 @@ import time
 from collections.abc import Mapping
 from decimal import Decimal
 from functools import cache
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from atende_shared.dal import keys
-from atende_shared.dal.dynamo import is_condition_failure, storage_error, table
+from atende_shared.dal.dynamo import TableStore, is_condition_failure, storage_error
 
 #: How long an expired lease lingers before TTL removes it (it is dead either way).
 _CLEANUP_SECONDS = 3_600
 
 
-class DynamoLeases:
+class DynamoLeases(TableStore):
     """Leases stored at caller-chosen keys of one table."""
-
-    def __init__(self, table_name: str) -> None:
-        self._table_name = table_name
-
-    @property
-    def _table(self) -> Any:
-        return table(self._table_name)
 
     def try_acquire(
         self,

@@ -15,11 +15,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from atende_shared.dal import keys
 from atende_shared.dal.dynamo import (
+    TableStore,
     from_item,
     is_condition_failure,
+    query_items,
     storage_call,
     storage_error,
-    table,
     to_item,
 )
 from atende_shared.errors import Conflict, DependencyUnavailable, NotFound
@@ -56,15 +57,8 @@ def _strip(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in from_item(item).items() if k not in _META_KEYS}
 
 
-class DynamoTenantStore:
+class DynamoTenantStore(TableStore):
     """:class:`TenantStore` on the main table (see docs/data-model.md)."""
-
-    def __init__(self, table_name: str) -> None:
-        self._table_name = table_name
-
-    @property
-    def _table(self) -> Any:
-        return table(self._table_name)
 
     def _tenant_item(self, tenant: Tenant) -> dict[str, Any]:
         return {
@@ -201,16 +195,8 @@ class DynamoTenantStore:
         return dict(item) if item else None
 
     def _query_prefix(self, pk: str, prefix: str) -> Iterable[dict[str, Any]]:
-        query: dict[str, Any] = {
-            "KeyConditionExpression": Key(keys.PK).eq(pk) & Key(keys.SK).begins_with(prefix)
-        }
-        while True:
-            with storage_call("query"):
-                answer = self._table.query(**query)
-            yield from answer.get("Items", [])
-            if "LastEvaluatedKey" not in answer:
-                return
-            query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        condition = Key(keys.PK).eq(pk) & Key(keys.SK).begins_with(prefix)
+        return query_items(self._table, "query", KeyConditionExpression=condition)
 
     def _sort_keys(self, pk: str, prefix: str) -> Iterable[str]:
         return (str(i[keys.SK]) for i in self._query_prefix(pk, prefix))
