@@ -72,6 +72,11 @@ def cart_text(state: CallState) -> str:
     return text("cart", lang, lines=prompts.join_names(parts, lang), total=total)
 
 
+def _already_confirmed(state: CallState, order: PlacedOrder) -> str:
+    total = money(order.total_cents, state.lang, state.index.currency)
+    return text("already_confirmed", state.lang, number=order.number, total=total)
+
+
 class OrderingAgent(Agent):
     """Takes one caller's order for one tenant."""
 
@@ -101,6 +106,14 @@ class OrderingAgent(Agent):
         if item is None:
             raise ToolError(text("unknown_item", state.lang) + f" [{item_id}]")
         return item
+
+    @staticmethod
+    def _cart_lines(state: CallState, item: MenuItem, option_id: str | None) -> list[CartLine]:
+        """The lines a remove/change names; a ToolError when the item is not in the order."""
+        lines = state.lines_for(item.item_id, option_id)
+        if not lines:
+            raise ToolError(text("not_in_cart", state.lang, name=item.name))
+        return lines
 
     @staticmethod
     def _sellable_option(
@@ -164,7 +177,7 @@ class OrderingAgent(Agent):
         described = []
         for item in found:
             price = money(item.price_cents, lang, state.index.currency)
-            status = "" if item.sellable else (" (esgotado)" if lang == "pt" else " (sold out)")
+            status = "" if item.sellable else text("sold_out_tag", lang)
             described.append(f"{item.name} [{item.item_id}] {price}{status}")
         return text("search_results", lang, items=prompts.join_names(described, lang))
 
@@ -251,13 +264,7 @@ class OrderingAgent(Agent):
         state = context.userdata
         self._unlocked(state)
         item = self._item(state, item_id)
-        doomed = [
-            ln
-            for ln in state.lines_for(item.item_id)
-            if option_id is None or ln.option_id == option_id
-        ]
-        if not doomed:
-            raise ToolError(text("not_in_cart", state.lang, name=item.name))
+        doomed = self._cart_lines(state, item, option_id)
         state.cart = [ln for ln in state.cart if ln not in doomed]
         state.awaiting = None
         return text("removed", state.lang, name=item.name) + " " + text("anything_else", state.lang)
@@ -282,13 +289,7 @@ class OrderingAgent(Agent):
         state = context.userdata
         self._unlocked(state)
         item = self._item(state, item_id)
-        lines = [
-            ln
-            for ln in state.lines_for(item.item_id)
-            if option_id is None or ln.option_id == option_id
-        ]
-        if not lines:
-            raise ToolError(text("not_in_cart", state.lang, name=item.name))
+        lines = self._cart_lines(state, item, option_id)
         if len(lines) > 1:
             names = [o.name for o in item.options if o.option_id in {ln.option_id for ln in lines}]
             raise ToolError(
@@ -326,12 +327,7 @@ class OrderingAgent(Agent):
         """Read the order back with the system's total, then ask what is still missing."""
         state = context.userdata
         if state.order is not None:
-            return text(
-                "already_confirmed",
-                state.lang,
-                number=state.order.number,
-                total=money(state.order.total_cents, state.lang, state.index.currency),
-            )
+            return _already_confirmed(state, state.order)
         if not state.cart:
             return text("cart_empty", state.lang)
         if state.fulfilment is None:
@@ -380,12 +376,7 @@ class OrderingAgent(Agent):
         lang = state.lang
         async with state.confirm_lock:  # two confirmations in one turn publish once
             if state.order is not None:
-                return text(
-                    "already_confirmed",
-                    lang,
-                    number=state.order.number,
-                    total=money(state.order.total_cents, lang, state.index.currency),
-                )
+                return _already_confirmed(state, state.order)
             if not state.cart:
                 raise ToolError(text("cart_empty", lang))
             if state.fulfilment is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 
 from atende_shared.models.menu import Menu, MenuItem, MenuOption
 
@@ -133,6 +134,19 @@ class MenuIndex:
                 return option
         return None
 
+    @cached_property
+    def _search_words(self) -> list[tuple[MenuItem, frozenset[str], frozenset[str]]]:
+        """Per item, the stemmed words of its name/aliases/category and of its description:
+        built once per menu, so a search on the call's event loop only intersects sets."""
+        return [
+            (
+                item,
+                frozenset(_phrase(" ".join([item.name, *item.aliases, item.category]))),
+                frozenset(_phrase(item.description)),
+            )
+            for item in self.menu.items
+        ]
+
     def search(self, query: str, *, limit: int = 5) -> list[MenuItem]:
         """Items whose name, alias, description or category shares a word with ``query``.
 
@@ -141,9 +155,7 @@ class MenuIndex:
         if not wanted:
             return [i for i in self.menu.items if i.sellable][:limit]
         scored: list[tuple[int, int, MenuItem]] = []
-        for order, item in enumerate(self.menu.items):
-            haystack = set(_phrase(" ".join([item.name, *item.aliases, item.category])))
-            described = set(_phrase(item.description))
+        for order, (item, haystack, described) in enumerate(self._search_words):
             score = 3 * len(wanted & haystack) + len(wanted & described)
             if score:
                 scored.append((-score, order, item))

@@ -102,6 +102,7 @@ _TEXT: dict[str, dict[Lang, str]] = {
         "pt": "Desculpe, {name} acabou hoje.",
         "en": "Sorry, {name} is sold out today.",
     },
+    "sold_out_tag": {"pt": " (esgotado)", "en": " (sold out)"},
     "sold_out_alternative": {
         "pt": " Posso oferecer {alternative} por {price}?",
         "en": " Can I offer you {alternative} for {price}?",

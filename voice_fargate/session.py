@@ -70,6 +70,7 @@ def prepare_call(
         tenant=bundle.tenant,
         agent_config=bundle.agent_config,
         menu=bundle.menu,
+        _index=bundle.index,
         call_id=call_id,
         room_name=room_name,
         services=services,

@@ -118,8 +118,13 @@ class CallState:
             (ln for ln in self.cart if ln.item_id == item_id and ln.option_id == option_id), None
         )
 
-    def lines_for(self, item_id: str) -> list[CartLine]:
-        return [ln for ln in self.cart if ln.item_id == item_id]
+    def lines_for(self, item_id: str, option_id: str | None = None) -> list[CartLine]:
+        """The cart lines of ``item_id``: every size, or only ``option_id`` when given."""
+        return [
+            ln
+            for ln in self.cart
+            if ln.item_id == item_id and (option_id is None or ln.option_id == option_id)
+        ]
 
     def order_identity(self) -> tuple[str, str]:
         """Order id and the short number said to the caller, both derived from the call id,

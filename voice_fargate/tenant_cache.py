@@ -19,11 +19,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from atende_shared.dal.tenants import TenantStore
 from atende_shared.events import CatalogChanged, DomainEvent, TenantResumed, TenantSuspended
 from atende_shared.models.menu import Menu
 from atende_shared.models.tenant import AgentConfig, Tenant
+from voice_fargate.catalog import MenuIndex
 
 _INVALIDATING = (CatalogChanged, TenantSuspended, TenantResumed)
 
@@ -33,6 +35,11 @@ class TenantBundle:
     tenant: Tenant
     agent_config: AgentConfig
     menu: Menu
+
+    @cached_property
+    def index(self) -> MenuIndex:
+        """The menu's matching index, shared by every call while the bundle is cached."""
+        return MenuIndex(self.menu)
 
 
 class TenantCache:
@@ -65,6 +72,7 @@ class TenantCache:
             agent_config=store.get_agent_config(tenant_id),
             menu=store.get_menu(tenant_id),
         )
+        bundle.index  # noqa: B018 - built here, off the call's event loop (get runs in a thread)
         with self._lock:
             self._entries[tenant_id] = (now, bundle)
             self.loads += 1

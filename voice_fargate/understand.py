@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from voice_fargate.catalog import Mention, normalise, tokens
+from voice_fargate.catalog import Mention, normalise
 from voice_fargate.state import CallState
 
 NUMBER_WORDS: dict[str, int] = {
@@ -232,7 +232,7 @@ def _item_calls(words: list[str], mentions: list[Mention], state: CallState) -> 
 def interpret(utterance: str, state: CallState) -> Understanding:
     """Decide what to do with ``utterance`` given the call's state (pure; no side effects)."""
     norm = normalise(utterance)
-    words = tokens(utterance)
+    words = norm.split()  # the same tokens: normalise joins them with single spaces
     if not words:
         return Understanding(say="not_understood")
     if _has(PERSON_PHRASES, norm):
