@@ -72,19 +72,16 @@ LIVEKIT_SECRET = "livekit"  # noqa: S105 - a name; {"api_key", "api_secret"} gen
 OPENAI_SECRET = "providers/openai-api-key"  # noqa: S105 - a name; value set by the operator
 DEEPGRAM_SECRET = "providers/deepgram-api-key"  # noqa: S105 - a name; value set by the operator
 
-#: The voice agent's Docker build context, .dockerignore style: everything is left out
-#: except what ``voice_fargate/Dockerfile`` COPYs (keep the two in step).
-DOCKER_CONTEXT_EXCLUDES = (
-    "*",
-    "!pyproject.toml",
-    "!constraints.txt",
-    "!README.md",
-    "!layers",
-    "!voice_fargate",
-    "!functions/__init__.py",
-    "**/__pycache__",
-    "**/*.pyc",
-)
+#: The Dockerfile of the voice agent, and its build context's .dockerignore-style exclusions,
+#: read from the ``.dockerignore`` next to it (BuildKit's own convention): one list serves a
+#: local ``docker build`` and the CDK asset alike.
+AGENT_DOCKERFILE = "voice_fargate/Dockerfile"
+
+
+def docker_context_excludes() -> tuple[str, ...]:
+    ignore = REPO_ROOT / f"{AGENT_DOCKERFILE}.dockerignore"
+    lines = (line.strip() for line in ignore.read_text(encoding="utf-8").splitlines())
+    return tuple(line for line in lines if line and not line.startswith("#"))
 
 
 def secret_name(stage: str, suffix: str) -> str:

@@ -4,6 +4,7 @@ every permission are visible."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import ArnFormat, Duration, Stack
@@ -142,38 +143,20 @@ class AtendeStack(Stack):
                 _grant_object_read(resource_b, function)
             if bucket in access.bucket_write:
                 _grant_object_write(resource_b, function)
-        if access.secret_prefixes:
-            function.add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=["secretsmanager:GetSecretValue"],
-                    resources=[
-                        self.format_arn(
-                            service="secretsmanager",
-                            resource="secret",
-                            resource_name=f"{constants.secret_name(self.config.stage, p)}/*",
-                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                        for p in access.secret_prefixes
-                    ],
+        # Bling rotates the refresh token on every refresh: the new pair is stored before
+        # use, so its refresher may write (never delete) its tenants' secrets.
+        secret_grants = (
+            (["secretsmanager:GetSecretValue"], access.secret_prefixes),
+            (
+                ["secretsmanager:PutSecretValue", "secretsmanager:CreateSecret"],
+                access.secret_write_prefixes,
+            ),
+        )
+        for actions, prefixes in secret_grants:
+            if prefixes:
+                function.add_to_role_policy(
+                    iam.PolicyStatement(actions=actions, resources=self._secret_arns(prefixes))
                 )
-            )
-        if access.secret_write_prefixes:
-            # Bling rotates the refresh token on every refresh: the new pair is stored
-            # before use, so the refresher must write (never delete) its tenant's secret.
-            function.add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=["secretsmanager:PutSecretValue", "secretsmanager:CreateSecret"],
-                    resources=[
-                        self.format_arn(
-                            service="secretsmanager",
-                            resource="secret",
-                            resource_name=f"{constants.secret_name(self.config.stage, p)}/*",
-                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                        for p in access.secret_write_prefixes
-                    ],
-                )
-            )
         if access.livekit:
             secret = self.voice.livekit_secret
             function.add_environment("LIVEKIT_URL", f"https://{self.config.livekit_host}")
@@ -183,6 +166,18 @@ class AtendeStack(Stack):
             function.add_environment("LIVEKIT_API_SECRET_NAME", secret.secret_arn)
             secret.grant_read(function)
             function.add_environment("ATENDE_AGENT_NAME", constants.AGENT_NAME)
+
+    def _secret_arns(self, prefixes: Sequence[str]) -> list[str]:
+        """ARNs of every secret under each ``atende/<stage>/<prefix>/``."""
+        return [
+            self.format_arn(
+                service="secretsmanager",
+                resource="secret",
+                resource_name=f"{constants.secret_name(self.config.stage, prefix)}/*",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for prefix in prefixes
+        ]
 
     def _bind_triggers(self, spec: FunctionSpec, function: lambda_.Function) -> None:
         for trigger in spec.queues:

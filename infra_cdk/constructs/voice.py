@@ -10,6 +10,7 @@ the agent), free gateway endpoints for S3 and DynamoDB, interface endpoints on r
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Stack
 from aws_cdk import aws_autoscaling as autoscaling
@@ -200,7 +201,6 @@ class Voice(Construct):
         group.add_ingress_rule(
             self.node_security_group, ec2.Port.tcp(constants.REDIS_PORT), "LiveKit hosts"
         )
-        self.redis_security_group = group
         subnets = elasticache.CfnSubnetGroup(
             self,
             "RedisSubnets",
@@ -351,14 +351,14 @@ class Voice(Construct):
             "webhook": {"api_key": self.livekit_api_key, "urls": [webhook_url]},
             "logging": {"json": True, "level": "info"},
         }
-        container = task.add_container(
+        self._host_container(
+            task,
             _LIVEKIT_CONTAINER,
-            image=ecs.ContainerImage.from_registry(self._config.livekit_server_image),
-            memory_reservation_mib=1024,
-            essential=True,
+            image=self._config.livekit_server_image,
+            memory_mib=1024,
             # JSON is YAML: livekit-server reads its config body from LIVEKIT_CONFIG.
             environment={"LIVEKIT_CONFIG": Stack.of(self).to_json_string(config)},
-            secrets=self._livekit_secrets(),
+            log_name="livekit",
             # The keys option wants "key: secret"; compose it from the two injected values
             # so the secret never sits in the task definition.
             entry_point=["/bin/sh", "-c"],
@@ -370,11 +370,7 @@ class Voice(Construct):
                     protocol=ecs.Protocol.TCP,
                 )
             ],
-            ulimits=[ecs.Ulimit(name=ecs.UlimitName.NOFILE, soft_limit=65536, hard_limit=65536)],
-            logging=self._log_driver("livekit"),
-            stop_timeout=Duration.seconds(120),
         )
-        del container
         return self._daemon_service("LiveKitServer", task)
 
     def _sip(self) -> ecs.Ec2Service:
@@ -387,18 +383,41 @@ class Voice(Construct):
             "use_external_ip": True,
             "logging": {"level": "info"},
         }
-        task.add_container(
+        self._host_container(
+            task,
             _SIP_CONTAINER,
-            image=ecs.ContainerImage.from_registry(self._config.livekit_sip_image),
-            memory_reservation_mib=512,
-            essential=True,
+            image=self._config.livekit_sip_image,
+            memory_mib=512,
             environment={"SIP_CONFIG_BODY": Stack.of(self).to_json_string(config)},
-            secrets=self._livekit_secrets(),
-            ulimits=[ecs.Ulimit(name=ecs.UlimitName.NOFILE, soft_limit=65536, hard_limit=65536)],
-            logging=self._log_driver("sip"),
-            stop_timeout=Duration.seconds(120),
+            log_name="sip",
         )
         return self._daemon_service("Sip", task)
+
+    def _host_container(
+        self,
+        task: ecs.Ec2TaskDefinition,
+        name: str,
+        *,
+        image: str,
+        memory_mib: int,
+        environment: dict[str, str],
+        log_name: str,
+        **extra: Any,
+    ) -> None:
+        """A LiveKit host-network container: the LiveKit keys as secrets, many open files
+        (one per media stream), JSON logs, and two minutes to let live calls finish."""
+        task.add_container(
+            name,
+            image=ecs.ContainerImage.from_registry(image),
+            memory_reservation_mib=memory_mib,
+            essential=True,
+            environment=environment,
+            secrets=self._livekit_secrets(),
+            ulimits=[ecs.Ulimit(name=ecs.UlimitName.NOFILE, soft_limit=65536, hard_limit=65536)],
+            logging=self._log_driver(log_name),
+            stop_timeout=Duration.seconds(120),
+            **extra,
+        )
 
     def _daemon_service(self, construct_id: str, task: ecs.Ec2TaskDefinition) -> ecs.Ec2Service:
         """One task per host: host networking binds fixed ports, so a replacement can only
@@ -480,7 +499,6 @@ class Voice(Construct):
             ),
             deregistration_delay=Duration.seconds(60),
         )
-        self.certificate = certificate
         return balancer
 
     # -- the agent -------------------------------------------------------------------------
@@ -503,8 +521,8 @@ class Voice(Construct):
             _AGENT_CONTAINER,
             image=ecs.ContainerImage.from_asset(
                 str(constants.REPO_ROOT),
-                file="voice_fargate/Dockerfile",
-                exclude=list(constants.DOCKER_CONTEXT_EXCLUDES),
+                file=constants.AGENT_DOCKERFILE,
+                exclude=list(constants.docker_context_excludes()),
                 ignore_mode=IgnoreMode.DOCKER,
                 platform=ecr_assets.Platform.LINUX_ARM64,
             ),
@@ -544,7 +562,6 @@ class Voice(Construct):
             description="Voice agent: outbound only (LiveKit, AI providers, AWS APIs).",
             allow_all_outbound=True,
         )
-        self.agent_security_group = group
         service = ecs.FargateService(
             self,
             "Agent",
