@@ -13,6 +13,7 @@ from constructs import Construct
 from atende_shared.resources import EVENT_SOURCE, Queue
 from functions.wiring_model import QueueSpec
 from infra_cdk import constants
+from infra_cdk.constructs.alarms import ABOVE, alarm
 
 
 class Messaging(Construct):
@@ -90,33 +91,32 @@ class Messaging(Construct):
         self.queues[spec.name] = queue
         self.dlqs[spec.name] = dlq
         self.alarms.append(
-            cloudwatch.Alarm(
+            alarm(
                 self,
                 f"{name.capitalize()}DlqNotEmpty",
-                alarm_name=constants.physical_name(stage, f"{name}-dlq-not-empty"),
-                alarm_description=f"Messages in the {name} DLQ: inspect, fix, redrive.",
+                stage=stage,
+                name=f"{name}-dlq-not-empty",
+                description=f"Messages in the {name} DLQ: inspect, fix, redrive.",
                 metric=dlq.metric_approximate_number_of_messages_visible(
                     period=Duration.minutes(1), statistic="Maximum"
                 ),
                 threshold=0,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                comparison=ABOVE,
             )
         )
         self.alarms.append(
-            cloudwatch.Alarm(
+            alarm(
                 self,
                 f"{name.capitalize()}OldestMessage",
-                alarm_name=constants.physical_name(stage, f"{name}-oldest-message"),
-                alarm_description=f"The {name} queue is not being drained.",
+                stage=stage,
+                name=f"{name}-oldest-message",
+                description=f"The {name} queue is not being drained.",
                 metric=queue.metric_approximate_age_of_oldest_message(
                     period=Duration.minutes(1), statistic="Maximum"
                 ),
                 threshold=constants.QUEUE_AGE_ALARM_SECONDS,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                comparison=ABOVE,
                 evaluation_periods=5,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )
         )
         if spec.subscribes_to:

@@ -18,6 +18,7 @@ from constructs import Construct
 
 from atende_shared.resources import Queue
 from infra_cdk import constants
+from infra_cdk.constructs.alarms import alarm
 
 _PERIOD = Duration.minutes(5)
 
@@ -79,16 +80,14 @@ class Monitoring(Construct):
             self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
         self.alarms: list[cloudwatch.Alarm] = list(alarms)
         self.alarms.append(
-            cloudwatch.Alarm(
+            alarm(
                 self,
                 "Api5xx",
-                alarm_name=constants.physical_name(stage, "api-5xx"),
-                alarm_description="Webhooks answered 5xx: senders are retrying.",
+                stage=stage,
+                name="api-5xx",
+                description="Webhooks answered 5xx: senders are retrying.",
                 metric=api.metric_server_error(period=_PERIOD, statistic="Sum"),
                 threshold=5,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )
         )
         for name, function in functions.items():
@@ -97,28 +96,25 @@ class Monitoring(Construct):
                 ("throttles", function.metric_throttles(period=_PERIOD, statistic="Sum")),
             ):
                 self.alarms.append(
-                    cloudwatch.Alarm(
+                    alarm(
                         self,
                         f"{name}-{kind}",
-                        alarm_name=constants.physical_name(stage, f"{name}-{kind}"),
+                        stage=stage,
+                        name=f"{name}-{kind}",
                         metric=metric,
                         threshold=1,
-                        evaluation_periods=1,
-                        comparison_operator=(
-                            cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
-                        ),
-                        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                     )
                 )
         for function_name, metric_name, why in constants.BUSINESS_ALARMS:
             if function_name not in functions:
                 continue
             self.alarms.append(
-                cloudwatch.Alarm(
+                alarm(
                     self,
                     f"{metric_name}Alarm",
-                    alarm_name=constants.physical_name(stage, _kebab(metric_name)),
-                    alarm_description=why,
+                    stage=stage,
+                    name=_kebab(metric_name),
+                    description=why,
                     metric=cloudwatch.Metric(
                         namespace=constants.METRICS_NAMESPACE,
                         metric_name=metric_name,
@@ -127,16 +123,11 @@ class Monitoring(Construct):
                         period=_PERIOD,
                     ),
                     threshold=1,
-                    evaluation_periods=1,
-                    comparison_operator=(
-                        cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
-                    ),
-                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                 )
             )
         action = cw_actions.SnsAction(self.topic)
-        for alarm in self.alarms:
-            alarm.add_alarm_action(action)
+        for each in self.alarms:
+            each.add_alarm_action(action)
 
         self.dashboard = cloudwatch.Dashboard(
             self,
