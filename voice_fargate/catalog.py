@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cached_property
 
 from atende_shared.models.menu import Menu, MenuItem, MenuOption
 
@@ -82,6 +81,16 @@ class MenuIndex:
                     self._phrases.append((phrase, item))
         # Longest phrases first so "pizza calabresa grande" beats "calabresa".
         self._phrases.sort(key=lambda p: -len(p[0]))
+        # Per item, the stemmed words of its name/aliases/category and of its description,
+        # built with the index (off the call's event loop): a search only intersects sets.
+        self._search_words = [
+            (
+                item,
+                frozenset(_phrase(" ".join([item.name, *item.aliases, item.category]))),
+                frozenset(_phrase(item.description)),
+            )
+            for item in menu.items
+        ]
 
     @property
     def currency(self) -> str:
@@ -133,19 +142,6 @@ class MenuIndex:
             if said & {stem(n) for n in expanded}:
                 return option
         return None
-
-    @cached_property
-    def _search_words(self) -> list[tuple[MenuItem, frozenset[str], frozenset[str]]]:
-        """Per item, the stemmed words of its name/aliases/category and of its description:
-        built once per menu, so a search on the call's event loop only intersects sets."""
-        return [
-            (
-                item,
-                frozenset(_phrase(" ".join([item.name, *item.aliases, item.category]))),
-                frozenset(_phrase(item.description)),
-            )
-            for item in self.menu.items
-        ]
 
     def search(self, query: str, *, limit: int = 5) -> list[MenuItem]:
         """Items whose name, alias, description or category shares a word with ``query``.
