@@ -10,11 +10,11 @@ from functools import cache
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import BotoCoreError, ClientError
 
 from atende_shared.aws import resource
 from atende_shared.dal import keys
 from atende_shared.dal.dynamo import (
+    ConditionFailed,
     TableStore,
     from_item,
     query_items,
@@ -305,33 +305,28 @@ class DynamoBillingStore(TableStore):
             self._put_one(items[0]["Put"], tx.tenant_id)
             return
         try:
-            resource("dynamodb").meta.client.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code != "TransactionCanceledException":
-                raise storage_error("commit", exc) from exc
+            # TransactWriteItems loses a condition only as TransactionCanceledException.
+            with storage_call("commit", conditional=True):
+                resource("dynamodb").meta.client.transact_write_items(TransactItems=items)
+        except ConditionFailed as exc:
             reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
             failed = {i for i, r in enumerate(reasons) if r == "ConditionalCheckFailed"}
             if failed - idempotency_slots or "TransactionConflict" in reasons:
                 raise ConcurrentUpdate(f"concurrent update on {tx.tenant_id}") from exc
             if failed:
                 raise AlreadyApplied(f"already applied on {tx.tenant_id}") from exc
-            raise storage_error("commit", exc) from exc
-        except BotoCoreError as exc:
-            raise storage_error("commit", exc) from exc
+            raise storage_error("commit", exc.error) from exc
 
     def _put_one(self, put: dict[str, Any], tenant_id: str) -> None:
         """A unit of work touching one item (a session fact) needs no transaction: a
         conditional put is as atomic and costs half the write capacity."""
         request = {k: v for k, v in put.items() if k != "TableName"}
         try:
-            self._table.put_item(**request)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                raise ConcurrentUpdate(f"concurrent update on {tenant_id}") from exc
-            raise storage_error("put", exc) from exc
-        except BotoCoreError as exc:
-            raise storage_error("put", exc) from exc
+            # PutItem loses a condition only as ConditionalCheckFailedException.
+            with storage_call("put", conditional=True):
+                self._table.put_item(**request)
+        except ConditionFailed as exc:
+            raise ConcurrentUpdate(f"concurrent update on {tenant_id}") from exc
 
 
 def _must_not_exist() -> dict[str, Any]:

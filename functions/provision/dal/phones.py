@@ -17,13 +17,12 @@ from functools import cache
 from typing import Any, Protocol
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import BotoCoreError, ClientError
 
 from atende_shared.dal import keys
 from atende_shared.dal.dynamo import (
+    ConditionFailed,
     TableStore,
     from_item,
-    is_condition_failure,
     query_items,
     storage_call,
     storage_error,
@@ -78,33 +77,31 @@ class DynamoPhoneStore(TableStore):
         if existing is not None:
             return existing
         client = self._table.meta.client
+        claim_and_phone = [
+            {
+                "Put": {
+                    "TableName": self._table_name,
+                    "Item": {
+                        **claim_key(record.number),
+                        "entity": "phone_claim",
+                        "tenant_id": record.tenant_id,
+                    },
+                    "ConditionExpression": "attribute_not_exists(PK) OR tenant_id = :me",
+                    "ExpressionAttributeValues": {":me": record.tenant_id},
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table_name,
+                    "Item": self._item(record),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+        ]
         try:
-            client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table_name,
-                            "Item": {
-                                **claim_key(record.number),
-                                "entity": "phone_claim",
-                                "tenant_id": record.tenant_id,
-                            },
-                            "ConditionExpression": "attribute_not_exists(PK) OR tenant_id = :me",
-                            "ExpressionAttributeValues": {":me": record.tenant_id},
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": self._table_name,
-                            "Item": self._item(record),
-                            "ConditionExpression": "attribute_not_exists(PK)",
-                        }
-                    },
-                ]
-            )
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise storage_error("claim number", exc) from exc
+            with storage_call("claim number", conditional=True):
+                client.transact_write_items(TransactItems=claim_and_phone)
+        except ConditionFailed as exc:
             reasons = exc.response.get("CancellationReasons") or []
             claim_lost = bool(reasons) and reasons[0].get("Code") == "ConditionalCheckFailed"
             if claim_lost or self.owner(record.number) not in (None, record.tenant_id):
@@ -114,10 +111,8 @@ class DynamoPhoneStore(TableStore):
             # Our own concurrent assign won the race: answer with what it stored.
             stored = self.get(record.tenant_id, record.number)
             if stored is None:
-                raise storage_error("claim number", exc) from exc
+                raise storage_error("claim number", exc.error) from exc
             return stored
-        except BotoCoreError as exc:
-            raise storage_error("claim number", exc) from exc
         return record
 
     def get(self, tenant_id: str, number: str) -> PhoneRecord | None:
@@ -145,32 +140,27 @@ class DynamoPhoneStore(TableStore):
             request["ExpressionAttributeNames"] = {"#s": "status"}
             request["ExpressionAttributeValues"] = {":releasing": PhoneStatus.RELEASING.value}
         try:
-            self._table.put_item(**request)
-        except ClientError as exc:
-            if unless_releasing and is_condition_failure(exc):
-                return False
-            raise storage_error("save phone", exc) from exc
-        except BotoCoreError as exc:
-            raise storage_error("save phone", exc) from exc
+            # Without the condition a lost check cannot happen: any failure is a 503.
+            with storage_call("save phone", conditional=unless_releasing):
+                self._table.put_item(**request)
+        except ConditionFailed:
+            return False
         return True
 
     def delete(self, tenant_id: str, number: str) -> None:
         client = self._table.meta.client
         phone_key = {keys.PK: keys.tenant_pk(tenant_id), keys.SK: keys.phone_sk(number)}
         try:
-            client.delete_item(TableName=self._table_name, Key=phone_key)
-            client.delete_item(
-                TableName=self._table_name,
-                Key=claim_key(number),
-                ConditionExpression="attribute_not_exists(PK) OR tenant_id = :me",
-                ExpressionAttributeValues={":me": tenant_id},
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return  # the claim is someone else's now: leave it alone
-            raise storage_error("delete phone", exc) from exc
-        except BotoCoreError as exc:
-            raise storage_error("delete phone", exc) from exc
+            with storage_call("delete phone", conditional=True):
+                client.delete_item(TableName=self._table_name, Key=phone_key)
+                client.delete_item(
+                    TableName=self._table_name,
+                    Key=claim_key(number),
+                    ConditionExpression="attribute_not_exists(PK) OR tenant_id = :me",
+                    ExpressionAttributeValues={":me": tenant_id},
+                )
+        except ConditionFailed:
+            return  # the claim is someone else's now: leave it alone
 
     def owner(self, number: str) -> str | None:
         with storage_call("get phone claim"):

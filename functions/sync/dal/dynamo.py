@@ -21,17 +21,15 @@ from functools import cache
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import BotoCoreError, ClientError
 
 from atende_shared.aws import resource
 from atende_shared.dal import keys
 from atende_shared.dal.dynamo import (
+    ConditionFailed,
     TableStore,
     from_item,
-    is_condition_failure,
     query_items,
     storage_call,
-    storage_error,
     to_item,
 )
 from atende_shared.dal.leases import leases
@@ -153,23 +151,20 @@ class DynamoCatalogRepository(_Base):
         pk = keys.tenant_pk(tenant_id)
         for item_id in item_ids:
             try:
-                self._table.update_item(
-                    Key={keys.PK: pk, keys.SK: keys.menu_item_sk(item_id)},
-                    UpdateExpression="SET available = :f, deleted_at = :now, #ttl = :purge",
-                    ConditionExpression="attribute_exists(PK)",
-                    ExpressionAttributeNames={"#ttl": keys.TTL_ATTRIBUTE},
-                    ExpressionAttributeValues={
-                        ":f": False,
-                        ":now": now.isoformat(),
-                        ":purge": _epoch(purge_at),
-                    },
-                )
-            except ClientError as exc:
-                if is_condition_failure(exc):
-                    continue  # already purged: nothing to hide
-                raise storage_error("soft delete", exc) from exc
-            except BotoCoreError as exc:
-                raise storage_error("soft delete", exc) from exc
+                with storage_call("soft delete", conditional=True):
+                    self._table.update_item(
+                        Key={keys.PK: pk, keys.SK: keys.menu_item_sk(item_id)},
+                        UpdateExpression="SET available = :f, deleted_at = :now, #ttl = :purge",
+                        ConditionExpression="attribute_exists(PK)",
+                        ExpressionAttributeNames={"#ttl": keys.TTL_ATTRIBUTE},
+                        ExpressionAttributeValues={
+                            ":f": False,
+                            ":now": now.isoformat(),
+                            ":purge": _epoch(purge_at),
+                        },
+                    )
+            except ConditionFailed:
+                continue  # already purged: nothing to hide
 
 
 def _batch_get(ddb: Any, request: dict[str, Any]) -> dict[str, Any]:
@@ -209,15 +204,12 @@ class DynamoRunRepository(_Base):
 
     def create_run(self, run: SyncRun) -> bool:
         try:
-            self._table.put_item(
-                Item=self._run_item(run), ConditionExpression="attribute_not_exists(PK)"
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise storage_error("create run", exc) from exc
-        except BotoCoreError as exc:
-            raise storage_error("create run", exc) from exc
+            with storage_call("create run", conditional=True):
+                self._table.put_item(
+                    Item=self._run_item(run), ConditionExpression="attribute_not_exists(PK)"
+                )
+        except ConditionFailed:
+            return False
         return True
 
     def get_run(self, tenant_id: str, run_id: str) -> SyncRun | None:

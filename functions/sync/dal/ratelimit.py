@@ -15,10 +15,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from atende_shared.dal import keys
-from atende_shared.dal.dynamo import is_condition_failure, storage_call, storage_error, table
+from atende_shared.dal.dynamo import ConditionFailed, storage_call, table
 from atende_shared.errors import DependencyUnavailable
 
 
@@ -72,22 +70,19 @@ class DynamoSlidingWindowLimiter:
             version = int(current.get("version", 0))
             keep = [*recent[-(self._per_window - 1) :], now] if self._per_window > 1 else [now]
             try:
-                tbl.put_item(
-                    Item={
-                        **self._key,
-                        "entity": "rate_limiter",
-                        "stamps": [Decimal(str(round(s, 6))) for s in keep],
-                        "version": version + 1,
-                        "day": day,
-                        "day_count": used + 1,
-                    },
-                    ConditionExpression="attribute_not_exists(PK) OR version = :v",
-                    ExpressionAttributeValues={":v": version},
-                )
-            except ClientError as exc:
-                if is_condition_failure(exc):
-                    continue  # another caller took a slot first: look again
-                raise storage_error("update rate limiter", exc) from exc
-            except BotoCoreError as exc:
-                raise storage_error("update rate limiter", exc) from exc
+                with storage_call("update rate limiter", conditional=True):
+                    tbl.put_item(
+                        Item={
+                            **self._key,
+                            "entity": "rate_limiter",
+                            "stamps": [Decimal(str(round(s, 6))) for s in keep],
+                            "version": version + 1,
+                            "day": day,
+                            "day_count": used + 1,
+                        },
+                        ConditionExpression="attribute_not_exists(PK) OR version = :v",
+                        ExpressionAttributeValues={":v": version},
+                    )
+            except ConditionFailed:
+                continue  # another caller took a slot first: look again
             return

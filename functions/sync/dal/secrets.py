@@ -13,7 +13,13 @@ from typing import Any
 from aws_lambda_powertools.utilities import parameters
 
 from atende_shared.errors import DependencyUnavailable
-from atende_shared.tenant_secrets import IntegrationSecret, secret_name, write_secret
+from atende_shared.tenant_secrets import (
+    Integration,
+    IntegrationSecret,
+    SecretsManagerReader,
+    secret_name,
+    write_secret,
+)
 from functions.sync.logic.connectors.bling import BlingCredentials
 
 
@@ -41,14 +47,9 @@ class SecretsManagerTokenVault:
         )
 
 
-def read_integration_fields(stage: str, tenant_id: str, integration: str) -> dict[str, str] | None:
-    """The ``current`` fields of a tenant's integration secret (or None). ``mongodb`` is
-    not in the shared ``Integration`` list yet, hence the plain ``str``."""
-    name = secret_name(stage, tenant_id, integration)  # type: ignore[arg-type]
-    try:
-        raw: Any = parameters.get_secret(name, transform="json", max_age=60)
-    except parameters.exceptions.GetParameterError as exc:
-        if "ResourceNotFoundException" in str(exc):
-            return None
-        raise DependencyUnavailable(f"reading secret {name} failed: {exc}") from exc
-    return dict(IntegrationSecret.model_validate(raw).current)
+def read_integration_fields(
+    stage: str, tenant_id: str, integration: Integration
+) -> dict[str, str] | None:
+    """The ``current`` fields of a tenant's integration secret (or None), cached a minute."""
+    secret = SecretsManagerReader(stage, max_age=60).get(tenant_id, integration)
+    return dict(secret.current) if secret is not None else None

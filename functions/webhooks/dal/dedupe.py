@@ -11,10 +11,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from atende_shared.aws import client
-from atende_shared.dal.dynamo import is_condition_failure, storage_call, storage_error
+from atende_shared.dal.dynamo import ConditionFailed, storage_call
 from atende_shared.dal.keys import IDEMPOTENCY_KEY, IDEMPOTENCY_TTL_ATTRIBUTE
 from functions.webhooks.logic.ports import ClaimOutcome
 
@@ -39,37 +37,34 @@ class DynamoDedupeStore:
         self, key: str, *, token: str, now: int, lease_until: int, expires_at: int
     ) -> ClaimOutcome:
         try:
-            client("dynamodb").put_item(
-                TableName=self._table,
-                Item={
-                    IDEMPOTENCY_KEY: {"S": key},
-                    "status": {"S": IN_PROGRESS},
-                    "token": {"S": token},
-                    "lease_until": {"N": str(lease_until)},
-                    IDEMPOTENCY_TTL_ATTRIBUTE: {"N": str(expires_at)},
-                },
-                # Free, expired (TTL not yet applied), or a lease abandoned by a crash.
-                ConditionExpression=(
-                    "attribute_not_exists(#id) OR #exp < :now"
-                    " OR (#st = :in_progress AND #lease < :now)"
-                ),
-                ExpressionAttributeNames=_NAMES,
-                ExpressionAttributeValues={
-                    ":now": {"N": str(now)},
-                    ":in_progress": {"S": IN_PROGRESS},
-                },
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise storage_error("dedupe claim", exc) from exc
-            old: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
+            with storage_call("dedupe claim", conditional=True):
+                client("dynamodb").put_item(
+                    TableName=self._table,
+                    Item={
+                        IDEMPOTENCY_KEY: {"S": key},
+                        "status": {"S": IN_PROGRESS},
+                        "token": {"S": token},
+                        "lease_until": {"N": str(lease_until)},
+                        IDEMPOTENCY_TTL_ATTRIBUTE: {"N": str(expires_at)},
+                    },
+                    # Free, expired (TTL not yet applied), or a lease abandoned by a crash.
+                    ConditionExpression=(
+                        "attribute_not_exists(#id) OR #exp < :now"
+                        " OR (#st = :in_progress AND #lease < :now)"
+                    ),
+                    ExpressionAttributeNames=_NAMES,
+                    ExpressionAttributeValues={
+                        ":now": {"N": str(now)},
+                        ":in_progress": {"S": IN_PROGRESS},
+                    },
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+        except ConditionFailed as lost:
+            old: dict[str, Any] | None = lost.response.get("Item")
             if old is None:
                 old = self._read(key)
             status = (old or {}).get("status", {}).get("S")
             return ClaimOutcome.DONE if status == DONE else ClaimOutcome.IN_PROGRESS
-        except BotoCoreError as exc:
-            raise storage_error("dedupe claim", exc) from exc
         return ClaimOutcome.CLAIMED
 
     def _read(self, key: str) -> dict[str, Any] | None:
@@ -82,40 +77,34 @@ class DynamoDedupeStore:
 
     def complete(self, key: str, *, token: str) -> None:
         try:
-            client("dynamodb").update_item(
-                TableName=self._table,
-                Key={IDEMPOTENCY_KEY: {"S": key}},
-                UpdateExpression="SET #st = :done REMOVE #lease",
-                ConditionExpression="#tok = :token",
-                ExpressionAttributeNames={
-                    "#st": "status",
-                    "#lease": "lease_until",
-                    "#tok": "token",
-                },
-                ExpressionAttributeValues={":done": {"S": DONE}, ":token": {"S": token}},
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):  # our lease expired and another delivery took over
-                return
-            raise storage_error("dedupe complete", exc) from exc
-        except BotoCoreError as exc:
-            raise storage_error("dedupe complete", exc) from exc
+            with storage_call("dedupe complete", conditional=True):
+                client("dynamodb").update_item(
+                    TableName=self._table,
+                    Key={IDEMPOTENCY_KEY: {"S": key}},
+                    UpdateExpression="SET #st = :done REMOVE #lease",
+                    ConditionExpression="#tok = :token",
+                    ExpressionAttributeNames={
+                        "#st": "status",
+                        "#lease": "lease_until",
+                        "#tok": "token",
+                    },
+                    ExpressionAttributeValues={":done": {"S": DONE}, ":token": {"S": token}},
+                )
+        except ConditionFailed:
+            return  # our lease expired and another delivery took over
 
     def release(self, key: str, *, token: str) -> None:
         try:
-            client("dynamodb").delete_item(
-                TableName=self._table,
-                Key={IDEMPOTENCY_KEY: {"S": key}},
-                ConditionExpression="#tok = :token",
-                ExpressionAttributeNames={"#tok": "token"},
-                ExpressionAttributeValues={":token": {"S": token}},
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return
-            raise storage_error("dedupe release", exc) from exc
-        except BotoCoreError as exc:
-            raise storage_error("dedupe release", exc) from exc
+            with storage_call("dedupe release", conditional=True):
+                client("dynamodb").delete_item(
+                    TableName=self._table,
+                    Key={IDEMPOTENCY_KEY: {"S": key}},
+                    ConditionExpression="#tok = :token",
+                    ExpressionAttributeNames={"#tok": "token"},
+                    ExpressionAttributeValues={":token": {"S": token}},
+                )
+        except ConditionFailed:
+            return  # no longer ours: leave the newer claim alone
 
 
 @cache

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -50,12 +50,35 @@ def storage_error(operation: str, exc: ClientError | BotoCoreError) -> StorageEr
     return StorageError(f"{operation} failed: {exc}")
 
 
+class ConditionFailed(Exception):
+    """A conditional write lost (see :func:`storage_call` with ``conditional=True``).
+
+    Not a failure: the caller turns it into its outcome (False, a conflict, a retry).
+    ``response`` is the service's answer, e.g. the losing item asked for with
+    ``ReturnValuesOnConditionCheckFailure`` or a transaction's ``CancellationReasons``.
+    """
+
+    def __init__(self, operation: str, error: ClientError) -> None:
+        super().__init__(f"{operation}: condition check failed")
+        self.operation = operation
+        self.error = error
+        self.response: dict[str, Any] = cast(dict[str, Any], error.response)
+
+
 @contextmanager
-def storage_call(operation: str) -> Iterator[None]:
-    """Run one storage call (DynamoDB or S3); a boto failure becomes the 503 StorageError."""
+def storage_call(operation: str, *, conditional: bool = False) -> Iterator[None]:
+    """Run one storage call (DynamoDB or S3); a boto failure becomes the 503 StorageError.
+
+    With ``conditional=True`` a lost condition check (:func:`is_condition_failure`) raises
+    :class:`ConditionFailed` instead, for the caller to handle as an expected outcome.
+    """
     try:
         yield
-    except (ClientError, BotoCoreError) as exc:
+    except ClientError as exc:
+        if conditional and is_condition_failure(exc):
+            raise ConditionFailed(operation, exc) from exc
+        raise storage_error(operation, exc) from exc
+    except BotoCoreError as exc:
         raise storage_error(operation, exc) from exc
 
 

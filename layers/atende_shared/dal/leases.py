@@ -14,10 +14,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from functools import cache
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from atende_shared.dal import keys
-from atende_shared.dal.dynamo import TableStore, is_condition_failure, storage_error
+from atende_shared.dal.dynamo import ConditionFailed, TableStore, storage_call
 
 #: How long an expired lease lingers before TTL removes it (it is dead either way).
 _CLEANUP_SECONDS = 3_600
@@ -38,43 +36,38 @@ class DynamoLeases(TableStore):
         moment = time.time() if now is None else now
         until = moment + ttl_seconds
         try:
-            self._table.put_item(
-                Item={
-                    **key,
-                    "entity": "lease",
-                    "holder": holder,
-                    "lease_until": Decimal(str(round(until, 3))),
-                    keys.TTL_ATTRIBUTE: int(until) + _CLEANUP_SECONDS,
-                },
-                ConditionExpression=(
-                    "attribute_not_exists(PK) OR lease_until < :now OR holder = :me"
-                ),
-                ExpressionAttributeValues={
-                    ":now": Decimal(str(round(moment, 3))),
-                    ":me": holder,
-                },
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise storage_error("acquire lease", exc) from exc
-        except BotoCoreError as exc:
-            raise storage_error("acquire lease", exc) from exc
+            with storage_call("acquire lease", conditional=True):
+                self._table.put_item(
+                    Item={
+                        **key,
+                        "entity": "lease",
+                        "holder": holder,
+                        "lease_until": Decimal(str(round(until, 3))),
+                        keys.TTL_ATTRIBUTE: int(until) + _CLEANUP_SECONDS,
+                    },
+                    ConditionExpression=(
+                        "attribute_not_exists(PK) OR lease_until < :now OR holder = :me"
+                    ),
+                    ExpressionAttributeValues={
+                        ":now": Decimal(str(round(moment, 3))),
+                        ":me": holder,
+                    },
+                )
+        except ConditionFailed:
+            return False
         return True
 
     def release(self, key: Mapping[str, str], holder: str) -> None:
         """Give the lease back; a no-op if it expired and someone else took it."""
         try:
-            self._table.delete_item(
-                Key=dict(key),
-                ConditionExpression="holder = :me",
-                ExpressionAttributeValues={":me": holder},
-            )
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise storage_error("release lease", exc) from exc
-        except BotoCoreError as exc:
-            raise storage_error("release lease", exc) from exc
+            with storage_call("release lease", conditional=True):
+                self._table.delete_item(
+                    Key=dict(key),
+                    ConditionExpression="holder = :me",
+                    ExpressionAttributeValues={":me": holder},
+                )
+        except ConditionFailed:
+            return  # expired and taken by someone else: theirs now
 
 
 @cache

@@ -6,21 +6,19 @@ by :func:`tenant_store` from the validated settings. Tests of logic pass a fake 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from typing import Any, Protocol
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import BotoCoreError, ClientError
 
 from atende_shared.dal import keys
 from atende_shared.dal.dynamo import (
+    ConditionFailed,
     TableStore,
     from_item,
-    is_condition_failure,
     query_items,
     storage_call,
-    storage_error,
     to_item,
 )
 from atende_shared.errors import Conflict, DependencyUnavailable, NotFound
@@ -72,35 +70,29 @@ class DynamoTenantStore(TableStore):
 
     def create_tenant(self, tenant: Tenant) -> None:
         try:
-            self._table.put_item(
-                Item=self._tenant_item(tenant),
-                ConditionExpression="attribute_not_exists(PK)",
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                raise Conflict(f"tenant {tenant.tenant_id!r} already exists") from exc
-            raise storage_error("create tenant", exc) from exc
-        except BotoCoreError as exc:
-            raise storage_error("create tenant", exc) from exc
+            with storage_call("create tenant", conditional=True):
+                self._table.put_item(
+                    Item=self._tenant_item(tenant),
+                    ConditionExpression="attribute_not_exists(PK)",
+                )
+        except ConditionFailed as exc:
+            raise Conflict(f"tenant {tenant.tenant_id!r} already exists") from exc
 
     def put_tenant(self, tenant: Tenant) -> None:
         self._put(self._tenant_item(tenant), "put tenant")
 
     def replace_tenant(self, tenant: Tenant, *, expected_version: int) -> None:
         try:
-            self._table.put_item(
-                Item=self._tenant_item(tenant),
-                # Items written before versions existed have none: version 0.
-                ConditionExpression="attribute_exists(PK) AND "
-                "(version = :v OR (:v = :zero AND attribute_not_exists(version)))",
-                ExpressionAttributeValues={":v": expected_version, ":zero": 0},
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                raise StaleTenant(tenant.tenant_id) from exc
-            raise storage_error("replace tenant", exc) from exc
-        except BotoCoreError as exc:
-            raise storage_error("replace tenant", exc) from exc
+            with storage_call("replace tenant", conditional=True):
+                self._table.put_item(
+                    Item=self._tenant_item(tenant),
+                    # Items written before versions existed have none: version 0.
+                    ConditionExpression="attribute_exists(PK) AND "
+                    "(version = :v OR (:v = :zero AND attribute_not_exists(version)))",
+                    ExpressionAttributeValues={":v": expected_version, ":zero": 0},
+                )
+        except ConditionFailed as exc:
+            raise StaleTenant(tenant.tenant_id) from exc
 
     def get_tenant(self, tenant_id: str) -> Tenant:
         item = self._get(keys.tenant_pk(tenant_id), keys.PROFILE_SK, "get tenant")
@@ -224,6 +216,16 @@ def update_tenant(
             continue
         return stored, True
     raise DependencyUnavailable(f"tenant {tenant_id!r} kept changing under {attempts} updates")
+
+
+def iter_tenants(store: TenantStore, *, page_size: int = 100) -> Iterator[Tenant]:
+    """Every tenant, reading ``list_tenants`` one page at a time."""
+    cursor: str | None = None
+    while True:
+        tenants, cursor = store.list_tenants(limit=page_size, cursor=cursor)
+        yield from tenants
+        if not cursor:
+            return
 
 
 @cache
