@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 from functools import cache
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -46,19 +47,31 @@ from functions.sync.logic.worker import CatalogWorker, WebhookReader
 from functions.sync.settings import CatalogWorkerSettings, OrdersSettings, SyncTuning
 
 _transport: httpx.BaseTransport | None = None
+#: One pooled client per (base URL, timeout) and process, reused across SQS messages.
+_clients: dict[tuple[str, float], httpx.Client] = {}
 
 
 def use_http_transport(transport: httpx.BaseTransport | None) -> None:
     """Route provider HTTP through ``transport`` (tests, the local platform's fakes)."""
     global _transport
     _transport = transport
+    _clients.clear()  # clients built on the previous transport must not be reused
 
 
 def _http(base_url: str, timeout: float) -> httpx.Client:
-    kwargs: dict[str, Any] = {"base_url": base_url, "timeout": timeout}
-    if _transport is not None:
-        kwargs["transport"] = _transport
-    return httpx.Client(**kwargs)
+    key = (base_url, timeout)
+    http = _clients.get(key)
+    if http is None:
+        kwargs: dict[str, Any] = {
+            "base_url": base_url,
+            "timeout": timeout,
+            # Shared across tenants: keep no cookies, as a client per message never did.
+            "cookies": CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+        }
+        if _transport is not None:
+            kwargs["transport"] = _transport
+        http = _clients[key] = httpx.Client(**kwargs)
+    return http
 
 
 def engine_config(settings: SyncTuning) -> EngineConfig:

@@ -32,7 +32,12 @@ from functions.billing.logic.sessions import (
     next_sweep_at,
 )
 from functions.billing.models.ledger import BalanceState, EntryKind, NewEntry, OutboxItem
-from functions.billing.models.session import CallSession, CallSignal, SessionStatus
+from functions.billing.models.session import (
+    MAX_SEEN_EVENTS,
+    CallSession,
+    CallSignal,
+    SessionStatus,
+)
 
 
 class UsageBeforeSession(AtendeError):
@@ -261,7 +266,7 @@ def handle_usage(deps: BillingDeps, report: CallUsageReported) -> CallOutcome:
         updated = session.model_copy(
             update={
                 "usage": cost,
-                "seen_event_ids": (*session.seen_event_ids, report.event_id)[-64:],
+                "seen_event_ids": (*session.seen_event_ids, report.event_id)[-MAX_SEEN_EVENTS:],
                 "version": session.version + 1,
             }
         )

@@ -16,6 +16,7 @@ from functions.billing.logic.calls import CallOutcome
 from functions.billing.logic.engine import BillingDeps, flush_outbox, post, run_unit
 from functions.billing.models.ledger import EntryKind, NewEntry
 from functions.billing.models.payments import PaymentRecord, PaymentSignal
+from functions.billing.models.session import MAX_SEEN_EVENTS
 
 #: Asaas events → what they mean for the prepaid balance. Everything else is ignored.
 ASAAS_KINDS: dict[str, str] = {
@@ -184,7 +185,7 @@ def handle_payment(deps: BillingDeps, signal: PaymentSignal) -> CallOutcome:
         if signal.event_id in record.seen_event_ids:
             return CallOutcome("duplicate", flush=True)
         targets: dict[str, Any] = {
-            "seen_event_ids": (*record.seen_event_ids, signal.event_id)[-64:],
+            "seen_event_ids": (*record.seen_event_ids, signal.event_id)[-MAX_SEEN_EVENTS:],
             "customer": record.customer or signal.customer,
             "last_status": signal.status or record.last_status,
             "version": record.version + 1,

@@ -73,19 +73,13 @@ class LedgerEntry(BaseModel):
         counter = COUNTER_ACCOUNT[new.kind]
         debit, credit = (counter, PREPAID) if new.amount_cents >= 0 else (PREPAID, counter)
         return cls(
+            **new.model_dump(),
             tenant_id=tenant_id,
             seq=seq,
-            business_id=new.business_id,
-            kind=new.kind,
-            amount_cents=new.amount_cents,
             balance_after_cents=balance_after,
             debit_account=debit,
             credit_account=credit,
-            description=new.description,
-            reference=new.reference,
-            actor=new.actor,
             posted_at=posted_at,
-            occurred_at=new.occurred_at,
         )
 
 

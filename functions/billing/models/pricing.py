@@ -12,13 +12,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class ModelPrice(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    usd: Decimal = Field(ge=0)
-    per: int = Field(gt=0, description="units the price is for (1 minute, 1M tokens...)")
-
-
 class ProviderPriceTable(BaseModel):
     """USD list prices per model; unknown models fall back to the defaults below."""
 

@@ -59,7 +59,8 @@ class UsageCost(BaseModel):
     reported_at: AwareDatetime | None = None
 
 
-#: Bounded memory of applied event ids: a session sees at most a handful of distinct events.
+#: Bounded memory of applied event ids (call sessions and payments): each sees at most a
+#: handful of distinct events.
 MAX_SEEN_EVENTS = 64
 
 

@@ -276,6 +276,18 @@ class CatalogEngine:
 
     # -- pull runs -------------------------------------------------------------------------
 
+    def snapshot_so_far(self, tenant_id: str, run_id: str) -> tuple[set[str], dict[str, str]]:
+        """What a run's durable checkpoints hold: the item ids seen so far, and the SKU map
+        (sku → item id, the first checkpointed item keeping a SKU) spanning the snapshot."""
+        seen: set[str] = set()
+        live_skus: dict[str, str] = {}
+        for pairs in self.runs.checkpoints(tenant_id, run_id).values():
+            for item_id, sku in pairs:
+                seen.add(item_id)
+                if sku:
+                    live_skus.setdefault(sku, item_id)
+        return seen, live_skus
+
     def run_pull(
         self,
         tenant_id: str,
@@ -308,12 +320,7 @@ class CatalogEngine:
         live_skus: dict[str, str] | None = None
         if full:
             known = self.catalog.states(tenant_id)
-            live_skus = {}
-            for pairs in self.runs.checkpoints(tenant_id, run_id).values():
-                for item_id, sku in pairs:
-                    seen.add(item_id)
-                    if sku:
-                        live_skus.setdefault(sku, item_id)
+            seen, live_skus = self.snapshot_so_far(tenant_id, run_id)
         slice_counts = SyncCounts()
         try:
             while True:

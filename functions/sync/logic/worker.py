@@ -85,6 +85,7 @@ class CatalogWorker:
 
     def sync(self, job: SyncJob) -> str:
         run = self.engine.runs.get_run(job.tenant_id, job.run_id)
+        connector: PullConnector | None = None
         if run is None:
             # A scheduled job names a fresh run id: create it here (admin runs exist already).
             connector = self.connector_for(job.tenant_id, "")
@@ -98,7 +99,8 @@ class CatalogWorker:
             )
             run = self.engine.runs.get_run(job.tenant_id, job.run_id)
             assert run is not None
-        connector = self.connector_for(job.tenant_id, run.source)
+        if connector is None or connector.source != run.source:
+            connector = self.connector_for(job.tenant_id, run.source)
         outcome = self.engine.run_pull(
             job.tenant_id, job.run_id, connector, out_of_time=self.out_of_time
         )
@@ -137,11 +139,7 @@ class CatalogWorker:
             seen: list[tuple[str, str | None]] = []
         else:
             # The SKU map spans the snapshot: rebuilt from the batches already applied.
-            live_skus: dict[str, str] = {}
-            for pairs in self.engine.runs.checkpoints(job.tenant_id, run.run_id).values():
-                for item_id, sku in pairs:
-                    if sku:
-                        live_skus.setdefault(sku, item_id)
+            _, live_skus = self.engine.snapshot_so_far(job.tenant_id, run.run_id)
             outcome = self.engine.apply(
                 job.tenant_id, "push", records, run_id=run.run_id, live_skus=live_skus
             )
@@ -166,11 +164,7 @@ class CatalogWorker:
         run = self.engine.runs.get_run(job.tenant_id, run.run_id) or run
         deleted = 0
         if job.stream == "catalog":
-            seen = {
-                item_id
-                for pairs in self.engine.runs.checkpoints(job.tenant_id, run.run_id).values()
-                for item_id, _ in pairs
-            }
+            seen, _ = self.engine.snapshot_so_far(job.tenant_id, run.run_id)
             known = self.engine.catalog.states(job.tenant_id)
             try:
                 deleted = self.engine.sweep(
