@@ -11,11 +11,7 @@ by writing those domains' items here.
 from __future__ import annotations
 
 import base64
-import importlib
-import inspect
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from atende_shared.dal.tenants import tenant_store
 from atende_shared.models.menu import Menu, MenuItem, MenuOption
@@ -198,19 +194,6 @@ class SeedReport:
     notes: list[str] = field(default_factory=list)
 
 
-def _find(module_name: str, names: tuple[str, ...]) -> Callable[..., Any] | None:
-    """A function the owning domain exposes, if it exists yet (domains are optional)."""
-    try:
-        module = importlib.import_module(module_name)
-    except Exception:  # the domain is not written yet, or broken: seed without it
-        return None
-    for name in names:
-        candidate = getattr(module, name, None)
-        if callable(candidate) and inspect.isfunction(candidate):
-            return candidate
-    return None
-
-
 def seed_demo(*, main_table: str, stage: str = "local") -> SeedReport:
     """Write the demo tenant, its agent config, menu and webhook secrets."""
     report = SeedReport()
@@ -226,12 +209,10 @@ def seed_demo(*, main_table: str, stage: str = "local") -> SeedReport:
 
 
 def _seed_balance(report: SeedReport) -> None:
-    credit = _find("functions.billing.logic", ("grant_credit",))
-    if credit is None:
-        report.notes.append("prepaid balance: billing exposes no grant_credit function yet")
-        return
     try:
-        credit(
+        from functions.billing.logic import grant_credit
+
+        grant_credit(
             tenant_id=DEMO_TENANT_ID,
             amount_cents=DEMO_OPENING_BALANCE_CENTS,
             reference="demo-opening-balance",

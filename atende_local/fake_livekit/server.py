@@ -27,7 +27,7 @@ import secrets
 import string
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,6 +45,7 @@ DEV_API_KEY = "devkey"
 DEV_API_SECRET = "devsecret-devsecret-devsecret-0123"  # noqa: S105 - a local fake's secret
 
 M = TypeVar("M", bound=Message)
+S = TypeVar("S", proto.SIPInboundTrunkInfo, proto.SIPDispatchRuleInfo)
 
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -238,14 +239,19 @@ class FakeLiveKit:
 
     # -- SIP operations ------------------------------------------------------------------
 
-    def _trunk_conflicts(self, numbers: list[str], *, own_id: str) -> tuple[str, list[str]] | None:
+    def _trunk_conflicts(self, trunk: proto.SIPInboundTrunkInfo) -> None:
+        """Raise LiveKit's error when another trunk already holds one of ``trunk``'s numbers."""
         for other in self.state.trunks.values():
-            if other.sip_trunk_id == own_id:
+            if other.sip_trunk_id == trunk.sip_trunk_id:
                 continue
-            shared = sorted(set(numbers) & set(other.numbers))
+            shared = sorted(set(trunk.numbers) & set(other.numbers))
             if shared:
-                return other.sip_trunk_id, shared
-        return None
+                raise TwirpFailure(
+                    "invalid_argument",
+                    f'Conflicting inbound SIP Trunks: "{trunk.sip_trunk_id}" and '
+                    f'"{other.sip_trunk_id}", '
+                    f"using the same number(s) [{' '.join(shared)}] without AllowedNumbers set",
+                )
 
     def create_inbound_trunk(
         self, request: proto.CreateSIPInboundTrunkRequest
@@ -257,14 +263,7 @@ class FakeLiveKit:
         trunk = _copy(request.trunk)
         trunk.sip_trunk_id = _new_id("ST_")
         with self.state.lock:
-            conflict = self._trunk_conflicts(list(trunk.numbers), own_id=trunk.sip_trunk_id)
-        if conflict:
-            other, shared = conflict
-            raise TwirpFailure(
-                "invalid_argument",
-                f'Conflicting inbound SIP Trunks: "{trunk.sip_trunk_id}" and "{other}", '
-                f"using the same number(s) [{' '.join(shared)}] without AllowedNumbers set",
-            )
+            self._trunk_conflicts(trunk)
         # The real server validates and inserts in separate steps; keep the window open.
         time.sleep(self.race_window_seconds)
         trunk.created_at.CopyFrom(_now())
@@ -278,15 +277,16 @@ class FakeLiveKit:
     ) -> proto.ListSIPInboundTrunkResponse:
         wanted_ids = set(request.trunk_ids)
         wanted_numbers = set(request.numbers)
-        with self.state.lock:
-            items = sorted(self.state.trunks.values(), key=_created)
-            selected = [
-                _copy(t)
-                for t in items
-                if (not wanted_ids or t.sip_trunk_id in wanted_ids)
+
+        def wanted(t: proto.SIPInboundTrunkInfo) -> bool:
+            return bool(
+                (not wanted_ids or t.sip_trunk_id in wanted_ids)
                 # Loose on purpose (like LiveKit): a trunk without numbers matches any.
                 and (not wanted_numbers or not t.numbers or wanted_numbers & set(t.numbers))
-            ]
+            )
+
+        with self.state.lock:
+            selected = _select(self.state.trunks.values(), wanted)
         return proto.ListSIPInboundTrunkResponse(
             items=_page(selected, request, lambda t: t.sip_trunk_id)
         )
@@ -312,14 +312,7 @@ class FakeLiveKit:
                         setattr(updated, name, getattr(change, name))
             else:
                 raise TwirpFailure("invalid_argument", "replace or update is required")
-            conflict = self._trunk_conflicts(list(updated.numbers), own_id=updated.sip_trunk_id)
-            if conflict:
-                other, shared = conflict
-                raise TwirpFailure(
-                    "invalid_argument",
-                    f'Conflicting inbound SIP Trunks: "{updated.sip_trunk_id}" and "{other}", '
-                    f"using the same number(s) [{' '.join(shared)}] without AllowedNumbers set",
-                )
+            self._trunk_conflicts(updated)
             updated.updated_at.CopyFrom(_now())
             self.state.trunks[updated.sip_trunk_id] = updated
             return _copy(updated)
@@ -335,7 +328,10 @@ class FakeLiveKit:
             info.inbound_numbers.extend(gone.numbers)
         return info
 
-    def _rule_conflicts(self, rule: proto.SIPDispatchRuleInfo) -> str | None:
+    def _rule_conflicts(self, rule: proto.SIPDispatchRuleInfo) -> None:
+        """Raise LiveKit's error when another rule already takes one of ``rule``'s
+        trunk+number+PIN combinations."""
+
         def keys(r: proto.SIPDispatchRuleInfo) -> set[tuple[str, str, str]]:
             trunks = list(r.trunk_ids) or [""]
             numbers = list(r.inbound_numbers) or [""]
@@ -345,8 +341,11 @@ class FakeLiveKit:
         mine = keys(rule)
         for other in self.state.rules.values():
             if other.sip_dispatch_rule_id != rule.sip_dispatch_rule_id and mine & keys(other):
-                return other.sip_dispatch_rule_id
-        return None
+                raise TwirpFailure(
+                    "invalid_argument",
+                    "Conflicting SIP Dispatch Rules: same Trunk+Number+PIN combination for rules "
+                    f'"{other.sip_dispatch_rule_id}" and "{rule.sip_dispatch_rule_id}"',
+                )
 
     def create_dispatch_rule(
         self, request: proto.CreateSIPDispatchRuleRequest
@@ -372,13 +371,7 @@ class FakeLiveKit:
             raise TwirpFailure("invalid_argument", "dispatch rule is required")
         rule.sip_dispatch_rule_id = _new_id("SDR_")
         with self.state.lock:
-            other = self._rule_conflicts(rule)
-        if other:
-            raise TwirpFailure(
-                "invalid_argument",
-                "Conflicting SIP Dispatch Rules: same Trunk+Number+PIN combination for rules "
-                f'"{other}" and "{rule.sip_dispatch_rule_id}"',
-            )
+            self._rule_conflicts(rule)
         time.sleep(self.race_window_seconds)
         rule.created_at.CopyFrom(_now())
         rule.updated_at.CopyFrom(rule.created_at)
@@ -391,15 +384,16 @@ class FakeLiveKit:
     ) -> proto.ListSIPDispatchRuleResponse:
         wanted_ids = set(request.dispatch_rule_ids)
         wanted_trunks = set(request.trunk_ids)
-        with self.state.lock:
-            items = sorted(self.state.rules.values(), key=_created)
-            selected = [
-                _copy(r)
-                for r in items
-                if (not wanted_ids or r.sip_dispatch_rule_id in wanted_ids)
+
+        def wanted(r: proto.SIPDispatchRuleInfo) -> bool:
+            return bool(
+                (not wanted_ids or r.sip_dispatch_rule_id in wanted_ids)
                 # Loose on purpose: a rule bound to no trunk applies to every trunk.
                 and (not wanted_trunks or not r.trunk_ids or wanted_trunks & set(r.trunk_ids))
-            ]
+            )
+
+        with self.state.lock:
+            selected = _select(self.state.rules.values(), wanted)
         return proto.ListSIPDispatchRuleResponse(
             items=_page(selected, request, lambda r: r.sip_dispatch_rule_id)
         )
@@ -432,13 +426,7 @@ class FakeLiveKit:
                     updated.attributes.update(dict(change.attributes))
             else:
                 raise TwirpFailure("invalid_argument", "replace or update is required")
-            other = self._rule_conflicts(updated)
-            if other:
-                raise TwirpFailure(
-                    "invalid_argument",
-                    "Conflicting SIP Dispatch Rules: same Trunk+Number+PIN combination for "
-                    f'rules "{other}" and "{updated.sip_dispatch_rule_id}"',
-                )
+            self._rule_conflicts(updated)
             updated.updated_at.CopyFrom(_now())
             self.state.rules[updated.sip_dispatch_rule_id] = updated
             return _copy(updated)
@@ -459,6 +447,11 @@ def _copy(message: M) -> M:
     clone = type(message)()
     clone.CopyFrom(message)
     return clone
+
+
+def _select(items: Iterable[S], wanted: Callable[[S], bool]) -> list[S]:
+    """Copies of the ``wanted`` items, oldest first (the order LiveKit lists in)."""
+    return [_copy(i) for i in sorted(items, key=_created) if wanted(i)]
 
 
 def _page(items: list[Any], request: Any, ident: Callable[[Any], str]) -> list[Any]:

@@ -9,13 +9,14 @@ import pytest
 from moto import mock_aws
 
 from atende_local.bootstrap import LocalResources, create_resources
+from atende_local.fake_livekit import DEV_API_KEY, DEV_API_SECRET
 from atende_shared.aws import reset_clients
 from atende_shared.dal.tenants import tenant_store
 from atende_shared.settings import reset_settings_cache
 from tests.provision.apigw import Answer, call
 
-API_KEY = "devkey"
-API_SECRET = "devsecret-devsecret-devsecret-0123"
+API_KEY = DEV_API_KEY
+API_SECRET = DEV_API_SECRET
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +138,7 @@ class Stack:
             answer = client("sqs").receive_message(
                 QueueUrl=self.queue_url,
                 MaxNumberOfMessages=10,
+                AttributeNames=["All"],
                 MessageAttributeNames=["All"],
                 WaitTimeSeconds=wait,
             )
@@ -147,25 +149,11 @@ class Stack:
 
     def worker_event(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         """The Lambda SQS event for ``messages`` (as the event source mapping builds it)."""
-        return {
-            "Records": [
-                {
-                    "messageId": m["MessageId"],
-                    "receiptHandle": m["ReceiptHandle"],
-                    "body": m["Body"],
-                    "attributes": {"ApproximateReceiveCount": "1"},
-                    "messageAttributes": {
-                        name: {"stringValue": v.get("StringValue"), "dataType": v["DataType"]}
-                        for name, v in (m.get("MessageAttributes") or {}).items()
-                    },
-                    "md5OfBody": m["MD5OfBody"],
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": self.aws.queues["provisioning"].arn,
-                    "awsRegion": "us-east-1",
-                }
-                for m in messages
-            ]
-        }
+        from atende_local.pumps import sqs_record
+        from atende_local.runtime import LOCAL_REGION
+
+        arn = self.aws.queues["provisioning"].arn
+        return {"Records": [sqs_record(m, queue_arn=arn, region=LOCAL_REGION) for m in messages]}
 
     def pump(self) -> dict[str, Any]:
         """Deliver every queued message to the worker; delete the ones it did not fail."""

@@ -1,4 +1,4 @@
-"""Billing logic. ``grant_credit`` is the entry point the local platform's seed looks up."""
+"""Billing logic. ``grant_credit`` is the entry point the local platform's seed calls."""
 
 from __future__ import annotations
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from atende_shared.dal.tenants import iter_tenants
 from atende_shared.errors import ValidationFailed
 from atende_shared.models.tenant import Tenant
 from atende_shared.observability import logger
@@ -41,20 +41,11 @@ class ReconcileReport:
     mismatches: list[Mismatch] = field(default_factory=list)
 
 
-def all_tenants(deps: BillingDeps) -> Iterator[Tenant]:
-    cursor: str | None = None
-    while True:
-        tenants, cursor = deps.tenants.list_tenants(limit=100, cursor=cursor)
-        yield from tenants
-        if not cursor:
-            return
-
-
 def reconcile(deps: BillingDeps) -> ReconcileReport:
     """Prove, for every tenant, that the balance item equals the sum of its ledger (and
     that the entry counter and the reservation are sane). Logs each tenant that fails."""
     report = ReconcileReport()
-    for tenant in all_tenants(deps):
+    for tenant in iter_tenants(deps.tenants):
         report.tenants += 1
         balance = deps.store.get_balance(tenant.tenant_id)
         total = count = 0
@@ -180,7 +171,7 @@ def write_statements(
     re-running overwrites the same keys with the same content (except generated_at)."""
     chosen = period or previous_period(deps.clock())
     written: list[str] = []
-    for tenant in all_tenants(deps):
+    for tenant in iter_tenants(deps.tenants):
         csv_text, summary = build_statement(deps, tenant, chosen)
         written.extend(statements.put_statement(tenant.tenant_id, chosen, csv_text, summary))
     return written

@@ -30,7 +30,7 @@ class SipApi(Protocol):
     async def set_trunk_numbers(self, trunk_id: str, numbers: list[str]) -> SIPInboundTrunkInfo: ...
     async def delete_trunk(self, trunk_id: str) -> None: ...
     async def list_rules(
-        self, *, trunk_ids: list[str] | None = None, rule_ids: list[str] | None = None
+        self, *, trunk_ids: list[str] | None = None
     ) -> list[SIPDispatchRuleInfo]: ...
     async def create_rule(self, rule: SIPDispatchRuleInfo) -> SIPDispatchRuleInfo: ...
     async def replace_rule(
@@ -127,14 +127,11 @@ class LiveKitSip:
         request = api.DeleteSIPTrunkRequest(sip_trunk_id=trunk_id)
         await self._bounded("DeleteSIPTrunk", self._api.sip.delete_trunk(request))
 
-    async def list_rules(
-        self, *, trunk_ids: list[str] | None = None, rule_ids: list[str] | None = None
-    ) -> list[SIPDispatchRuleInfo]:
+    async def list_rules(self, *, trunk_ids: list[str] | None = None) -> list[SIPDispatchRuleInfo]:
         def page(after: str) -> Awaitable[Any]:
             return self._api.sip.list_dispatch_rule(
                 api.ListSIPDispatchRuleRequest(
                     trunk_ids=trunk_ids or [],
-                    dispatch_rule_ids=rule_ids or [],
                     page=Pagination(after_id=after, limit=PAGE_SIZE),
                 )
             )

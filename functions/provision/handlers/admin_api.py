@@ -44,13 +44,10 @@ from functions.provision.settings import AdminApiSettings
 
 app = build_resolver(title="Atende admin API")
 
+# Only where this API says more than atende_shared.http.ERROR_DESCRIPTIONS.
 _ERROR_TEXT = {
-    400: "Body is not valid JSON",
     404: "Unknown tenant or number (another tenant's data answers the same)",
     409: "Conflict: already exists, or the number belongs to another tenant",
-    413: "Body too large",
-    415: "Body is not application/json",
-    422: "Request failed validation; details name each field",
     503: "A dependency (DynamoDB, SQS, EventBridge, LiveKit) failed; retry",
 }
 
@@ -86,9 +83,7 @@ def _publisher() -> EventBridgePublisher:
 
 def _correlation_id() -> str:
     event = app.current_event
-    header = (event.headers or {}).get(CORRELATION_HEADER) or next(
-        (v for k, v in (event.headers or {}).items() if k.lower() == CORRELATION_HEADER), None
-    )
+    header = event.headers.get(CORRELATION_HEADER)  # Powertools' headers ignore case
     return str(header or event.request_context.request_id or "admin-api")
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from livekit.api import AccessToken, RoomAgentDispatch, RoomConfiguration, VideoGrants
-
 from atende_shared.dal.tenants import TenantStore
 from atende_shared.errors import DependencyUnavailable, ValidationFailed
 from atende_shared.models.tenant import TenantStatus
@@ -27,6 +25,10 @@ def issue_test_call_token(
 ) -> TestCallToken:
     """A token to join one fresh room ``<room_prefix>test-<random>`` only, whose room
     configuration dispatches the tenant's voice agent with the tenant in its metadata."""
+    # Imported on first use: livekit-api pulls in aiohttp (~200 ms of the admin API's cold
+    # start) and only this route needs it.
+    from livekit.api import AccessToken, RoomAgentDispatch, RoomConfiguration, VideoGrants
+
     tenant = store.get_tenant(tenant_id)
     if tenant.status == TenantStatus.CLOSED:
         raise ValidationFailed(f"tenant {tenant_id!r} is closed")

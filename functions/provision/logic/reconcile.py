@@ -19,11 +19,13 @@ and Atende rules bound to no live trunk. They are reported; deleted only with
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from livekit.protocol.sip import SIPDispatchRuleInfo, SIPInboundTrunkInfo
 
+from atende_shared.dal.tenants import iter_tenants
 from atende_shared.models.tenant import TenantStatus
 from functions.provision.logic.desired import Tag, bound_to, desired_rule, read_tag, rule_matches
 from functions.provision.logic.provisioner import SipDeps, ensure, number_lease, release
@@ -67,14 +69,11 @@ class ReconcileReport:
 
 
 def _all_records(deps: SipDeps) -> list[PhoneRecord]:
-    records: list[PhoneRecord] = []
-    cursor: str | None = None
-    while True:
-        tenants, cursor = deps.tenants.list_tenants(limit=100, cursor=cursor)
-        for tenant in tenants:
-            records += deps.phones.list_for_tenant(tenant.tenant_id)
-        if not cursor:
-            return records
+    return [
+        record
+        for tenant in iter_tenants(deps.tenants)
+        for record in deps.phones.list_for_tenant(tenant.tenant_id)
+    ]
 
 
 def diagnose(
@@ -160,31 +159,32 @@ async def reconcile(deps: SipDeps, *, delete_orphans: bool = False) -> Reconcile
 
     known = {Tag(r.tenant_id, r.number) for r in records}
     live_trunks = {t.sip_trunk_id for t in trunks}
-    orphan_trunks = [
-        t for t in trunks if (tag := read_tag(t.metadata)) is not None and tag not in known
-    ]
-    orphan_rules = [
-        r
+    # Rules first, then trunks: (kind, id, tag) of every Atende resource to report.
+    found: list[tuple[str, str, Tag]] = [
+        ("rule", r.sip_dispatch_rule_id, tag)
         for r in rules
         if (tag := read_tag(r.metadata)) is not None
         and (tag not in known or not (set(r.trunk_ids) & live_trunks))
     ]
-    for rule in orphan_rules:
-        tag = read_tag(rule.metadata)
-        assert tag is not None
-        orphan = Orphan("rule", rule.sip_dispatch_rule_id, tag.tenant_id, tag.number)
+    found += [
+        ("trunk", t.sip_trunk_id, tag)
+        for t in trunks
+        if (tag := read_tag(t.metadata)) is not None and tag not in known
+    ]
+
+    async def delete_trunk(trunk_id: str) -> bool:
+        await deps.sip.delete_trunk(trunk_id)
+        return True
+
+    delete: dict[str, Callable[[str], Awaitable[bool]]] = {
+        "rule": deps.sip.delete_rule,  # False when LiveKit no longer knew the rule
+        "trunk": delete_trunk,
+    }
+    for kind, resource_id, tag in found:
+        orphan = Orphan(kind, resource_id, tag.tenant_id, tag.number)
         if delete_orphans:
             # A rule bound to no live trunk may belong to a number being repaired right now.
             async with number_lease(deps, tag.number):
-                orphan.deleted = await deps.sip.delete_rule(rule.sip_dispatch_rule_id)
-        report.orphans.append(orphan)
-    for trunk in orphan_trunks:
-        tag = read_tag(trunk.metadata)
-        assert tag is not None
-        orphan = Orphan("trunk", trunk.sip_trunk_id, tag.tenant_id, tag.number)
-        if delete_orphans:
-            async with number_lease(deps, tag.number):
-                await deps.sip.delete_trunk(trunk.sip_trunk_id)
-            orphan.deleted = True
+                orphan.deleted = await delete[kind](resource_id)
         report.orphans.append(orphan)
     return report

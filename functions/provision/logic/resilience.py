@@ -118,12 +118,8 @@ class ResilientSip:
     async def delete_trunk(self, trunk_id: str) -> None:
         await self._run(lambda: self._inner.delete_trunk(trunk_id))
 
-    async def list_rules(
-        self, *, trunk_ids: list[str] | None = None, rule_ids: list[str] | None = None
-    ) -> list[SIPDispatchRuleInfo]:
-        return await self._run(
-            lambda: self._inner.list_rules(trunk_ids=trunk_ids, rule_ids=rule_ids)
-        )
+    async def list_rules(self, *, trunk_ids: list[str] | None = None) -> list[SIPDispatchRuleInfo]:
+        return await self._run(lambda: self._inner.list_rules(trunk_ids=trunk_ids))
 
     async def create_rule(self, rule: SIPDispatchRuleInfo) -> SIPDispatchRuleInfo:
         return await self._run(lambda: self._inner.create_rule(rule))

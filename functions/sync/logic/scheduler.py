@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from atende_shared.dal.tenants import TenantStore
+from atende_shared.dal.tenants import TenantStore, iter_tenants
 from atende_shared.models.common import utc_now
 from atende_shared.models.tenant import TenantStatus
 from functions.sync.logic.admin import PULL_SOURCES
@@ -20,17 +20,13 @@ def fan_out(
     # once) sends one job, thanks to the FIFO queue's deduplication id.
     slot = f"{moment:%Y%m%d%H%M}"
     sent: list[str] = []
-    cursor: str | None = None
-    while True:
-        page, cursor = tenants.list_tenants(limit=100, cursor=cursor)
-        for tenant in page:
-            if tenant.status != TenantStatus.ACTIVE:
-                continue
-            if tenant.integrations.catalog_source.value not in PULL_SOURCES:
-                continue
-            run_id = new_run_id(mode, moment)
-            job = SyncJob(tenant_id=tenant.tenant_id, mode=mode, run_id=run_id)
-            jobs.send_job(tenant.tenant_id, job.model_dump_json(), dedupe_id=f"sched-{mode}-{slot}")
-            sent.append(run_id)
-        if not cursor:
-            return sent
+    for tenant in iter_tenants(tenants):
+        if tenant.status != TenantStatus.ACTIVE:
+            continue
+        if tenant.integrations.catalog_source.value not in PULL_SOURCES:
+            continue
+        run_id = new_run_id(mode, moment)
+        job = SyncJob(tenant_id=tenant.tenant_id, mode=mode, run_id=run_id)
+        jobs.send_job(tenant.tenant_id, job.model_dump_json(), dedupe_id=f"sched-{mode}-{slot}")
+        sent.append(run_id)
+    return sent
