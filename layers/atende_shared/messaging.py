@@ -9,14 +9,16 @@ webhook answers 5xx so the sender retries; a consumer fails the record so SQS re
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from atende_shared.aws import client
 from atende_shared.errors import DependencyUnavailable
-from atende_shared.events import DomainEvent, to_put_events_entry
 from atende_shared.observability import CORRELATION_ATTRIBUTE
+
+if TYPE_CHECKING:  # ingress only sends to SQS: it need not import the event catalogue
+    from atende_shared.events import DomainEvent
 
 
 class QueueSender(Protocol):
@@ -74,6 +76,8 @@ class EventBridgePublisher:
         self._bus_name = bus_name
 
     def publish(self, events: Sequence[DomainEvent]) -> None:
+        from atende_shared.events import to_put_events_entry
+
         entries = [to_put_events_entry(e, bus_name=self._bus_name) for e in events]
         for start in range(0, len(entries), 10):  # PutEvents takes at most 10 entries
             chunk = entries[start : start + 10]

@@ -15,7 +15,9 @@ burst costs one Secrets Manager call per tenant and integration, not one per del
 
 from __future__ import annotations
 
+import hmac
 import json
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
@@ -70,6 +72,18 @@ class IntegrationSecret(BaseModel):
             previous=dict(self.current),
             previous_valid_until=utc_now() + grace,
         )
+
+
+def matches_any(presented: str, candidates: Iterable[str]) -> bool:
+    """Whether ``presented`` equals one of ``candidates`` (e.g. the values of
+    :meth:`IntegrationSecret.candidates`), compared in constant time on the UTF-8 bytes and
+    against every candidate (no early exit on a match). Any text may be presented: non-ASCII
+    (even lone surrogates) simply does not match, it never raises."""
+    given = presented.encode("utf-8", "surrogatepass")
+    found = False
+    for candidate in candidates:
+        found |= hmac.compare_digest(given, candidate.encode("utf-8", "surrogatepass"))
+    return found
 
 
 class SecretReader(Protocol):

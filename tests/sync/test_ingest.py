@@ -84,6 +84,12 @@ def test_the_ingest_token_is_required(sync_aws, tenant):
     assert "token" not in str(body).lower().replace("unauthorized", "")
 
 
+def test_a_non_ascii_token_is_refused_not_an_error(sync_aws, tenant):
+    # str compare_digest raises TypeError on non-ASCII: that must be a 401, never a 500.
+    assert push(tenant, "s1", "b1", rows([1]), token="ingest-tokén-1")[0] == 401
+    assert push(tenant, "s1", "b1", rows([1]), token=TOKEN + "é")[0] == 401
+
+
 def test_a_rotated_token_keeps_working_during_its_grace_window(sync_aws, tenant):
     secret = IntegrationSecret(current={"token": TOKEN}).rotated(
         {"token": "new-token"}, grace=timedelta(hours=1)

@@ -80,8 +80,10 @@ def test_record_shape(store: DynamoDedupeStore, ingress: Harness) -> None:
     assert "lease_until" not in item
 
 
-def test_storage_failure_is_a_dependency_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_storage_failure_is_a_dependency_error(ingress: Harness) -> None:
     from atende_shared.errors import StorageError
+
+    # on moto, like its neighbours: a table that does not exist there, never real AWS
 
     store = DynamoDedupeStore("no-such-table")
     with pytest.raises(StorageError):

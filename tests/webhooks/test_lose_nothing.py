@@ -9,7 +9,7 @@ import time
 import pytest
 
 from atende_shared.aws import client
-from atende_shared.resources import Queue, queue_url_env
+from atende_shared.resources import queue_url_env
 from atende_shared.settings import reset_settings_cache
 from tests.webhooks.cases import CASE_IDS, CASES, Case
 from tests.webhooks.conftest import Answer, Harness, api_event, invoke
@@ -117,18 +117,6 @@ def test_unknown_route_and_method_are_not_500(ingress: Harness) -> None:
     assert invoke(event).status in (404, 405)
     req.path = "/webhooks/nobody/acme"
     assert invoke(api_event(req)).status == 404
-
-
-def test_queue_choice(ingress: Harness) -> None:
-    assert {c.provider: c.queue for c in CASES} == {
-        "livekit": Queue.CALLS,
-        "bling": Queue.CATALOG,
-        "asaas": Queue.PAYMENTS,
-        "pluggto": Queue.CATALOG,
-        "zapi": Queue.MESSAGING,
-        "evolution": Queue.MESSAGING,
-        "custom": Queue.PAYMENTS,
-    }
 
 
 def test_tenant_comes_from_the_route_when_the_gateway_omits_path_parameters(

@@ -226,13 +226,10 @@ def test_raw_body_refuses_bad_base64_and_oversize_before_decoding() -> None:
 def test_correlation_id_comes_from_the_header_when_sane() -> None:
     event = _bling_event()
     event["headers"]["X-Correlation-Id"] = "abc-123"
-    now = datetime.now(UTC)
     assert (
-        delivery_from_api_gateway(
-            event, Provider.BLING, max_bytes=10**6, received_at=now
-        ).correlation_id
+        delivery_from_api_gateway(event, Provider.BLING, max_bytes=10**6).correlation_id
         == "abc-123"
     )
     event["headers"]["X-Correlation-Id"] = "bad id\n{json}"
-    delivery = delivery_from_api_gateway(event, Provider.BLING, max_bytes=10**6, received_at=now)
+    delivery = delivery_from_api_gateway(event, Provider.BLING, max_bytes=10**6)
     assert delivery.correlation_id == event["requestContext"]["requestId"]

@@ -8,14 +8,13 @@ SQS. A batch id already accepted answers 200 ``duplicate`` and is not queued aga
 
 from __future__ import annotations
 
-import hmac
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from atende_shared.errors import PayloadTooLarge, Unauthorized, ValidationFailed
 from atende_shared.models.common import TENANT_ID_PATTERN
-from atende_shared.tenant_secrets import SecretReader
+from atende_shared.tenant_secrets import SecretReader, matches_any
 from functions.sync.logic.ports import BlobStore, IngestLedger, JobQueue
 from functions.sync.models.runs import (
     SNAPSHOT_ID_PATTERN,
@@ -60,7 +59,7 @@ def authenticate(secrets: SecretReader, tenant_id: str, authorization: str | Non
     secret = secrets.get(tenant_id, "ingest")
     if secret is None:
         raise Unauthorized(f"tenant {tenant_id} has no ingest secret")
-    if not any(hmac.compare_digest(presented, c) for c in secret.candidates("token")):
+    if not matches_any(presented, secret.candidates("token")):
         raise Unauthorized("wrong ingest token")
 
 

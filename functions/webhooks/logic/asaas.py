@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from atende_shared.models.envelope import InboundEvent, Provider
 from atende_shared.resources import Queue
+from atende_shared.tenant_secrets import matches_any
 from functions.webhooks.logic.common import (
     AdapterContext,
+    accepted,
     dedupe_window,
-    matches_any,
     parse_json,
     require_fresh,
     require_tenant,
     secret_candidates,
     validate,
 )
-from functions.webhooks.logic.delivery import Accepted, Delivery, Normalised
+from functions.webhooks.logic.delivery import Delivery, Normalised
 from functions.webhooks.logic.errors import AuthFailure
 from functions.webhooks.models.asaas import AsaasWebhook
 
@@ -34,16 +34,13 @@ def accept(delivery: Delivery, context: AdapterContext) -> Normalised:
     require_fresh(
         event.date_created, context, max_age=dedupe_window(context), what="Asaas dateCreated"
     )
-    return Accepted(
-        event=InboundEvent(
-            tenant_id=tenant,
-            provider=Provider.ASAAS,
-            provider_event_id=event.id,
-            type=event.event,
-            occurred_at=event.date_created,
-            received_at=context.now,
-            correlation_id=delivery.correlation_id,
-            payload=data,
-        ),
-        queue=Queue.PAYMENTS,
+    return accepted(
+        delivery,
+        context,
+        Queue.PAYMENTS,
+        tenant_id=tenant,
+        event_id=event.id,
+        type=event.event,
+        occurred_at=event.date_created,
+        payload=data,
     )

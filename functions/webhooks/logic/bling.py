@@ -6,19 +6,19 @@ import hashlib
 import hmac
 import re
 
-from atende_shared.models.envelope import InboundEvent, Provider
 from atende_shared.resources import Queue
+from atende_shared.tenant_secrets import matches_any
 from functions.webhooks.logic.common import (
     AdapterContext,
+    accepted,
     dedupe_window,
-    matches_any,
     parse_json,
     require_fresh,
     require_tenant,
     secret_candidates,
     validate,
 )
-from functions.webhooks.logic.delivery import Accepted, Delivery, Normalised
+from functions.webhooks.logic.delivery import Delivery, Normalised
 from functions.webhooks.logic.errors import AuthFailure
 from functions.webhooks.models.bling import BlingWebhook
 
@@ -50,16 +50,13 @@ def accept(delivery: Delivery, context: AdapterContext) -> Normalised:
     # Bling retries for up to 3 days; the window is the dedupe TTL (7 days by default),
     # so every retry is accepted and every replay we accept is still a known duplicate.
     require_fresh(event.date, context, max_age=dedupe_window(context), what="Bling date")
-    return Accepted(
-        event=InboundEvent(
-            tenant_id=tenant,
-            provider=Provider.BLING,
-            provider_event_id=event.event_id,
-            type=event.event,
-            occurred_at=event.date,
-            received_at=context.now,
-            correlation_id=delivery.correlation_id,
-            payload=data,
-        ),
-        queue=Queue.CATALOG,
+    return accepted(
+        delivery,
+        context,
+        Queue.CATALOG,
+        tenant_id=tenant,
+        event_id=event.event_id,
+        type=event.event,
+        occurred_at=event.date,
+        payload=data,
     )

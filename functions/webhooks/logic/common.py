@@ -1,12 +1,11 @@
-"""Helpers every provider adapter shares: tenant and secret lookup, constant-time
-comparison, JSON parsing, schema validation, freshness windows."""
+"""Helpers every provider adapter shares: tenant and secret lookup, JSON parsing, schema
+validation, freshness windows, building the accepted envelope. (The constant-time secret
+comparison is :func:`atende_shared.tenant_secrets.matches_any`.)"""
 
 from __future__ import annotations
 
-import hmac
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -15,8 +14,10 @@ from pydantic import BaseModel, ValidationError
 
 from atende_shared.errors import MalformedRequest, ValidationFailed
 from atende_shared.models.common import TENANT_ID_PATTERN
+from atende_shared.models.envelope import InboundEvent
+from atende_shared.resources import Queue
 from atende_shared.tenant_secrets import Integration, SecretReader
-from functions.webhooks.logic.delivery import Delivery
+from functions.webhooks.logic.delivery import Accepted, Delivery
 from functions.webhooks.logic.errors import AuthFailure
 from functions.webhooks.models.settings import IngressSettings
 
@@ -56,15 +57,6 @@ def secret_candidates(
     return values
 
 
-def matches_any(presented: str, candidates: Iterable[str]) -> bool:
-    """Constant-time comparison against every candidate (no early exit on a match)."""
-    given = presented.encode("utf-8", "surrogatepass")
-    found = False
-    for candidate in candidates:
-        found |= hmac.compare_digest(given, candidate.encode("utf-8", "surrogatepass"))
-    return found
-
-
 def parse_json(body: bytes) -> Any:
     """The body as JSON, or 400."""
     try:
@@ -99,6 +91,33 @@ def require_fresh(
         raise AuthFailure("stale", f"{what} {moment.isoformat()} is older than {max_age}")
     if moment > context.now + skew:
         raise AuthFailure("future", f"{what} {moment.isoformat()} is in the future")
+
+
+def accepted(
+    delivery: Delivery,
+    context: AdapterContext,
+    queue: Queue,
+    *,
+    tenant_id: str | None,
+    event_id: str,
+    type: str,
+    occurred_at: datetime,
+    payload: dict[str, Any],
+) -> Accepted:
+    """The delivery as an envelope for ``queue``: provider and correlation id from the
+    delivery, received now. Raises pydantic's ``ValidationError`` for a field out of range
+    (the pipeline answers 422)."""
+    event = InboundEvent(
+        tenant_id=tenant_id,
+        provider=delivery.provider,
+        provider_event_id=event_id,
+        type=type,
+        occurred_at=occurred_at,
+        received_at=context.now,
+        correlation_id=delivery.correlation_id,
+        payload=payload,
+    )
+    return Accepted(event=event, queue=queue)
 
 
 def dedupe_window(context: AdapterContext) -> timedelta:

@@ -10,18 +10,18 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from atende_shared.errors import ValidationFailed
-from atende_shared.models.envelope import InboundEvent, Provider
 from atende_shared.observability import logger
 from atende_shared.resources import Queue
 from functions.webhooks.logic.common import (
     AdapterContext,
+    accepted,
     parse_json,
     require_fresh,
     require_tenant,
     secret_candidates,
     validate,
 )
-from functions.webhooks.logic.delivery import Accepted, Delivery, Normalised
+from functions.webhooks.logic.delivery import Delivery, Normalised
 from functions.webhooks.logic.errors import AuthFailure
 from functions.webhooks.models.custom import CustomEvent
 
@@ -90,16 +90,13 @@ def accept(delivery: Delivery, context: AdapterContext) -> Normalised:
         raise ValidationFailed(
             f"event type {event.type!r} is not routable; use one of the prefixes {prefixes}"
         )
-    return Accepted(
-        event=InboundEvent(
-            tenant_id=tenant,
-            provider=Provider.CUSTOM,
-            provider_event_id=webhook_id,
-            type=event.type,
-            occurred_at=event.timestamp or signed_at,
-            received_at=context.now,
-            correlation_id=delivery.correlation_id,
-            payload=data,
-        ),
-        queue=queue,
+    return accepted(
+        delivery,
+        context,
+        queue,
+        tenant_id=tenant,
+        event_id=webhook_id,
+        type=event.type,
+        occurred_at=event.timestamp or signed_at,
+        payload=data,
     )

@@ -13,11 +13,11 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from atende_shared.errors import MalformedRequest, PayloadTooLarge
 from atende_shared.models.envelope import InboundEvent, Provider
+from atende_shared.observability import CORRELATION_HEADER
 from atende_shared.resources import Queue
 
 _CORRELATION = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -34,7 +34,6 @@ class Delivery:
     query: Mapping[str, str] = field(default_factory=dict)
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     correlation_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    received_at: datetime | None = None
 
     def header(self, name: str) -> str | None:
         value = self.headers.get(name.lower())
@@ -108,7 +107,6 @@ def delivery_from_api_gateway(
     provider: Provider,
     *,
     max_bytes: int,
-    received_at: datetime,
     route_params: Mapping[str, str] | None = None,
 ) -> Delivery:
     """Build a :class:`Delivery` from an API Gateway REST proxy event. ``route_params`` (what
@@ -118,7 +116,7 @@ def delivery_from_api_gateway(
     request_id = context.get("requestId") if isinstance(context, Mapping) else None
     if not isinstance(request_id, str) or not _CORRELATION.fullmatch(request_id):
         request_id = uuid.uuid4().hex
-    incoming = headers.get("x-correlation-id", "")
+    incoming = headers.get(CORRELATION_HEADER, "")
     correlation_id = incoming if _CORRELATION.fullmatch(incoming) else request_id
     return Delivery(
         provider=provider,
@@ -128,5 +126,4 @@ def delivery_from_api_gateway(
         query=_str_map(event.get("queryStringParameters")),
         request_id=request_id,
         correlation_id=correlation_id,
-        received_at=received_at,
     )

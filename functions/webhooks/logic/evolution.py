@@ -8,17 +8,17 @@ from __future__ import annotations
 from typing import Any
 
 from atende_shared.errors import MalformedRequest
-from atende_shared.models.envelope import InboundEvent, Provider
 from atende_shared.resources import Queue
+from atende_shared.tenant_secrets import matches_any
 from functions.webhooks.logic.common import (
     AdapterContext,
-    matches_any,
+    accepted,
     parse_json,
     require_tenant,
     secret_candidates,
     validate,
 )
-from functions.webhooks.logic.delivery import Accepted, Delivery, Ignored, Normalised
+from functions.webhooks.logic.delivery import Delivery, Ignored, Normalised
 from functions.webhooks.logic.errors import AuthFailure
 from functions.webhooks.models.whatsapp import (
     EVOLUTION_MESSAGES_UPSERT,
@@ -58,16 +58,13 @@ def accept(delivery: Delivery, context: AdapterContext) -> Normalised:
     if message.key.from_me:
         return Ignored(f"echo of our own message {message.key.id}")
     payload = {k: v for k, v in data.items() if k != "apikey"}
-    return Accepted(
-        event=InboundEvent(
-            tenant_id=tenant,
-            provider=Provider.EVOLUTION,
-            provider_event_id=message.key.id,
-            type=EVOLUTION_MESSAGES_UPSERT,
-            occurred_at=message.message_timestamp or webhook.date_time or context.now,
-            received_at=context.now,
-            correlation_id=delivery.correlation_id,
-            payload=payload,
-        ),
-        queue=Queue.MESSAGING,
+    return accepted(
+        delivery,
+        context,
+        Queue.MESSAGING,
+        tenant_id=tenant,
+        event_id=message.key.id,
+        type=EVOLUTION_MESSAGES_UPSERT,
+        occurred_at=message.message_timestamp or webhook.date_time or context.now,
+        payload=payload,
     )

@@ -12,11 +12,10 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from atende_shared.errors import MalformedRequest, ValidationFailed
-from atende_shared.models.envelope import InboundEvent, Provider
 from atende_shared.resources import Queue
 from atende_shared.rooms import tenant_from_room
-from functions.webhooks.logic.common import AdapterContext, parse_json, validate
-from functions.webhooks.logic.delivery import Accepted, Delivery, Ignored, Normalised
+from functions.webhooks.logic.common import AdapterContext, accepted, parse_json, validate
+from functions.webhooks.logic.delivery import Delivery, Ignored, Normalised
 from functions.webhooks.logic.errors import AuthFailure
 from functions.webhooks.models.livekit import LiveKitWebhook
 
@@ -106,16 +105,13 @@ def accept(delivery: Delivery, context: AdapterContext) -> Normalised:
     tenant = tenant_from_room(room_name)
     if tenant is None:
         return Ignored(f"room {room_name!r} of event {event.event} was not named by Atende")
-    return Accepted(
-        event=InboundEvent(
-            tenant_id=tenant,
-            provider=Provider.LIVEKIT,
-            provider_event_id=event.id,
-            type=event.event,
-            occurred_at=event.created_at,
-            received_at=context.now,
-            correlation_id=delivery.correlation_id,
-            payload=data,
-        ),
-        queue=Queue.CALLS,
+    return accepted(
+        delivery,
+        context,
+        Queue.CALLS,
+        tenant_id=tenant,
+        event_id=event.id,
+        type=event.event,
+        occurred_at=event.created_at,
+        payload=data,
     )

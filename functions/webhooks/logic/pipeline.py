@@ -33,7 +33,7 @@ from atende_shared.errors import (
 from atende_shared.messaging import QueueSender
 from atende_shared.models.common import utc_now
 from atende_shared.models.envelope import Provider
-from atende_shared.observability import logger
+from atende_shared.observability import bind_correlation_id, logger
 from atende_shared.tenant_secrets import SecretReader
 from functions.webhooks.logic import asaas, bling, custom, evolution, livekit, pluggto, zapi
 from functions.webhooks.logic.common import AdapterContext
@@ -135,10 +135,9 @@ def ingest_event(
             event,
             provider,
             max_bytes=deps.settings.webhook_max_body_bytes,
-            received_at=now,
             route_params=route_params,
         )
-        logger.set_correlation_id(delivery.correlation_id)
+        bind_correlation_id(delivery.correlation_id)
         if not _is_json(delivery.header("content-type")):
             raise UnsupportedMediaType("content type must be application/json")
         context = AdapterContext(settings=deps.settings, secrets=deps.secrets, now=now)
@@ -156,20 +155,13 @@ def ingest_event(
             return Outcome.IGNORED
         return _deliver(normalised, deps)
     except AtendeError as error:
-        if isinstance(error, DependencyUnavailable):
-            if not _is_enqueue_failure(error):
-                deps.metrics.count(Metric.REJECTED, provider, "dependency")
-        else:
+        if not isinstance(error, _EnqueueFailed):  # counted as ENQUEUE_FAILED already
             deps.metrics.count(Metric.REJECTED, provider, _reason(error))
         raise
 
 
 class _EnqueueFailed(DependencyUnavailable):
     code = "enqueue_failed"
-
-
-def _is_enqueue_failure(error: AtendeError) -> bool:
-    return isinstance(error, _EnqueueFailed)
 
 
 def _deliver(accepted: Accepted, deps: IngressDeps) -> Outcome:

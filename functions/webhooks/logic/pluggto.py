@@ -8,17 +8,17 @@ record from Plugg.to and writes only what changed, absorbs repeats harmlessly.
 
 from __future__ import annotations
 
-from atende_shared.models.envelope import InboundEvent, Provider
 from atende_shared.resources import Queue
+from atende_shared.tenant_secrets import matches_any
 from functions.webhooks.logic.common import (
     AdapterContext,
-    matches_any,
+    accepted,
     parse_json,
     require_tenant,
     secret_candidates,
     validate,
 )
-from functions.webhooks.logic.delivery import Accepted, Delivery, Normalised
+from functions.webhooks.logic.delivery import Delivery, Normalised
 from functions.webhooks.logic.errors import AuthFailure
 from functions.webhooks.models.pluggto import PluggtoNotification
 
@@ -33,16 +33,13 @@ def accept(delivery: Delivery, context: AdapterContext) -> Normalised:
 
     data = parse_json(delivery.body)
     note = validate(PluggtoNotification, data, what="Plugg.to notification")
-    return Accepted(
-        event=InboundEvent(
-            tenant_id=tenant,
-            provider=Provider.PLUGGTO,
-            provider_event_id=f"{note.type}:{note.id}:{note.action}:{delivery.request_id}"[:256],
-            type=f"{note.type}.{note.action}"[:128],
-            occurred_at=context.now,
-            received_at=context.now,
-            correlation_id=delivery.correlation_id,
-            payload=data,
-        ),
-        queue=Queue.CATALOG,
+    return accepted(
+        delivery,
+        context,
+        Queue.CATALOG,
+        tenant_id=tenant,
+        event_id=f"{note.type}:{note.id}:{note.action}:{delivery.request_id}"[:256],
+        type=f"{note.type}.{note.action}"[:128],
+        occurred_at=context.now,
+        payload=data,
     )

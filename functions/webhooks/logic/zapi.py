@@ -5,17 +5,17 @@ own echoes (``fromMe: true``) are dropped."""
 
 from __future__ import annotations
 
-from atende_shared.models.envelope import InboundEvent, Provider
 from atende_shared.resources import Queue
+from atende_shared.tenant_secrets import matches_any
 from functions.webhooks.logic.common import (
     AdapterContext,
-    matches_any,
+    accepted,
     parse_json,
     require_tenant,
     secret_candidates,
     validate,
 )
-from functions.webhooks.logic.delivery import Accepted, Delivery, Ignored, Normalised
+from functions.webhooks.logic.delivery import Delivery, Ignored, Normalised
 from functions.webhooks.logic.errors import AuthFailure
 from functions.webhooks.models.whatsapp import ZAPI_RECEIVED, ZapiCallback
 
@@ -37,16 +37,13 @@ def accept(delivery: Delivery, context: AdapterContext) -> Normalised:
     if callback.from_me:
         return Ignored(f"echo of our own message {callback.message_id}")
     assert callback.message_id is not None  # the model requires it for ReceivedCallback
-    return Accepted(
-        event=InboundEvent(
-            tenant_id=tenant,
-            provider=Provider.ZAPI,
-            provider_event_id=callback.message_id,
-            type=callback.type,
-            occurred_at=callback.momment or context.now,
-            received_at=context.now,
-            correlation_id=delivery.correlation_id,
-            payload=data,
-        ),
-        queue=Queue.MESSAGING,
+    return accepted(
+        delivery,
+        context,
+        Queue.MESSAGING,
+        tenant_id=tenant,
+        event_id=callback.message_id,
+        type=callback.type,
+        occurred_at=callback.momment or context.now,
+        payload=data,
     )

@@ -21,7 +21,3 @@ class BlingWebhook(BaseModel):
     event: str = Field(pattern=BLING_EVENT_PATTERN)
     company_id: str = Field(alias="companyId", min_length=1, max_length=128)
     data: dict[str, Any]
-
-    @property
-    def resource(self) -> str:
-        return self.event.split(".", 1)[0]
