@@ -7,7 +7,7 @@ from botocore.exceptions import EndpointConnectionError
 
 from atende_local.bootstrap import LocalResources
 from atende_shared.dal import keys
-from atende_shared.dal.dynamo import storage_call, table
+from atende_shared.dal.dynamo import ConditionFailed, storage_call, table
 from atende_shared.dal.tenants import DynamoTenantStore, StaleTenant, update_tenant
 from atende_shared.errors import Conflict, NotFound, StorageError
 from atende_shared.models.menu import Menu, MenuItem, MenuOption
@@ -139,3 +139,25 @@ def test_suspension_holds_are_lifted_one_party_at_a_time() -> None:
     # A tenant stored suspended before holds existed was suspended by an admin
     legacy = Tenant.model_validate({"tenant_id": "old", "name": "Old", "status": "suspended"})
     assert legacy.suspended_for == [SuspensionReason.ADMIN]
+
+
+def test_only_a_conditional_call_turns_a_lost_condition_into_an_outcome(
+    aws: LocalResources,
+) -> None:
+    main = table(aws.tables["main"])
+    item = {"PK": "TENANT#acme", "SK": "X"}
+    main.put_item(Item=item)
+    again = {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}
+    # conditional: the lost condition is an outcome carrying the service's answer
+    with pytest.raises(ConditionFailed) as lost, storage_call("put x", conditional=True):
+        main.put_item(**again, ReturnValuesOnConditionCheckFailure="ALL_OLD")
+    assert lost.value.response["Item"]["SK"] == {"S": "X"}  # the wire format
+    # not conditional: the same loss is a storage failure (503)
+    with pytest.raises(StorageError, match=r"^put x failed"), storage_call("put x"):
+        main.put_item(**again)
+    # conditional, but another failure: still a storage failure
+    with (
+        pytest.raises(StorageError, match=r"^get x failed: .*ResourceNotFound"),
+        storage_call("get x", conditional=True),
+    ):
+        table("no-such-table").get_item(Key=item)
