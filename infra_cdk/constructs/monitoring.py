@@ -186,28 +186,19 @@ class Monitoring(Construct):
             ),
         )
         self.dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="Lambda errors",
-                left=[
-                    fn.metric_errors(period=_PERIOD, statistic="Sum", label=name)
-                    for name, fn in functions.items()
-                ],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="Lambda throttles",
-                left=[
-                    fn.metric_throttles(period=_PERIOD, statistic="Sum", label=name)
-                    for name, fn in functions.items()
-                ],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="Lambda duration p99 (ms)",
-                left=[
-                    fn.metric_duration(period=_PERIOD, statistic="p99", label=name)
-                    for name, fn in functions.items()
-                ],
-                width=8,
-            ),
+            *(
+                cloudwatch.GraphWidget(
+                    title=title,
+                    left=[
+                        getattr(fn, metric)(period=_PERIOD, statistic=statistic, label=name)
+                        for name, fn in functions.items()
+                    ],
+                    width=8,
+                )
+                for title, metric, statistic in (
+                    ("Lambda errors", "metric_errors", "Sum"),
+                    ("Lambda throttles", "metric_throttles", "Sum"),
+                    ("Lambda duration p99 (ms)", "metric_duration", "p99"),
+                )
+            )
         )
