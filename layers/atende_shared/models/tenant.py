@@ -90,6 +90,32 @@ class BillingPlan(BaseModel):
     balance_floor_cents: int = Field(0, le=0)
 
 
+class OrderSettings(BaseModel):
+    """How the tenant receives orders and who is told (the orders domain reads these)."""
+
+    acceptance_window_minutes: int = Field(
+        5, ge=1, le=120, description="a 'received' order older than this triggers a reminder"
+    )
+    on_acceptance_timeout: Literal["keep_waiting", "refuse"] = "keep_waiting"
+    notification_phone: PhoneNumber | None = Field(
+        None, description="the restaurant's WhatsApp that is told of each new order"
+    )
+    notify_customer: bool = Field(True, description="WhatsApp the customer on order changes")
+    estimated_delivery_minutes: int = Field(45, ge=5, le=240)
+    estimated_pickup_minutes: int = Field(25, ge=5, le=240)
+
+
+class WhatsAppSettings(BaseModel):
+    """The WhatsApp ordering channel's per-tenant knobs."""
+
+    enabled: bool = True
+    session_idle_minutes: int = Field(30, ge=5, le=24 * 60)
+    human_pause_hours: int = Field(12, ge=1, le=7 * 24)
+    group_chats: bool = False
+    daily_llm_turn_cap: int = Field(2_000, ge=0, le=1_000_000)
+    messages_per_minute_per_customer: int = Field(20, ge=1, le=600)
+
+
 class Tenant(BaseModel):
     """A business on the platform."""
 
@@ -102,6 +128,8 @@ class Tenant(BaseModel):
     status: TenantStatus = TenantStatus.ACTIVE
     integrations: Integrations = Field(default_factory=Integrations)
     plan: BillingPlan = Field(default_factory=BillingPlan)
+    orders: OrderSettings = Field(default_factory=OrderSettings)
+    whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
     suspended_for: list[SuspensionReason] = Field(
         default_factory=list, description="the holds keeping the tenant suspended"
     )
