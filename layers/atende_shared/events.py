@@ -130,6 +130,10 @@ class OrderPlaced(DomainEvent):
     detail_type: ClassVar[str] = "OrderPlaced"
     schema_version: int = 2
     order_id: str
+    #: The kitchen's number, allocated by the channel at confirmation (so the caller hears
+    #: it) through ``atende_shared.dal.order_numbers``; the orders domain allocates one when
+    #: an event arrives without it (schema 1).
+    order_number: int | None = Field(None, ge=1)
     call_id: str | None = None
     channel: OrderChannel = "voice"
     conversation_id: str | None = Field(None, max_length=200, description="WhatsApp chat id")
