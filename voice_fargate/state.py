@@ -22,6 +22,7 @@ from atende_shared.ordering.state import (
     Outcome,
     PlacedOrder,
 )
+from atende_shared.ordering.tools import NumberAllocator
 
 __all__ = [
     "Awaiting",
@@ -51,6 +52,8 @@ class CallServices:
     publisher: EventPublisher
     transcripts: TranscriptStore
     transferer: CallTransferer
+    #: Allocates the kitchen's order number at confirmation (None: the orders domain does).
+    allocate_number: NumberAllocator | None = None
 
 
 @dataclass(kw_only=True)

@@ -160,7 +160,7 @@ def test_sold_out_item_is_refused_with_an_alternative(state_pt: CallState) -> No
         # Then both are refused, the first with an alternative, and nothing is added
         assert first.is_error
         assert "acabou hoje" in first.output
-        assert "Posso oferecer Calabresa [pizza-calabresa] por R$ 49,90?" in first.output
+        assert "Posso oferecer Pizza Margherita [pizza-margherita] por R$ 54,90?" in first.output
         assert second.is_error
         assert "só temos 3" in second.output
         assert state_pt.cart == []

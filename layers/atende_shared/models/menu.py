@@ -1,4 +1,14 @@
-"""The menu / catalog the agent sells from; sync and the admin API both write it."""
+"""The menu / catalog the agent sells from; sync and the admin API both write it.
+
+An item has a price, optional sizes (``options``: an option's price replaces the item's),
+optional **modifier groups** ("Borda" pick 0-1, "Adicionais" pick 0-5; each modifier adds
+its ``price_delta_cents``), and may be **fractional** (``max_flavours`` > 1: a pizza of up
+to N flavours, each flavour another item of the same ``flavour_group``; the tenant's
+``DeliverySettings.flavour_pricing`` says whether the highest flavour's price or the
+average counts). ``notes_allowed`` lets the customer add a short free-text note ("sem
+cebola"). Everything new has a default, so menus written before it stay valid.
+See docs/menu.md.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +16,7 @@ from collections import Counter
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from atende_shared.models.common import Cents
+from atende_shared.models.common import Cents, SignedCents
 
 ITEM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 
@@ -20,6 +30,43 @@ class MenuOption(BaseModel):
     name: str = Field(min_length=1, max_length=120)
     price_cents: Cents
     available: bool = True
+
+
+class Modifier(BaseModel):
+    """One choice in a modifier group ("Catupiry", "Bacon"); its delta adds to the unit price."""
+
+    model_config = ConfigDict(frozen=True)
+
+    modifier_id: str = Field(pattern=ITEM_ID_PATTERN)
+    name: str = Field(min_length=1, max_length=120)
+    aliases: list[str] = Field(default_factory=list, max_length=10)
+    price_delta_cents: SignedCents = Field(0, ge=-100_000, le=100_000)
+    available: bool = True
+
+
+class ModifierGroup(BaseModel):
+    """A set of modifiers the customer picks ``min``..``max`` from ("Borda", pick 0-1)."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    group_id: str = Field(pattern=ITEM_ID_PATTERN)
+    name: str = Field(min_length=1, max_length=120)
+    min: int = Field(0, ge=0, le=20, description="fewest picks (1 = required)")
+    max: int = Field(1, ge=1, le=20, description="most picks")
+    modifiers: list[Modifier] = Field(min_length=1, max_length=50)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ModifierGroup:
+        if self.min > self.max:
+            raise ValueError(f"modifier group {self.group_id}: min ({self.min}) > max ({self.max})")
+        ids = [m.modifier_id for m in self.modifiers]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"modifier group {self.group_id}: modifier ids must be unique")
+        return self
+
+
+#: The longest free-text note on a line ("sem cebola, bem assada").
+MAX_NOTE_CHARS = 140
 
 
 class MenuItem(BaseModel):
@@ -37,13 +84,41 @@ class MenuItem(BaseModel):
     available: bool = True
     stock: int | None = Field(None, ge=0, description="units on hand; None = not tracked")
     source_version: str | None = Field(None, max_length=64)
+    modifier_groups: list[ModifierGroup] = Field(default_factory=list, max_length=10)
+    max_flavours: int = Field(
+        1, ge=1, le=4, description="a fractional item: up to this many flavours (meio a meio = 2)"
+    )
+    flavour_group: str | None = Field(
+        None,
+        max_length=100,
+        description="items of the same group combine as flavours (default: the category)",
+    )
+    notes_allowed: bool = True
 
     @model_validator(mode="after")
     def _unique_options(self) -> MenuItem:
         ids = [o.option_id for o in self.options]
         if len(ids) != len(set(ids)):
             raise ValueError(f"item {self.item_id}: option ids must be unique")
+        groups = [g.group_id for g in self.modifier_groups]
+        if len(groups) != len(set(groups)):
+            raise ValueError(f"item {self.item_id}: modifier group ids must be unique")
+        modifiers = [m.modifier_id for g in self.modifier_groups for m in g.modifiers]
+        if len(modifiers) != len(set(modifiers)):
+            raise ValueError(f"item {self.item_id}: modifier ids must be unique across its groups")
         return self
+
+    @property
+    def flavour_key(self) -> str:
+        """Items with the same key (and ``max_flavours`` > 1) can share a pizza."""
+        return self.flavour_group or self.category
+
+    def modifier(self, modifier_id: str) -> tuple[ModifierGroup, Modifier] | None:
+        for group in self.modifier_groups:
+            for modifier in group.modifiers:
+                if modifier.modifier_id == modifier_id:
+                    return group, modifier
+        return None
 
     @property
     def sellable(self) -> bool:

@@ -1,22 +1,43 @@
-"""The menu as the agent sees it: lookup by id, phrase matching, search, alternatives.
+"""The menu as the ordering core sees it: lookup by id, phrase matching, search, pricing.
 
-Built once per call from the tenant's :class:`Menu`. Everything here is pure and
-deterministic: the offline brain matches what the caller said against item names and
-aliases, and the tools look items up by id and price them. Matching works on normalised
-tokens (lower case, accents stripped, filler words dropped, a light plural stem) so
-"duas Pizzas de Calabresa" finds the item named "Pizza Calabresa".
+Built once per menu (the voice worker caches it per tenant) from the tenant's :class:`Menu`.
+Everything here is pure and deterministic: the offline brain matches what the customer said
+against item names and aliases, and the tools look items up by id and price them. Matching
+works on normalised tokens (lower case, accents stripped, filler words dropped, a light
+plural stem) so "duas Pizzas de Calabresa" finds the item named "Pizza Calabresa", and is
+forgiving the way callers and speech-to-text are:
+
+* **short names** — a word of an item's name that no other item has ("frango" for "Frango
+  com Catupiry") names it; a word a few items share ("frango" for two chicken pizzas) is
+  *ambiguous* and the brain asks which one;
+* **misspellings** — a word that is not on the menu is corrected to the closest menu word
+  when they are close enough ("catupiri" → "catupiry", "calabreza" → "calabresa").
+
+Phrases are indexed by their first word, so matching an utterance costs a few dictionary
+lookups per word whatever the menu's size.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
-from atende_shared.models.menu import Menu, MenuItem, MenuOption
+from atende_shared.models.menu import Menu, MenuItem, MenuOption, Modifier
 
 #: Words that never distinguish one item from another ("pizza DE calabresa").
 _FILLER = frozenset({"de", "da", "do", "das", "dos", "of", "the", "o", "os", "as", "with"})
+#: Words that never name an item on their own (sizes, cues, connectors, units).
+_NEVER_ALONE = frozenset(
+    {"com", "sem", "e", "a", "no", "na", "meio", "meia", "metade", "half", "and", "or", "ou",
+     "grande", "media", "medio", "pequena", "pequeno", "broto", "familia", "large", "medium",
+     "small", "big", "lata", "litro", "litros", "l", "ml", "2l", "600ml", "350ml", "500ml",
+     "garrafa", "pizza", "pizzas", "borda", "extra", "mais", "tipo", "sabor", "sabores",
+     "refrigerante", "refri", "suco", "bebida", "drink", "soda", "can", "bottle", "um", "uma",
+     "zero", "diet", "natural", "especial", "tradicional", "classica", "pedaco", "fatias"}
+)  # fmt: skip
 #: Size words callers use for the same option in either language.
 _SIZE_SYNONYMS: dict[str, frozenset[str]] = {
     "grande": frozenset({"grande", "large", "big", "g"}),
@@ -28,7 +49,9 @@ _SIZE_SYNONYMS: dict[str, frozenset[str]] = {
     "broto": frozenset({"broto", "pequena", "small"}),
     "familia": frozenset({"familia", "family", "gigante"}),
 }
+SIZE_WORDS = frozenset(w for words in _SIZE_SYNONYMS.values() for w in words) - {"g", "m", "p"}
 _TOKEN = re.compile(r"[a-z0-9]+|,")
+_FUZZY_MIN = 0.8
 
 
 def normalise(text: str) -> str:
@@ -58,11 +81,14 @@ def _phrase(text: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Mention:
-    """An item named in an utterance, at token positions ``start``..``end`` (exclusive)."""
+    """An item named in an utterance, at token positions ``start``..``end`` (exclusive).
+
+    ``candidates`` is set when the words fit several items equally ("frango")."""
 
     item: MenuItem
     start: int
     end: int
+    candidates: tuple[MenuItem, ...] = ()
 
 
 class MenuIndex:
@@ -71,16 +97,55 @@ class MenuIndex:
     def __init__(self, menu: Menu) -> None:
         self.menu = menu
         self._by_id = menu.by_id()
-        self._phrases: list[tuple[tuple[str, ...], MenuItem]] = []
+        # first word → [(phrase, items)], longest phrase first
+        phrases: dict[tuple[str, ...], list[MenuItem]] = defaultdict(list)
         for item in menu.items:
-            seen: set[tuple[str, ...]] = set()
-            for text in (item.name, *item.aliases):
+            for text in dict.fromkeys((item.name, *item.aliases)):
                 phrase = _phrase(text)
-                if phrase and phrase not in seen:
-                    seen.add(phrase)
-                    self._phrases.append((phrase, item))
-        # Longest phrases first so "pizza calabresa grande" beats "calabresa".
-        self._phrases.sort(key=lambda p: -len(p[0]))
+                if phrase and item not in phrases[phrase]:
+                    phrases[phrase].append(item)
+        modifier_words = {
+            w
+            for item in menu.items
+            for group in item.modifier_groups
+            for m in group.modifiers
+            for text in (m.name, *m.aliases)
+            for w in _phrase(text)
+        }
+        # Short names: single words of names/aliases, unique → the item, shared → ambiguous.
+        owners: dict[str, list[MenuItem]] = defaultdict(list)
+        for item in menu.items:
+            words = {w for text in (item.name, *item.aliases) for w in _phrase(text)}
+            for word in words:
+                if (
+                    word in _NEVER_ALONE
+                    or word in modifier_words
+                    or word.isdigit()
+                    or len(word) < 3
+                ):
+                    continue
+                owners[word].append(item)
+        self._ambiguous: dict[str, tuple[MenuItem, ...]] = {}
+        for word, items in owners.items():
+            if (word,) in phrases:
+                continue
+            if len(items) == 1:
+                phrases[(word,)].append(items[0])
+            elif len(items) <= 6:
+                self._ambiguous[word] = tuple(items)
+        self._by_first: dict[str, list[tuple[tuple[str, ...], list[MenuItem]]]] = defaultdict(list)
+        for phrase, items in phrases.items():
+            self._by_first[phrase[0]].append((phrase, items))
+        for entries in self._by_first.values():
+            entries.sort(key=lambda e: -len(e[0]))
+        # Vocabulary for spelling correction, bucketed by first letter.
+        self._vocab = {w for p in phrases for w in p} | set(owners) | modifier_words
+        self._vocab_by_letter: dict[str, list[str]] = defaultdict(list)
+        for word in self._vocab:
+            if len(word) >= 4 and not word.isdigit():
+                self._vocab_by_letter[word[0]].append(word)
+        self._corrections: dict[str, str | None] = {}
+        self._item_words: dict[str, frozenset[str]] = {}
         # Per item, the stemmed words of its name/aliases/category and of its description,
         # built with the index (off the call's event loop): a search only intersects sets.
         self._search_words = [
@@ -91,6 +156,13 @@ class MenuIndex:
             )
             for item in menu.items
         ]
+
+    def _words_of(self, item: MenuItem) -> frozenset[str]:
+        words = self._item_words.get(item.item_id)
+        if words is None:
+            words = frozenset(w for text in (item.name, *item.aliases) for w in _phrase(text))
+            self._item_words[item.item_id] = words
+        return words
 
     @property
     def currency(self) -> str:
@@ -108,24 +180,63 @@ class MenuIndex:
         """Integer cents: an option's price replaces the item's (the menu contract)."""
         return option.price_cents if option is not None else item.price_cents
 
+    # -- spelling ------------------------------------------------------------------------
+
+    def correct(self, word: str, protected: frozenset[str] = frozenset()) -> str:
+        """``word``, or the menu word it most likely misspells ("catupiri" → "catupiry")."""
+        if len(word) < 5 or word in protected or word.isdigit():
+            return word
+        stemmed = stem(word)
+        if stemmed in self._vocab or word in self._vocab:
+            return word
+        if word not in self._corrections:
+            best, best_ratio = None, _FUZZY_MIN
+            for candidate in self._vocab_by_letter.get(word[0], ()):
+                if abs(len(candidate) - len(stemmed)) > 2:
+                    continue
+                ratio = SequenceMatcher(None, stemmed, candidate).ratio()
+                if ratio > best_ratio:
+                    best, best_ratio = candidate, ratio
+            if len(self._corrections) > 10_000:
+                self._corrections.clear()
+            self._corrections[word] = best
+        return self._corrections[word] or word
+
+    def corrected(self, words: list[str], protected: frozenset[str] = frozenset()) -> list[str]:
+        return [self.correct(w, protected) for w in words]
+
+    # -- matching ------------------------------------------------------------------------
+
     def find_mentions(self, words: list[str]) -> list[Mention]:
         """Items named in ``words`` (normalised tokens), non-overlapping, in spoken order."""
         stems = [stem(w) for w in words]
         # Filler words are skipped when comparing, so keep a map to original positions.
         positions = [i for i, w in enumerate(words) if w != "," and w not in _FILLER]
         compact = [stems[i] for i in positions]
-        taken = [False] * len(compact)
         found: list[Mention] = []
-        for phrase, item in self._phrases:
-            size = len(phrase)
-            for start in range(len(compact) - size + 1):
-                if any(taken[start : start + size]):
-                    continue
-                if tuple(compact[start : start + size]) == phrase:
-                    for k in range(start, start + size):
-                        taken[k] = True
-                    found.append(Mention(item, positions[start], positions[start + size - 1] + 1))
-        found.sort(key=lambda m: m.start)
+        k = 0
+        while k < len(compact):
+            match = None
+            for phrase, items in self._by_first.get(compact[k], ()):
+                size = len(phrase)
+                if tuple(compact[k : k + size]) == phrase:
+                    match = (size, items)
+                    break
+            if match is not None:
+                size, items = match
+                # "agua sem gas" for "Água mineral sem gás": the item's own words that follow
+                # belong to the same mention.
+                own = self._words_of(items[0])
+                while k + size < len(compact) and compact[k + size] in own:
+                    size += 1
+                start, end = positions[k], positions[k + size - 1] + 1
+                found.append(Mention(items[0], start, end, tuple(items) if len(items) > 1 else ()))
+                k += size
+                continue
+            shared = self._ambiguous.get(compact[k])
+            if shared is not None:
+                found.append(Mention(shared[0], positions[k], positions[k] + 1, shared))
+            k += 1
         return found
 
     def find_option(self, item: MenuItem, words: list[str]) -> MenuOption | None:
@@ -143,11 +254,46 @@ class MenuIndex:
                 return option
         return None
 
+    def find_modifiers(self, item: MenuItem, words: list[str]) -> list[Modifier]:
+        """Modifiers of ``item`` named in ``words`` ("borda de catupiry", "extra bacon")."""
+        said = [stem(w) for w in words if w not in _FILLER and w != ","]
+        text = f" {' '.join(said)} "
+        found: list[tuple[int, Modifier]] = []
+        for group in item.modifier_groups:
+            group_words = set(_phrase(group.name))
+            for modifier in group.modifiers:
+                for name in (modifier.name, *modifier.aliases):
+                    phrase = _phrase(name)
+                    short = tuple(w for w in phrase if w not in group_words) or phrase
+                    for candidate in (phrase, short):
+                        at = text.find(f" {' '.join(candidate)} ")
+                        if candidate and at >= 0:
+                            found.append((at, modifier))
+                            break
+                    else:
+                        continue
+                    break
+        found.sort(key=lambda f: f[0])
+        unique: dict[str, Modifier] = {}
+        for _, modifier in found:
+            unique.setdefault(modifier.modifier_id, modifier)
+        return list(unique.values())
+
+    def flavour_partners(self, item: MenuItem) -> list[MenuItem]:
+        """Items that can share a pizza with ``item`` (same flavour group, fractional)."""
+        if item.max_flavours < 2:
+            return []
+        return [
+            i
+            for i in self.menu.items
+            if i.max_flavours > 1 and i.flavour_key == item.flavour_key and i is not item
+        ]
+
     def search(self, query: str, *, limit: int = 5) -> list[MenuItem]:
         """Items whose name, alias, description or category shares a word with ``query``.
 
         An empty query lists the menu (first ``limit`` sellable items)."""
-        wanted = set(_phrase(query))
+        wanted = {self.correct(w) for w in _phrase(query)}
         if not wanted:
             return [i for i in self.menu.items if i.sellable][:limit]
         scored: list[tuple[int, int, MenuItem]] = []
@@ -159,10 +305,14 @@ class MenuIndex:
         return [s[2] for s in scored[:limit]]
 
     def alternative_for(self, item: MenuItem) -> MenuItem | None:
-        """A sellable item to offer instead of ``item``: same category first, then any."""
-        same = [i for i in self.menu.items if i.category == item.category and i.sellable]
-        others = [i for i in self.menu.items if i.sellable]
-        for candidate in (*same, *others):
-            if candidate.item_id != item.item_id:
-                return candidate
-        return None
+        """A sellable item of the same category to offer instead of ``item`` (a pizza for a
+        pizza, never a water): the one sharing most words with it, else the first."""
+        same = [
+            i
+            for i in self.menu.items
+            if i.category == item.category and i.sellable and i.item_id != item.item_id
+        ]
+        if not same:
+            return None
+        words = set(_phrase(item.name))
+        return max(same, key=lambda i: len(words & set(_phrase(i.name))))
