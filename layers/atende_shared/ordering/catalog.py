@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from atende_shared.models.menu import Menu, MenuItem, MenuOption, Modifier
+from atende_shared.ordering.numbers import UNITS
 
 #: Words that never distinguish one item from another ("pizza DE calabresa").
 _FILLER = frozenset({"de", "da", "do", "das", "dos", "of", "the", "o", "os", "as", "with"})
@@ -89,6 +90,8 @@ class Mention:
     start: int
     end: int
     candidates: tuple[MenuItem, ...] = ()
+    #: Named only by one word of its name ("cebola" of "Atum com Cebola"), not by an alias.
+    inferred: bool = False
 
 
 class MenuIndex:
@@ -119,6 +122,7 @@ class MenuIndex:
             for word in words:
                 if (
                     word in _NEVER_ALONE
+                    or word in UNITS
                     or word in modifier_words
                     or word.isdigit()
                     or len(word) < 3
@@ -126,11 +130,13 @@ class MenuIndex:
                     continue
                 owners[word].append(item)
         self._ambiguous: dict[str, tuple[MenuItem, ...]] = {}
+        self._inferred: set[tuple[str, ...]] = set()
         for word, items in owners.items():
             if (word,) in phrases:
                 continue
             if len(items) == 1:
                 phrases[(word,)].append(items[0])
+                self._inferred.add((word,))
             elif len(items) <= 6:
                 self._ambiguous[word] = tuple(items)
         self._by_first: dict[str, list[tuple[tuple[str, ...], list[MenuItem]]]] = defaultdict(list)
@@ -146,6 +152,7 @@ class MenuIndex:
                 self._vocab_by_letter[word[0]].append(word)
         self._corrections: dict[str, str | None] = {}
         self._item_words: dict[str, frozenset[str]] = {}
+        self._name_index: dict[str, set[int]] | None = None
         # Per item, the stemmed words of its name/aliases/category and of its description,
         # built with the index (off the call's event loop): a search only intersects sets.
         self._search_words = [
@@ -220,22 +227,32 @@ class MenuIndex:
             for phrase, items in self._by_first.get(compact[k], ()):
                 size = len(phrase)
                 if tuple(compact[k : k + size]) == phrase:
-                    match = (size, items)
+                    match = (size, items, phrase in self._inferred)
                     break
             if match is not None:
-                size, items = match
+                size, items, inferred = match
                 # "agua sem gas" for "Água mineral sem gás": the item's own words that follow
                 # belong to the same mention.
                 own = self._words_of(items[0])
                 while k + size < len(compact) and compact[k + size] in own:
                     size += 1
                 start, end = positions[k], positions[k + size - 1] + 1
-                found.append(Mention(items[0], start, end, tuple(items) if len(items) > 1 else ()))
+                found.append(
+                    Mention(
+                        items[0],
+                        start,
+                        end,
+                        tuple(items) if len(items) > 1 else (),
+                        inferred=inferred and size == 1,
+                    )
+                )
                 k += size
                 continue
             shared = self._ambiguous.get(compact[k])
             if shared is not None:
-                found.append(Mention(shared[0], positions[k], positions[k] + 1, shared))
+                found.append(
+                    Mention(shared[0], positions[k], positions[k] + 1, shared, inferred=True)
+                )
             k += 1
         return found
 
@@ -288,6 +305,24 @@ class MenuIndex:
             for i in self.menu.items
             if i.max_flavours > 1 and i.flavour_key == item.flavour_key and i is not item
         ]
+
+    def sole_match(self, words: list[str]) -> MenuItem | None:
+        """The one item whose name or aliases hold every word in ``words`` (a short name
+        the phrase matcher did not take, "queijos" for "Quatro Queijos"), else ``None``."""
+        wanted = {stem(w) for w in words if w not in _FILLER and w != ","}
+        if not wanted:
+            return None
+        if self._name_index is None:
+            index: dict[str, set[int]] = defaultdict(set)
+            for n, item in enumerate(self.menu.items):
+                for word in self._words_of(item):
+                    index[word].add(n)
+            self._name_index = index
+        sets = [self._name_index.get(w, set()) for w in wanted]
+        common = set.intersection(*sets) if sets else set()
+        if len(common) != 1:
+            return None
+        return self.menu.items[next(iter(common))]
 
     def search(self, query: str, *, limit: int = 5) -> list[MenuItem]:
         """Items whose name, alias, description or category shares a word with ``query``.

@@ -93,6 +93,8 @@ class OrderState:
     focus: str | None = None
     #: An item just offered (an alternative, a description): "pode ser" takes it.
     offered: str | None = None
+    #: What the customer asked for when the offer was made: (quantity, size id).
+    offered_for: tuple[int, str | None] | None = None
     #: Close matches offered for words not understood ("qual delas?").
     candidates: list[str] = field(default_factory=list)
     misunderstood: int = 0

@@ -345,7 +345,12 @@ def add_item(
     _check_quantity(state, quantity)
     if option_id is None and item.options and item.sellable:
         state.pending_size = (item.item_id, quantity)  # "which size?" comes next
-    option = sellable_option(state, item, option_id)
+    try:
+        option = sellable_option(state, item, option_id)
+    except Refusal:
+        if state.offered is not None and state.offered != item.item_id:
+            state.offered_for = (quantity, option_id)  # "pode ser" keeps the size asked for
+        raise
     state.pending_size = None
     real_option = option.option_id if option else None
     flavours = _check_flavours(state, item, list(flavour_ids or []), real_option)
@@ -360,6 +365,7 @@ def add_item(
     else:
         same.quantity += quantity
     state.awaiting, state.focus, state.offered, state.misunderstood = None, item.item_id, None, 0
+    state.offered_for = None
     return (
         text("added", state.lang, line=line_text(state, new))
         + " "

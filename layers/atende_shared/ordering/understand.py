@@ -101,7 +101,7 @@ PICKUP_PHRASES = (
     "retirar", "retirada", "retiro", "buscar", "busco", "balcao", "pickup", "pick up",
     "pick it up", "collect", "takeaway", "take away", "levar", "viagem", "vou ai", "passo ai",
 )  # fmt: skip
-DELIVERY_PHRASES = ("entrega", "entregar", "delivery", "deliver", "enviar", "mandar", "entregue")
+DELIVERY_PHRASES = ("entrega", "entregar", "delivery", "deliver", "entregue", "delivered")
 MENU_PHRASES = (
     "cardapio", "menu", "o que tem", "o que voces tem", "what do you have", "opcoes",
     "what do you sell", "quais sabores", "which flavors", "which flavours",
@@ -343,7 +343,9 @@ def _money_after(words: list[str], start: int) -> int | None:
 
 
 def payment_call(words: list[str], state: OrderState) -> ToolCall | None:
-    method = next((PAYMENT_WORDS[w] for w in words if w in PAYMENT_WORDS), None)
+    said = [PAYMENT_WORDS[w] for w in words if w in PAYMENT_WORDS]
+    specific = [m for m in said if m != "card"]
+    method = specific[0] if specific else (said[0] if said else None)
     change: int | None = None
     for i in range(len(words)):
         for cue in _CHANGE_CUES:
@@ -465,6 +467,28 @@ def _note(words: list[str]) -> str | None:
 
 # -- items -------------------------------------------------------------------------------
 
+#: "três sabores", "8 pedaços": a number before these counts something else than items.
+_COUNTED_NOT_ORDERED = frozenset(
+    {"sabores", "sabor", "flavours", "flavors", "pedacos", "fatias", "slices", "litros", "ml"}
+)
+_NEGATIONS = frozenset({"sem", "without", "tirar", "tira"})
+_SEPARATORS = frozenset({",", "com", "with", "e", "and", "mais", "plus"})
+
+
+def _affirmed(words: list[str], state: OrderState) -> list[str]:
+    """``words`` without what is negated ("sem azeitona" never adds olives)."""
+    kept: list[str] = []
+    negated = False
+    for word in words:
+        if word in _NEGATIONS or (word == "no" and state.lang == "en"):
+            negated = True
+            continue
+        if word in _SEPARATORS:
+            negated = False
+        if not negated:
+            kept.append(word)
+    return kept
+
 
 def _flavour_runs(words: list[str], mentions: list[Mention], state: OrderState) -> list[list[int]]:
     """Groups of mention indexes that are one pizza of several flavours."""
@@ -535,7 +559,12 @@ def _item_calls(words: list[str], mentions: list[Mention], state: OrderState) ->
             calls.append(ToolCall("search_menu", {"query": words[first.start]}))
             continue
         item = first.item
-        quantity = _quantity(pre, articles=state.lang == "en" and not correcting)
+        counted = [
+            w
+            for k, w in enumerate(pre)
+            if not (k + 1 < len(pre) and pre[k + 1] in _COUNTED_NOT_ORDERED)
+        ]
+        quantity = _quantity(counted, articles=state.lang == "en" and not correcting)
         option = state.index.find_option(item, pre + post)
         if option is None and item.options and len(set(sizes_said)) == 1:
             option = state.index.find_option(
@@ -555,7 +584,9 @@ def _item_calls(words: list[str], mentions: list[Mention], state: OrderState) ->
                 args["quantity"] = quantity
             calls.append(ToolCall("remove_item", args))
             continue
-        modifiers = [m.modifier_id for m in state.index.find_modifiers(item, tail)]
+        modifiers = [
+            m.modifier_id for m in state.index.find_modifiers(item, _affirmed(tail, state))
+        ]
         note = _note(tail) if item.notes_allowed else None
         flavours = [mentions[k].item.item_id for k in run[1:]]
         if correcting and in_cart and not flavours:
@@ -616,10 +647,9 @@ def _focus_calls(words: list[str], norm: str, state: OrderState) -> list[ToolCal
             and (accepts or quantity is not None)
             and not any(w in NO_WORDS for w in content)
         ):
-            args: dict[str, Any] = {"item_id": item.item_id, "quantity": quantity or 1}
-            if state.pending_size is not None and state.pending_size[0] != item.item_id:
-                args["quantity"] = quantity or state.pending_size[1]
-            option = state.index.find_option(item, content)
+            asked_qty, asked_size = state.offered_for or (1, None)
+            args: dict[str, Any] = {"item_id": item.item_id, "quantity": quantity or asked_qty}
+            option = state.index.find_option(item, content) or state.index.option(item, asked_size)
             if option is not None:
                 args["option_id"] = option.option_id
             return [ToolCall("add_item", args)]
@@ -648,7 +678,9 @@ def _focus_calls(words: list[str], norm: str, state: OrderState) -> list[ToolCal
         if option is not None:
             args["new_option_id"] = option.option_id
         return [ToolCall("change_item", args)]
-    modifiers = [m.modifier_id for m in state.index.find_modifiers(focus, content)]
+    modifiers = [
+        m.modifier_id for m in state.index.find_modifiers(focus, _affirmed(content, state))
+    ]
     note = _note(content) if focus.notes_allowed else None
     if modifiers or note:
         args = {"item_id": focus.item_id}
@@ -703,7 +735,13 @@ def interpret(utterance: str, state: OrderState) -> Understanding:
             return Understanding(say="what_to_order")
     if _has(CLEAR_PHRASES, norm) and state.order is None:
         return Understanding(calls=[ToolCall("clear_cart")])
-    mentions = state.index.find_mentions(words)
+    mentions = [
+        m
+        for m in state.index.find_mentions(words)
+        # "sem cebola" is a note even on a menu with "Atum com Cebola": an ingredient said
+        # after a negation names an item only through one of its own aliases.
+        if not (m.inferred and m.start > 0 and words[m.start - 1] in _NEGATIONS | {"no"})
+    ]
     if _has(GOODBYE_PHRASES, norm) and not mentions:
         return Understanding(calls=[ToolCall("end_call")])
 
@@ -790,7 +828,15 @@ def interpret(utterance: str, state: OrderState) -> Understanding:
         return Understanding(calls=focused, done=done)
     if done:
         return Understanding(calls=[ToolCall("read_back_cart")])
-    leftover = _leftover(words)
+    leftover = [w for w in _leftover(words) if w not in SIZE_WORDS]
+    sole = state.index.sole_match(leftover) if leftover else None
+    if sole is not None and not _has(QUESTION_PHRASES, norm):
+        # Found by its short name: ordered, not just searched ("uma de queijos grande").
+        start = words.index(leftover[0])
+        end = words.index(leftover[-1], start) + 1
+        return Understanding(
+            calls=_item_calls(words, [Mention(sole, start, end)], state), done=done
+        )
     if leftover:
         return Understanding(
             calls=[ToolCall("search_menu", {"query": " ".join(leftover)})], unknown=True
