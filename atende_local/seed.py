@@ -158,7 +158,7 @@ def _pizza(
             MenuOption(option_id="media", name="Média (6 fatias)", price_cents=grande - 1_000),
             MenuOption(option_id="broto", name="Broto (4 fatias)", price_cents=grande - 2_000),
         ],
-        modifier_groups=[_BORDA, _ADICIONAIS],
+        modifier_group_ids=["borda", "adicionais"],
         max_flavours=3,
     )
 
@@ -168,6 +168,7 @@ def demo_menu() -> Menu:
     sold-out pizza and a sold-out crust (docs/menu.md walks through it)."""
     return Menu(
         currency="BRL",
+        modifier_groups=[_BORDA, _ADICIONAIS],
         items=[
             _pizza(
                 "pizza-margherita",

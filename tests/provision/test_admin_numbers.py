@@ -152,3 +152,36 @@ def test_release_accepts_the_number_raw_or_encoded(two: Stack) -> None:
     encoded = two.admin("DELETE", number_path(A, NUMBER))
     assert encoded.status == 202
     assert encoded.body["status"] == "releasing"
+
+
+def test_menu_with_modifiers_and_flavours_round_trips_and_bad_groups_are_422(two: Stack) -> None:
+    # Given a pizzeria menu: a shared crust group, a pizza of up to two flavours
+    borda = {
+        "group_id": "borda",
+        "name": "Borda",
+        "min": 0,
+        "max": 1,
+        "modifiers": [{"modifier_id": "catupiry", "name": "Catupiry", "price_delta_cents": 900}],
+    }
+    pizza = {
+        "item_id": "calabresa",
+        "name": "Calabresa",
+        "price_cents": 4990,
+        "max_flavours": 2,
+        "modifier_group_ids": ["borda"],
+    }
+    menu = {"items": [pizza], "modifier_groups": [borda]}
+    # When it is uploaded and read back, it is stored whole
+    assert two.admin("PUT", f"/v1/tenants/{A}/menu", body=menu).status == 200
+    stored = two.admin("GET", f"/v1/tenants/{A}/menu").body["menu"]
+    assert stored["modifier_groups"][0]["modifiers"][0]["price_delta_cents"] == 900
+    assert stored["items"][0]["modifier_group_ids"] == ["borda"]
+    # And menus that cannot be right are refused with the reason
+    for broken, reason in (
+        ({"items": [{**pizza, "modifier_group_ids": ["massa"]}]}, "calabresa → massa"),
+        ({"items": [pizza], "modifier_groups": [{**borda, "min": 2}]}, "min (2) > max (1)"),
+        ({"items": [{**pizza, "max_flavours": 9}], "modifier_groups": [borda]}, "max_flavours"),
+    ):
+        refused = two.admin("PUT", f"/v1/tenants/{A}/menu", body=broken)
+        assert refused.status == 422
+        assert reason in json.dumps(refused.body, ensure_ascii=False)

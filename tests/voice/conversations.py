@@ -115,13 +115,13 @@ class MenuFacts:
         return item.options[index]
 
     def crust(self, item: MenuItem) -> Modifier | None:
-        for group in item.modifier_groups:
+        for group in self.menu.groups_of(item):
             if group.max == 1:
                 return next((m for m in group.modifiers if m.available), None)
         return None
 
     def extra(self, item: MenuItem) -> Modifier | None:
-        for group in item.modifier_groups:
+        for group in self.menu.groups_of(item):
             if group.max > 1:
                 return next((m for m in group.modifiers if m.available), None)
         return None
@@ -160,7 +160,7 @@ class MenuFacts:
         item = next(i for i in self.menu.items if i.item_id == line.item_id)
         deltas = sum(
             m.price_delta_cents
-            for g in item.modifier_groups
+            for g in self.menu.groups_of(item)
             for m in g.modifiers
             if m.modifier_id in line.modifiers
         )

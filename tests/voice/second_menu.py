@@ -34,7 +34,7 @@ def _pizza(item_id: str, name: str, familia: int, **extra: object) -> MenuItem:
             MenuOption(option_id="gde", name="Grande 8 pedaços", price_cents=familia - 900),
             MenuOption(option_id="pq", name="Pequena 4 pedaços", price_cents=familia - 2_500),
         ],
-        modifier_groups=[_CRUST, _EXTRAS],
+        modifier_group_ids=["massa", "extras"],
         max_flavours=2,
         **extra,  # type: ignore[arg-type]
     )
@@ -42,6 +42,7 @@ def _pizza(item_id: str, name: str, familia: int, **extra: object) -> MenuItem:
 
 def second_menu() -> Menu:
     return Menu(
+        modifier_groups=[_CRUST, _EXTRAS],
         items=[
             _pizza("napolitana", "Napolitana", 6_200),
             _pizza("atum", "Atum com Cebola", 6_650),
@@ -69,7 +70,7 @@ def second_menu() -> Menu:
                 category="Cervejas",
                 price_cents=1_500,
             ),
-        ]
+        ],
     )
 
 

@@ -84,7 +84,14 @@ class MenuItem(BaseModel):
     available: bool = True
     stock: int | None = Field(None, ge=0, description="units on hand; None = not tracked")
     source_version: str | None = Field(None, max_length=64)
-    modifier_groups: list[ModifierGroup] = Field(default_factory=list, max_length=10)
+    modifier_groups: list[ModifierGroup] = Field(
+        default_factory=list, max_length=10, description="groups of this item only"
+    )
+    modifier_group_ids: list[str] = Field(
+        default_factory=list,
+        max_length=10,
+        description="groups shared from the menu's modifier_groups library (by group_id)",
+    )
     max_flavours: int = Field(
         1, ge=1, le=4, description="a fractional item: up to this many flavours (meio a meio = 2)"
     )
@@ -113,13 +120,6 @@ class MenuItem(BaseModel):
         """Items with the same key (and ``max_flavours`` > 1) can share a pizza."""
         return self.flavour_group or self.category
 
-    def modifier(self, modifier_id: str) -> tuple[ModifierGroup, Modifier] | None:
-        for group in self.modifier_groups:
-            for modifier in group.modifiers:
-                if modifier.modifier_id == modifier_id:
-                    return group, modifier
-        return None
-
     @property
     def sellable(self) -> bool:
         """Available and, where stock is tracked, in stock."""
@@ -132,9 +132,14 @@ MAX_UPLOAD_ITEMS = 5_000
 
 
 class Menu(BaseModel):
-    """A tenant's whole menu."""
+    """A tenant's whole menu.
+
+    ``modifier_groups`` is a library of groups items share by id (``modifier_group_ids``):
+    a pizzeria's "Borda" is written once, not on each of its pizzas, so a 5,000-item menu
+    stays small and loads fast."""
 
     items: list[MenuItem] = Field(default_factory=list)
+    modifier_groups: list[ModifierGroup] = Field(default_factory=list, max_length=200)
     currency: str = Field("BRL", pattern=r"^[A-Z]{3}$")
 
     @model_validator(mode="after")
@@ -143,7 +148,31 @@ class Menu(BaseModel):
         duplicates = sorted(item_id for item_id, n in counts.items() if n > 1)
         if duplicates:
             raise ValueError(f"duplicate item ids: {', '.join(duplicates)}")
+        library = Counter(g.group_id for g in self.modifier_groups)
+        repeated = sorted(group_id for group_id, n in library.items() if n > 1)
+        if repeated:
+            raise ValueError(f"duplicate modifier group ids: {', '.join(repeated)}")
+        unknown = sorted(
+            {
+                f"{item.item_id} → {group_id}"
+                for item in self.items
+                for group_id in item.modifier_group_ids
+                if group_id not in library
+            }
+        )
+        if unknown:
+            raise ValueError(
+                "items name modifier groups the menu's modifier_groups does not define: "
+                + ", ".join(unknown[:20])
+            )
         return self
+
+    def groups_of(self, item: MenuItem) -> list[ModifierGroup]:
+        """The item's own groups, then the shared ones it names (in its order)."""
+        if not item.modifier_group_ids:
+            return list(item.modifier_groups)
+        library = {g.group_id: g for g in self.modifier_groups}
+        return [*item.modifier_groups, *(library[g] for g in item.modifier_group_ids)]
 
     def by_id(self) -> dict[str, MenuItem]:
         return {item.item_id: item for item in self.items}

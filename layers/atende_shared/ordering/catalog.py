@@ -24,8 +24,9 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 
-from atende_shared.models.menu import Menu, MenuItem, MenuOption, Modifier
+from atende_shared.models.menu import Menu, MenuItem, MenuOption, Modifier, ModifierGroup
 from atende_shared.ordering.numbers import UNITS
 
 #: Words that never distinguish one item from another ("pizza DE calabresa").
@@ -76,6 +77,7 @@ def stem(token: str) -> str:
     return token
 
 
+@lru_cache(maxsize=65_536)
 def _phrase(text: str) -> tuple[str, ...]:
     return tuple(stem(t) for t in tokens(text) if t != "," and t not in _FILLER)
 
@@ -107,10 +109,13 @@ class MenuIndex:
                 phrase = _phrase(text)
                 if phrase and item not in phrases[phrase]:
                     phrases[phrase].append(item)
+        groups = {id(g): g for item in menu.items for g in item.modifier_groups}
+        groups.update({id(g): g for g in menu.modifier_groups})
+        self._library = {g.group_id: g for g in menu.modifier_groups}
+        self._groups: dict[str, list[ModifierGroup]] = {}
         modifier_words = {
             w
-            for item in menu.items
-            for group in item.modifier_groups
+            for group in groups.values()
             for m in group.modifiers
             for text in (m.name, *m.aliases)
             for w in _phrase(text)
@@ -170,6 +175,22 @@ class MenuIndex:
             words = frozenset(w for text in (item.name, *item.aliases) for w in _phrase(text))
             self._item_words[item.item_id] = words
         return words
+
+    def groups(self, item: MenuItem) -> list[ModifierGroup]:
+        """The item's modifier groups: its own, then the menu's shared ones it names."""
+        found = self._groups.get(item.item_id)
+        if found is None:
+            found = [*item.modifier_groups]
+            found += [self._library[g] for g in item.modifier_group_ids if g in self._library]
+            self._groups[item.item_id] = found
+        return found
+
+    def modifier(self, item: MenuItem, modifier_id: str) -> tuple[ModifierGroup, Modifier] | None:
+        for group in self.groups(item):
+            for modifier in group.modifiers:
+                if modifier.modifier_id == modifier_id:
+                    return group, modifier
+        return None
 
     @property
     def currency(self) -> str:
@@ -276,7 +297,7 @@ class MenuIndex:
         said = [stem(w) for w in words if w not in _FILLER and w != ","]
         text = f" {' '.join(said)} "
         found: list[tuple[int, Modifier]] = []
-        for group in item.modifier_groups:
+        for group in self.groups(item):
             group_words = set(_phrase(group.name))
             for modifier in group.modifiers:
                 for name in (modifier.name, *modifier.aliases):

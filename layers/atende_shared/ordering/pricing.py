@@ -50,7 +50,7 @@ def modifiers_of(state: OrderState, line: CartLine) -> list[OrderModifier]:
     if item is None:
         return chosen
     for modifier_id in dict.fromkeys(line.modifiers):  # once each, with its count
-        found = item.modifier(modifier_id)
+        found = state.index.modifier(item, modifier_id)
         if found is None:
             continue
         group, modifier = found

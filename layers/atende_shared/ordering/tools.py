@@ -169,8 +169,8 @@ def _check_flavours(
     return ids
 
 
-def _group_of(item: MenuItem, modifier_id: str) -> ModifierGroup | None:
-    found = item.modifier(modifier_id)
+def _group_of(state: OrderState, item: MenuItem, modifier_id: str) -> ModifierGroup | None:
+    found = state.index.modifier(item, modifier_id)
     return found[0] if found else None
 
 
@@ -178,14 +178,14 @@ def _check_modifiers(state: OrderState, item: MenuItem, modifier_ids: list[str])
     lang = state.lang
     chosen: list[str] = []
     for modifier_id in modifier_ids:
-        found = item.modifier(modifier_id)
+        found = state.index.modifier(item, modifier_id)
         if found is None:
-            groups = prompts.join_names([g.name for g in item.modifier_groups], lang)
+            groups = prompts.join_names([g.name for g in state.index.groups(item)], lang)
             raise Refusal(text("unknown_modifier", lang, name=item.name, groups=groups or "-"))
         group, modifier = found
         if not modifier.available:
             raise Refusal(text("modifier_sold_out", lang, name=modifier.name))
-        in_group = [m for m in chosen if _group_of(item, m) is group]
+        in_group = [m for m in chosen if _group_of(state, item, m) is group]
         if group.max == 1 and in_group:
             chosen.remove(in_group[0])  # one per group: the newer choice replaces the older
         elif len(in_group) >= group.max:
@@ -199,8 +199,8 @@ def _missing_required(state: OrderState) -> str | None:
         item = state.index.get(line.item_id)
         if item is None:
             continue
-        for group in item.modifier_groups:
-            picked = sum(1 for m in line.modifiers if _group_of(item, m) is group)
+        for group in state.index.groups(item):
+            picked = sum(1 for m in line.modifiers if _group_of(state, item, m) is group)
             if picked < group.min:
                 options = [m.name for m in group.modifiers if m.available]
                 state.focus = item.item_id
@@ -309,7 +309,7 @@ def describe_item(state: OrderState, item_id: str) -> str:
         ]
         options = text("describe_options", lang, options=prompts.join_names(names, lang))
     extras = ""
-    for group in item.modifier_groups:
+    for group in state.index.groups(item):
         mods = [
             f"{m.name} [{m.modifier_id}] +{_money(state, m.price_delta_cents)}"
             for m in group.modifiers
