@@ -3,7 +3,7 @@ world (bus, queue, HTTP receivers, WhatsApp gateway), and event builders."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -148,7 +148,7 @@ def tenant(**orders: Any) -> Tenant:
 
 
 @pytest.fixture
-def world(aws: LocalResources) -> Iterator[World]:
+def world(aws: LocalResources) -> World:
     """Given the real DynamoDB store on moto and fakes for everything outside."""
     table = aws.tables["main"]
     tenants = tenant_store(table)
@@ -170,7 +170,7 @@ def world(aws: LocalResources) -> Iterator[World]:
         clock=clock,
         tenant_cache_seconds=0,
     )
-    yield World(deps, store, bus, jobs, poster, sender, clock)
+    return World(deps, store, bus, jobs, poster, sender, clock)
 
 
 def placed(
@@ -203,7 +203,7 @@ def placed(
         lines=lines,
         delivery_fee_cents=500 if fulfilment == "delivery" else 0,
         total_cents=9_980 + (500 if fulfilment == "delivery" else 0),
-        fulfilment=fulfilment,  # type: ignore[arg-type]
+        fulfilment=fulfilment,
         delivery_address="Rua A, 1" if fulfilment == "delivery" else None,
         customer_phone=phone,
         customer_name="Ana",

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from atende_shared.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
-from atende_shared.events import OrderStatusChanged
+from atende_shared.events import OrderStatus, OrderStatusChanged
 from functions.orders.dal.protocol import OrderFilter
 from functions.orders.logic.intake import place_order
 from functions.orders.logic.lifecycle import change_status, get_order_by_number
@@ -71,7 +71,8 @@ def test_schema_1_events_still_make_orders(world: World):
     order = place_order(world.deps, parse_event("OrderPlaced", detail))  # type: ignore[arg-type]
     # Then the subtotal is the total minus the fee and the address is kept
     assert order.subtotal_cents == order.total_cents - order.delivery_fee_cents
-    assert order.address is not None and order.address.raw == "Rua A, 1"
+    assert order.address is not None
+    assert order.address.raw == "Rua A, 1"
 
 
 def test_illegal_transition_names_the_allowed_ones(world: World):
@@ -100,7 +101,7 @@ def test_two_concurrent_changes_on_one_version_one_wins_one_412(world: World):
     outcomes: list[str] = []
     barrier = threading.Barrier(2)
 
-    def clerk(target: str, reason: str | None) -> None:
+    def clerk(target: OrderStatus, reason: str | None) -> None:
         barrier.wait()
         try:
             change_status(
@@ -123,14 +124,13 @@ def test_two_concurrent_changes_on_one_version_one_wins_one_412(world: World):
     # Then exactly one change is stored and the other got 412
     assert sorted(o.split(":")[0] for o in outcomes) == ["412", "won"]
     order = world.store.get_order(TENANT, "ord-race")
-    assert order is not None and order.version == 2
+    assert order is not None
+    assert order.version == 2
     assert f"won:{order.status}" in outcomes
 
 
 def test_newest_first_pages_and_filters(world: World):
     from datetime import timedelta
-
-    from atende_shared.events import OrderStatus
 
     for i in range(7):
         place_order(world.deps, placed(f"ord-{i}", at=T0 + timedelta(minutes=i)))

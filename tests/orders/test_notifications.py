@@ -28,7 +28,7 @@ def _endpoint(world: World, **kwargs: object):
         url="https://hooks.example.com/orders",
         events=["order.placed", "order.status_changed"],
         description=None,
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
 
 
@@ -44,7 +44,7 @@ def test_a_new_order_is_signed_to_the_endpoint_and_texted_to_restaurant_and_cust
 
     # Then the endpoint got one order.placed, verifiable with standardwebhooks
     assert len(world.poster.received) == 1
-    url, body, headers = world.poster.received[0]
+    _url, body, headers = world.poster.received[0]
     payload = Webhook(endpoint.secret).verify(body, headers)
     assert payload["type"] == "order.placed"
     assert payload["data"]["order"]["order_number"] == 1
@@ -62,7 +62,7 @@ def test_a_new_order_is_signed_to_the_endpoint_and_texted_to_restaurant_and_cust
 def test_customer_hears_the_changes_that_matter_in_english(world: World):
     place_order(world.deps, placed("ord-1", fulfilment="pickup", language="en"))
     for status in ("accepted", "preparing", "ready", "completed"):
-        change_status(world.deps, TENANT, "ord-1", status, actor="kitchen")  # type: ignore[arg-type]
+        change_status(world.deps, TENANT, "ord-1", status, actor="kitchen")
     world.fan_out_published()
     world.run_jobs()
     customer = [m.text for m in world.sender.sent if m.to == "+5511988887777"]
@@ -217,7 +217,8 @@ def test_reminder_then_refusal_when_the_tenant_chose_refuse(world: World):
     world.fan_out_published()
     world.run_jobs()
     order = world.store.get_order(TENANT, "ord-late")
-    assert order is not None and order.status == "refused"
+    assert order is not None
+    assert order.status == "refused"
     assert order.history[-1].actor == "system:acceptance-timeout"
     assert "não pôde ser aceito" in world.sender.sent[-1].text
     # And nothing is left to remind
