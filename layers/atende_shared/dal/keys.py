@@ -47,6 +47,8 @@ LEDGER_PREFIX = "LEDGER#"
 SYNC_CURSOR_PREFIX = "SYNC#CURSOR#"
 SYNC_RUN_PREFIX = "SYNC#RUN#"
 LEASE_PREFIX = "LEASE#"
+WHATSAPP_SENT_PREFIX = "WA#SENT#"  # a logical WhatsApp message sent (by idempotency key)
+WHATSAPP_OUT_PREFIX = "WA#OUT#"  # a WhatsApp message we sent, by the gateway's message id
 
 
 def menu_item_sk(item_id: str) -> str:
