@@ -139,7 +139,7 @@ def test_exhausted_retries_dead_letter_and_replay_delivers_once(world: World):
     world.fan_out_published()
     world.run_jobs()
     # Then the delivery is a dead letter, listed with its attempts
-    dead = world.store.list_deliveries(TENANT, failed_only=True, limit=10, cursor=None).items
+    dead = world.store.list_deliveries(TENANT, failed_only=True, limit=10, after=None).items
     assert [(d.kind, len(d.attempts), d.status) for d in dead] == [("webhook", 4, "failed")]
     # When the receiver is back and the dead letter is replayed (twice)
     world.poster.down = False
@@ -149,7 +149,7 @@ def test_exhausted_retries_dead_letter_and_replay_delivers_once(world: World):
     world.run_jobs()
     # Then it was delivered once and is no longer a dead letter
     assert len(world.poster.received) == 1
-    assert world.store.list_deliveries(TENANT, failed_only=True, limit=10, cursor=None).items == []
+    assert world.store.list_deliveries(TENANT, failed_only=True, limit=10, after=None).items == []
 
 
 def test_permanent_failures_dead_letter_at_once(world: World):
@@ -157,7 +157,7 @@ def test_permanent_failures_dead_letter_at_once(world: World):
     place_order(world.deps, placed("ord-1"))
     world.fan_out_published()
     world.run_jobs()
-    failed = world.store.list_deliveries(TENANT, failed_only=True, limit=10, cursor=None).items
+    failed = world.store.list_deliveries(TENANT, failed_only=True, limit=10, after=None).items
     assert sorted((len(d.attempts), d.reason) for d in failed) == [(1, "401 bad client token")] * 2
     assert world.jobs.queued == []
 
