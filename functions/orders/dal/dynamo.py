@@ -346,11 +346,9 @@ class DynamoOrderStore(TableStore):
             chunk = wanted[start : start + 100]
             request: dict[str, Any] = {
                 self._table_name: {
+                    # The resource's client serialises plain values (boto3 injects it).
                     "Keys": [
-                        {
-                            keys.PK: {"S": keys.tenant_pk(tenant_id)},
-                            keys.SK: {"S": f"{CALLINFO_PREFIX}{c}"},
-                        }
+                        {keys.PK: keys.tenant_pk(tenant_id), keys.SK: f"{CALLINFO_PREFIX}{c}"}
                         for c in chunk
                     ]
                 }
@@ -359,8 +357,7 @@ class DynamoOrderStore(TableStore):
                 with storage_call("read call outcomes"):
                     answer = resource.batch_get_item(RequestItems=request)
                 for raw in answer.get("Responses", {}).get(self._table_name, []):
-                    item = {k: _plain(v) for k, v in raw.items()}
-                    info = _call_info(item)
+                    info = _call_info(from_item(raw))
                     found[info.call_id] = info
                 request = answer.get("UnprocessedKeys") or {}
         return found
@@ -465,14 +462,6 @@ class DynamoOrderStore(TableStore):
             items=[Delivery.model_validate(_strip(i)) for i in items],
             position=from_item(last) if last else None,
         )
-
-
-def _plain(value: dict[str, Any]) -> Any:
-    """A low-level attribute value (``{"S": ...}``) as a plain value (strings only here)."""
-    for kind in ("S", "N", "BOOL"):
-        if kind in value:
-            return value[kind]
-    return None
 
 
 def _call_info(item: dict[str, Any]) -> CallInfo:
