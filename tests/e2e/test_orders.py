@@ -277,7 +277,8 @@ def test_duplicates_races_and_bad_input(platform: PlatformClient):
 
     def clerk(target: str) -> None:
         barrier.wait()
-        results.append(_status(platform, order_id, target, version=3).status_code)
+        reason = "customer called back" if target == "cancelled" else None
+        results.append(_status(platform, order_id, target, version=3, reason=reason).status_code)
 
     threads = [threading.Thread(target=clerk, args=(t,)) for t in ("ready", "cancelled")]
     for t in threads:

@@ -14,10 +14,13 @@ from functions.orders.logic.lifecycle import change_status, get_order_by_number
 from tests.orders.conftest import T0, TENANT, World, placed
 
 
-def test_the_same_order_delivered_five_times_out_of_order_makes_one_order(world: World):
+@pytest.mark.parametrize("number", [None, 7], ids=["numbered-here", "numbered-by-channel"])
+def test_the_same_order_delivered_five_times_out_of_order_makes_one_order(
+    world: World, number: int | None
+):
     # Given an OrderPlaced delivered, then accepted, then redelivered four more times
     # interleaved with further status changes
-    event = placed("ord-dup")
+    event = placed("ord-dup", number=number)
     place_order(world.deps, event)
     change_status(world.deps, TENANT, "ord-dup", "accepted", actor="kitchen")
     place_order(world.deps, event)
@@ -31,7 +34,7 @@ def test_the_same_order_delivered_five_times_out_of_order_makes_one_order(world:
     page = world.store.list_orders(TENANT, OrderFilter(), limit=50, after=None)
     assert [o.order_id for o in page.items] == ["ord-dup"]
     order = page.items[0]
-    assert (order.status, order.version, order.order_number) == ("ready", 4, 1)
+    assert (order.status, order.version, order.order_number) == ("ready", 4, number or 1)
     assert [h.to_status for h in order.history] == ["received", "accepted", "preparing", "ready"]
     # And its arrival was announced once (status changes once each)
     received = [e for e in world.bus.events if isinstance(e, OrderStatusChanged) and e.version == 1]
