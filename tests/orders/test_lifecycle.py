@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 
@@ -103,9 +104,16 @@ def test_two_concurrent_changes_on_one_version_one_wins_one_412(world: World):
     place_order(world.deps, placed("ord-race"))
     outcomes: list[str] = []
     barrier = threading.Barrier(2)
+    # Both clerks have read version 1 before either writes (the worst interleaving).
+    real = world.store.change_status
+
+    def change_after_both_read(*args: Any, **kwargs: Any) -> Any:
+        barrier.wait(timeout=5)
+        return real(*args, **kwargs)
+
+    world.store.change_status = change_after_both_read  # type: ignore[method-assign]
 
     def clerk(target: OrderStatus, reason: str | None) -> None:
-        barrier.wait()
         try:
             change_status(
                 world.deps, TENANT, "ord-race", target, actor=target, reason=reason, if_match=1
