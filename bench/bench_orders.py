@@ -22,7 +22,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-CREATE = int(os.environ.get("BENCH_ORDERS_CREATE", "200"))
+CREATE = int(os.environ.get("BENCH_ORDERS_CREATE", "50"))
 SEEDED = int(os.environ.get("BENCH_ORDERS_SEED", "100000"))
 REPEATS = int(os.environ.get("BENCH_ORDERS_REPEATS", "5"))
 TENANT = "bench-pizzaria"

@@ -10,6 +10,9 @@ a race on one version, the error bodies, and a receiver that is down.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -164,8 +167,21 @@ def test_a_call_ends_with_the_order_in_the_kitchen_and_everyone_told(
         assert listing.status_code == 200, listing.text
         assert any(c["order_id"] == order_id for c in listing.json()["items"])
 
-        # When the kitchen accepts it, has it ready and completes it
-        for status in ("accepted", "ready", "completed"):
+        # And the CLI shows the kitchen's number, the call with its transcript
+        board = _cli(platform, "orders", "list", tenant)
+        assert f"{number}" in board
+        assert "received" in board
+        shown = _cli(platform, "orders", "show", tenant, f"#{number}")
+        assert f"order #{number} (received, version 1)" in shown
+        transcript = _cli(platform, "calls", "show", tenant, call_id)
+        assert "agent:" in transcript
+
+        # When the kitchen accepts it (from the CLI), has it ready and completes it
+        accepted = _cli(
+            platform, "orders", "status", tenant, str(number), "accepted", "--if-match", "1"
+        )
+        assert f"order #{number} (accepted, version 2)" in accepted
+        for status in ("ready", "completed"):
             assert _status(platform, order_id, status).status_code == 200
 
         # Then the receiver got each event, signed, in order
@@ -205,6 +221,30 @@ def test_a_call_ends_with_the_order_in_the_kitchen_and_everyone_told(
         assert {n["status"] for n in detail["notifications"]} == {"delivered"}
     finally:
         _unregister(platform, endpoint["endpoint_id"])
+
+
+def _cli(platform: PlatformClient, *argv: str) -> str:
+    """Run ``atende ...`` as a person would (its own process, over HTTP)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ATENDE_"))}
+    env["COLUMNS"] = "200"
+    answer = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "atende_local.cli",
+            *argv,
+            "--url",
+            platform.base_url,
+            f"--token={platform.token}",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert answer.returncode == 0, answer.stderr[-2000:]
+    return answer.stdout
 
 
 def _bus(platform: PlatformClient) -> Any:
