@@ -12,6 +12,8 @@ _ACCESS = Access(
     tables_write=(Table.MAIN,),
     sends_to=(Queue.NOTIFICATIONS,),
     publishes_events=True,
+    # The tenant's WhatsApp gateway secret (atende/<stage>/tenants/<id>/zapi|evolution).
+    secret_prefixes=("tenants",),
 )
 
 ORDERS_FUNCTIONS: tuple[FunctionSpec, ...] = (

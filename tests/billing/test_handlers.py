@@ -204,6 +204,14 @@ def test_statements_job_writes_csv_and_json_and_the_api_lists_them(moto_deps, aw
     assert status == 200
     assert listing["items"][0]["period"] == period
     assert listing["items"][0]["closing_balance_cents"] == 1_000
+    # And one statement's files download through short-lived presigned links
+    status, links = api("GET", f"/statements/{period}")
+    assert status == 200, links
+    assert f"statements/{TENANT}/{period}.csv" in links["csv_url"]
+    assert "Signature" in links["csv_url"]
+    assert links["expires_in_seconds"] == 300
+    status, missing = api("GET", "/statements/2001-01")
+    assert (status, missing["error"]["code"]) == (404, "not_found")
 
 
 def test_reconcile_job_emits_the_mismatch_metric(moto_deps, capsys):
