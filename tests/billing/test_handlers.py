@@ -108,7 +108,11 @@ def api(method: str, suffix: str, **kwargs: Any) -> tuple[int, Any]:
 
 def _dead_letters(queue: str) -> list[dict[str, Any]]:
     sqs = client("sqs")
-    [url] = [u for u in sqs.list_queues()["QueueUrls"] if u.split("/")[-1].startswith(f"test-{queue}-dlq")]
+    [url] = [
+        u
+        for u in sqs.list_queues()["QueueUrls"]
+        if u.split("/")[-1].startswith(f"test-{queue}-dlq")
+    ]
     got = sqs.receive_message(
         QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], WaitTimeSeconds=0
     )

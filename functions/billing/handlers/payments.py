@@ -23,6 +23,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> Any:
     # FIFO, group = tenant: a transient failure skips the rest of that tenant's group (its
     # later payment events never overtake an earlier one); a permanent one (a payment that
     # can never be credited) goes to the DLQ alone, at once. Other tenants carry on.
-    return consume(
-        event, context, consumer="billing-payments", handle=record_handler, fifo=True
-    )
+    return consume(event, context, consumer="billing-payments", handle=record_handler, fifo=True)
