@@ -8,7 +8,7 @@ raises is classified:
   however often it is retried. It is sent to the queue's DLQ *at once* by the consumer
   itself (the DLQ is the one named in the source queue's redrive policy) with the reason
   as a message attribute, and the record is reported as handled. So a poison message
-  costs one receive, not ``maxReceiveCount`` × the visibility timeout, and on a FIFO queue
+  costs one receive, not ``maxReceiveCount`` times the visibility timeout, and on a FIFO queue
   it never holds its message group (or takes the good messages behind it to the DLQ).
 - **transient** (anything else: a throttled table, a provider timeout): the record fails
   and SQS redelivers it; after ``maxReceiveCount`` receives the redrive policy moves it to
