@@ -198,7 +198,7 @@ def _deliver(accepted: Accepted, deps: IngressDeps) -> Outcome:
         token=token,
         now=now,
         lease_until=now + deps.settings.dedupe_lease_seconds,
-        expires_at=now + deps.settings.dedupe_ttl_seconds,
+        expires_at=now + deps.settings.dedupe_ttl_for(provider.value),
     )
     if claim is ClaimOutcome.DONE:
         deps.metrics.count(Metric.DUPLICATE, provider)
