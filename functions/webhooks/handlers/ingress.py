@@ -96,6 +96,12 @@ def evolution(tenant_id: str) -> Response[Any]:
     return _ingest(Provider.EVOLUTION, tenant_id=tenant_id)
 
 
+@app.post("/webhooks/evolution/<tenant_id>/<event_slug>")
+def evolution_by_event(tenant_id: str, event_slug: str) -> Response[Any]:
+    # ``webhook_by_events``: Evolution appends the event to the URL; the body names it too.
+    return _ingest(Provider.EVOLUTION, tenant_id=tenant_id)
+
+
 @app.post("/webhooks/custom/<tenant_id>")
 def custom(tenant_id: str) -> Response[Any]:
     return _ingest(Provider.CUSTOM, tenant_id=tenant_id)
