@@ -278,7 +278,7 @@ def test_evolution_extended_text_message_keeps_its_text(ingress: Harness) -> Non
         {"extendedTextMessage": {"text": "quero a pizza do link https://cardapio.example"}}
     )
     assert invoke(api_event(evolution_v2_request(ingress, data))).status == 200
-    outcome, [row] = consumed(ingress)
+    _, [row] = consumed(ingress)
     assert row["text"] == "quero a pizza do link https://cardapio.example"
 
 
