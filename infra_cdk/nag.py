@@ -87,10 +87,27 @@ def acknowledge_findings(stack: AtendeStack) -> None:
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:"
             f"{config.region}:{account}:secret:atende/{name}/*]",
             "Per-tenant integration secrets are created at onboarding (one per tenant and "
-            "integration), so the grant is the stage's tenants/ prefix: read for every "
-            "function that authenticates with them, put/create (never delete) only for the "
-            "sync functions that store Bling's rotated OAuth tokens.",
+            "integration), so the read grant is the stage's tenants/ prefix, for every "
+            "function that authenticates with them.",
         )
+
+    for name in sorted({n for spec in stack.functions_specs for n in spec.access.secret_writes}):
+        acknowledge(
+            functions,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:"
+            f"{config.region}:{account}:secret:atende/{config.stage}/{name}-??????]",
+            "Put/create (never delete) of one integration's per-tenant secret (Bling's "
+            "refresh token rotates on every use); the wildcards are the tenant id and the "
+            "six characters Secrets Manager appends to every secret ARN.",
+        )
+
+    acknowledge(
+        stack.schedule_failures,
+        "AwsSolutions-SQS3",
+        "This queue is itself the dead-letter destination of the scheduled functions "
+        "(Lambda on-failure destination and EventBridge target DLQ), alarmed when not "
+        "empty; nothing consumes it automatically.",
+    )
 
     api = stack.api
     acknowledge(

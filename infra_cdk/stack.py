@@ -12,6 +12,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -26,7 +27,7 @@ from atende_shared.resources import (
     table_env,
 )
 from functions.wiring import BUCKETS, FUNCTIONS, QUEUES, TABLES
-from functions.wiring_model import FunctionSpec
+from functions.wiring_model import FunctionSpec, QueueTrigger
 from infra_cdk import constants
 from infra_cdk.assets import LambdaSources
 from infra_cdk.config import DeploymentConfig
@@ -86,6 +87,7 @@ class AtendeStack(Stack):
             burst_limit=config.api_burst_limit,
             max_body_kib=config.waf_max_body_kib,
             rate_limit_per_path=config.waf_rate_limit_per_path,
+            rate_limit_per_ip=config.waf_rate_limit_per_ip,
             log_retention=retention,
         )
         self.voice = Voice(
@@ -96,6 +98,8 @@ class AtendeStack(Stack):
             access_logs=self.state.access_logs,
             log_retention=retention,
         )
+        #: Scheduled invocations that failed every retry (or could not be delivered).
+        self.schedule_failures = self.messaging.schedule_failures_queue(stage)
         for spec in FUNCTIONS:
             function = self.functions.functions[spec.name]
             self._bind_access(spec, function)
@@ -143,20 +147,22 @@ class AtendeStack(Stack):
                 _grant_object_read(resource_b, function)
             if bucket in access.bucket_write:
                 _grant_object_write(resource_b, function)
-        # Bling rotates the refresh token on every refresh: the new pair is stored before
-        # use, so its refresher may write (never delete) its tenants' secrets.
-        secret_grants = (
-            (["secretsmanager:GetSecretValue"], access.secret_prefixes),
-            (
-                ["secretsmanager:PutSecretValue", "secretsmanager:CreateSecret"],
-                access.secret_write_prefixes,
-            ),
-        )
-        for actions, prefixes in secret_grants:
-            if prefixes:
-                function.add_to_role_policy(
-                    iam.PolicyStatement(actions=actions, resources=self._secret_arns(prefixes))
+        if access.secret_prefixes:
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=self._secret_arns(access.secret_prefixes),
                 )
+            )
+        # Bling rotates the refresh token on every refresh: the new pair is stored before
+        # use, so its refresher may write (never delete) exactly those secrets.
+        if access.secret_writes:
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["secretsmanager:PutSecretValue", "secretsmanager:CreateSecret"],
+                    resources=self._secret_name_arns(access.secret_writes),
+                )
+            )
         if access.livekit:
             secret = self.voice.livekit_secret
             function.add_environment("LIVEKIT_URL", f"https://{self.config.livekit_host}")
@@ -179,6 +185,19 @@ class AtendeStack(Stack):
             for prefix in prefixes
         ]
 
+    def _secret_name_arns(self, names: Sequence[str]) -> list[str]:
+        """ARNs of the secrets ``atende/<stage>/<name>`` (Secrets Manager appends ``-`` and
+        six random characters to every secret's ARN)."""
+        return [
+            self.format_arn(
+                service="secretsmanager",
+                resource="secret",
+                resource_name=f"{constants.secret_name(self.config.stage, name)}-??????",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for name in names
+        ]
+
     def _bind_triggers(self, spec: FunctionSpec, function: lambda_.Function) -> None:
         for trigger in spec.queues:
             function.add_event_source(
@@ -190,9 +209,19 @@ class AtendeStack(Stack):
                         if trigger.max_batching_window_seconds
                         else None
                     ),
-                    max_concurrency=trigger.max_concurrency,
+                    # Never more pollers than the function may run: a throttled receive
+                    # counts toward maxReceiveCount and would push good messages to the DLQ.
+                    max_concurrency=_event_source_concurrency(trigger, spec),
                     report_batch_item_failures=True,
                 )
+            )
+        if spec.schedules:
+            # Asynchronous invocations: retried, then (function error or too old) kept in
+            # the schedule-failures queue instead of dropped.
+            function.configure_async_invoke(
+                retry_attempts=constants.SCHEDULE_RETRY_ATTEMPTS,
+                max_event_age=Duration.seconds(constants.SCHEDULE_MAX_EVENT_AGE_SECONDS),
+                on_failure=destinations.SqsDestination(self.schedule_failures),
             )
         for schedule in spec.schedules:
             events.Rule(
@@ -207,7 +236,9 @@ class AtendeStack(Stack):
                     targets.LambdaFunction(
                         function,
                         event=events.RuleTargetInput.from_object(dict(schedule.payload)),
-                        retry_attempts=2,
+                        retry_attempts=constants.SCHEDULE_RETRY_ATTEMPTS,
+                        # EventBridge could not invoke the function at all.
+                        dead_letter_queue=self.schedule_failures,
                     )
                 ],
             )
@@ -238,6 +269,13 @@ class AtendeStack(Stack):
                 ],
             )
         )
+
+
+def _event_source_concurrency(trigger: QueueTrigger, spec: FunctionSpec) -> int | None:
+    """The trigger's own limit, else the function's reserved concurrency (SQS event
+    sources take 2..1000; below 2 the source's default of up to 1,000 applies)."""
+    wanted = trigger.max_concurrency or spec.reserved_concurrency
+    return wanted if wanted >= 2 else None
 
 
 def _grant_object_read(bucket: s3.IBucket, grantee: iam.IGrantable) -> None:

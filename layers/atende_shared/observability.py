@@ -78,15 +78,18 @@ def _trace_libraries_when_imported() -> None:
     from aws_xray_sdk.core import patch
     from aws_xray_sdk.core.patcher import NO_DOUBLE_PATCH
 
-    def patch_one(name: str) -> None:
-        patch([name], raise_errors=False)
+    def patcher(name: str) -> Callable[[object], None]:
+        def patch_on_import(_module: object) -> None:
+            patch([name], raise_errors=False)
+
+        return patch_on_import
 
     for name in NO_DOUBLE_PATCH:
         module = _XRAY_MODULES.get(name, name)
         if module in sys.modules:
-            patch_one(name)
+            patch([name], raise_errors=False)
         else:
-            wrapt.register_post_import_hook(lambda _module, name=name: patch_one(name), module)
+            wrapt.register_post_import_hook(patcher(name), module)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
