@@ -13,7 +13,7 @@ from functions.billing.wiring import BILLING_FUNCTIONS
 from functions.provision.wiring import PROVISION_FUNCTIONS
 from functions.sync.wiring import SYNC_FUNCTIONS
 from functions.webhooks.wiring import WEBHOOK_FUNCTIONS
-from functions.wiring_model import FunctionSpec, QueueSpec, TableSpec
+from functions.wiring_model import Access, ContainerSpec, FunctionSpec, QueueSpec, TableSpec
 
 TABLES: tuple[TableSpec, ...] = (
     TableSpec(
@@ -68,6 +68,20 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     *PROVISION_FUNCTIONS,
     *BILLING_FUNCTIONS,
     *SYNC_FUNCTIONS,
+)
+
+
+#: The voice agent (``voice_fargate``, on Fargate): reads tenants and menus, writes call
+#: transcripts, publishes OrderPlaced / CallUsageReported, holds the LiveKit keys.
+AGENT = ContainerSpec(
+    name="voice-agent",
+    description="LiveKit voice agent worker: one session per call.",
+    access=Access(
+        tables_read=(Table.MAIN,),
+        bucket_write=(Bucket.ARTIFACTS,),
+        publishes_events=True,
+        livekit=True,
+    ),
 )
 
 

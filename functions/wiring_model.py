@@ -167,6 +167,15 @@ class FunctionSpec(_Spec):
         return self.handler.rsplit(".", 1)[1]
 
 
+class ContainerSpec(_Spec):
+    """A long-running container (the voice agent): what it may touch, granted by the CDK
+    app exactly as a function's ``access`` is."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{2,40}$")
+    description: str
+    access: Access = Access()
+
+
 class TableSpec(_Spec):
     """A DynamoDB table: key schema, global secondary indexes, TTL attribute."""
 
