@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
@@ -126,7 +126,7 @@ class LiveKitNodes(Construct):
             description="Private subnets of the voice VPC.",
             subnet_ids=self.vpc.select_subnets(subnet_group_name="private").subnet_ids,
         )
-        return elasticache.CfnReplicationGroup(
+        redis = elasticache.CfnReplicationGroup(
             self,
             "Redis",
             replication_group_description="LiveKit server + SIP shared state",
@@ -144,6 +144,9 @@ class LiveKitNodes(Construct):
             snapshot_retention_limit=1,
             auto_minor_version_upgrade=True,
         )
+        # LiveKit's routing state is ephemeral: replacing or removing the stack drops it.
+        redis.apply_removal_policy(RemovalPolicy.DESTROY)
+        return redis
 
     def _nodes(self) -> tuple[autoscaling.AutoScalingGroup, list[ec2.CfnEIP]]:
         config = self._config
