@@ -4,7 +4,7 @@
     atende tenants list | tenants show ID | tenants onboard ID --name N [--number E164 ...]
     atende balance ID | ledger ID | sync ID [--full] [--wait]
     atende dlq list | dlq peek QUEUE | dlq replay QUEUE
-    atende call [ARGS...]            (the voice agent's local call, voice_fargate.local_call)
+    atende call [ARGS...]            (the voice agent's local call, atende_local.call)
 
 Talks to ``ATENDE_URL`` (else ``http://127.0.0.1:$ATENDE_PORT``) with the bearer token
 ``ATENDE_ADMIN_TOKEN`` (else the one the running local platform wrote to its state file);
@@ -399,14 +399,12 @@ def cmd_dlq_peek(args: argparse.Namespace) -> int:
 
 def cmd_call(args: argparse.Namespace) -> int:
     try:
-        module = importlib.import_module("voice_fargate.local_call")
+        module = importlib.import_module("atende_local.call")
     except ImportError as exc:
-        raise CliError(
-            f"the local call tool is not available (voice_fargate.local_call: {exc})"
-        ) from exc
+        raise CliError(f"the local call tool is not available (atende_local.call: {exc})") from exc
     entry = getattr(module, "main", None)
     if not callable(entry):
-        raise CliError("voice_fargate.local_call has no main(argv) function")
+        raise CliError("atende_local.call has no main(argv) function")
     return int(entry(list(args.call_args)) or 0)
 
 
