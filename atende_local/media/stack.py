@@ -201,6 +201,8 @@ def _sip_config(stack: MediaStack) -> str:
         "media_nat_1_to_1_ip: 127.0.0.1\n"
         "listen_ip: 127.0.0.1\n"
         "health_port: 0\n"
+        # The machine is shared: do not refuse calls because other work loads the CPU.
+        "max_cpu_utilization: 1.0\n"
         "logging:\n  level: info\n"
     )
 
