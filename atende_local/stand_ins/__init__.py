@@ -7,9 +7,9 @@ Use them from Python (tests, the real-call test) with :func:`start_all`::
 
     policy = ScriptedPolicy(rules=[Rule(r"coke", calls=(("add_item", {"item_id": "coke"}),))])
     with start_all(policy=policy, phrases=["one coke please"]) as stand_ins:
-        stand_ins.openai_url    # "http://127.0.0.1:<port>/v1"  → openai.LLM/TTS/STT(base_url=...)
+        stand_ins.openai_url    # "http://127.0.0.1:<port>/v1": openai.LLM(base_url=...)
         stand_ins.deepgram_url  # "ws://127.0.0.1:<port>/v1/listen" → deepgram.STT(base_url=...)
-        stand_ins.env()         # OPENAI_BASE_URL, OPENAI_API_KEY, DEEPGRAM_BASE_URL, DEEPGRAM_API_KEY
+        stand_ins.env()         # OPENAI_BASE_URL / _API_KEY, DEEPGRAM_BASE_URL / _API_KEY
         stand_ins.openai.fail("gpt-4o-mini")   # the primary LLM goes down mid-call
         stand_ins.deepgram.fail()              # Deepgram drops its sockets
 
@@ -70,7 +70,7 @@ async def _serve(app: web.Application, runners: list[web.AppRunner], host: str) 
     runners.append(runner)
     server = site._server
     assert server is not None
-    return int(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+    return int(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
 
 
 @contextmanager

@@ -36,7 +36,6 @@ refuses new handshakes with 503 until :meth:`recover`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import json
@@ -135,8 +134,11 @@ class DeepgramStandIn:
     def _refuse(self, status: int, message: str) -> web.Response:
         self.refused.append(status)
         return web.json_response(
-            {"err_code": "INVALID_AUTH" if status == 401 else "SERVICE_UNAVAILABLE",
-             "err_msg": message, "request_id": str(uuid.uuid4())},
+            {
+                "err_code": "INVALID_AUTH" if status == 401 else "SERVICE_UNAVAILABLE",
+                "err_msg": message,
+                "request_id": str(uuid.uuid4()),
+            },
             status=status,
         )
 
@@ -247,7 +249,10 @@ class _Utterances:
         self._sha.update(data)
         self._buffer += data
         while len(self._buffer) >= self._window_bytes:
-            window, self._buffer = self._buffer[: self._window_bytes], self._buffer[self._window_bytes :]
+            window, self._buffer = (
+                self._buffer[: self._window_bytes],
+                self._buffer[self._window_bytes :],
+            )
             await self._window(window)
 
     async def tick(self) -> None:
@@ -286,7 +291,9 @@ class _Utterances:
             self._since_interim = 0
             partial = self._stream.partial()
             if partial:
-                await self._send(self._results(partial, (), 0.5, is_final=False, speech_final=False))
+                await self._send(
+                    self._results(partial, (), 0.5, is_final=False, speech_final=False)
+                )
 
     async def end(self, *, from_finalize: bool) -> None:
         if self._stream is None:
@@ -326,8 +333,13 @@ class _Utterances:
                 shown = word.capitalize() if i == 0 else word
                 shown += "." if i == len(words) - 1 else ""
             word_list.append(
-                {"word": word, "start": start + w_start, "end": start + w_end,
-                 "confidence": w_conf, "punctuated_word": shown}
+                {
+                    "word": word,
+                    "start": start + w_start,
+                    "end": start + w_end,
+                    "confidence": w_conf,
+                    "punctuated_word": shown,
+                }
             )
         return {
             "type": "Results",
@@ -339,14 +351,20 @@ class _Utterances:
             "from_finalize": from_finalize,
             "channel": {
                 "alternatives": [
-                    {"transcript": self._punctuated(transcript), "confidence": confidence,
-                     "words": word_list}
+                    {
+                        "transcript": self._punctuated(transcript),
+                        "confidence": confidence,
+                        "words": word_list,
+                    }
                 ]
             },
             "metadata": {
                 "request_id": self._session.request_id,
-                "model_info": {"name": f"general-{self._model}", "version": "stand-in",
-                               "arch": self._model},
+                "model_info": {
+                    "name": f"general-{self._model}",
+                    "version": "stand-in",
+                    "arch": self._model,
+                },
                 "model_uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, self._model)),
             },
         }

@@ -116,7 +116,9 @@ class OpenAIStandIn:
 
     # -- control ---------------------------------------------------------------------------
 
-    def fail(self, model: str | None = None, *, status: int = 503, endpoint: str | None = None) -> None:
+    def fail(
+        self, model: str | None = None, *, status: int = 503, endpoint: str | None = None
+    ) -> None:
         """From now on, requests for ``model`` (None: every model) answer ``status``."""
         self._failures[model] = _Failure(status, endpoint)
 
@@ -128,7 +130,9 @@ class OpenAIStandIn:
 
     def of(self, endpoint: str, model: str | None = None) -> list[Recorded]:
         return [
-            r for r in self.requests if r.endpoint == endpoint and (model is None or r.model == model)
+            r
+            for r in self.requests
+            if r.endpoint == endpoint and (model is None or r.model == model)
         ]
 
     def _failure_for(self, model: str, endpoint: str) -> _Failure | None:
@@ -156,7 +160,9 @@ class OpenAIStandIn:
         key = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
         if not key or (self.api_key is not None and key != self.api_key):
             return _error(
-                401, "Incorrect API key provided.", kind="invalid_request_error",
+                401,
+                "Incorrect API key provided.",
+                kind="invalid_request_error",
                 code="invalid_api_key",
             )
         return None
@@ -166,7 +172,8 @@ class OpenAIStandIn:
         if failure.status == 429:
             return _error(429, "Rate limit reached.", kind="requests", code="rate_limit_exceeded")
         return _error(
-            failure.status, "The server had an error while processing your request.",
+            failure.status,
+            "The server had an error while processing your request.",
             kind="server_error",
         )
 
@@ -212,7 +219,10 @@ class OpenAIStandIn:
             return web.json_response(self._completion(completion_id, model, reply, calls, usage))
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         response = web.StreamResponse(
-            headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
+            headers={
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "Cache-Control": "no-cache",
+            }
         )
         await response.prepare(request)
         created = int(time.time())
@@ -235,7 +245,9 @@ class OpenAIStandIn:
         def choice(delta: dict[str, Any], finish: str | None = None) -> list[dict[str, Any]]:
             return [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
 
-        await send(choice({"role": "assistant", "content": "" if not calls else None, "refusal": None}))
+        await send(
+            choice({"role": "assistant", "content": "" if not calls else None, "refusal": None})
+        )
         for piece in _fragments(reply.text or "", 12) if reply.text else []:
             await send(choice({"content": piece}))
         for index, (call_id, name, args) in enumerate(calls):
@@ -254,7 +266,9 @@ class OpenAIStandIn:
                 )
             )
             for piece in _fragments(json.dumps(args), 7):
-                await send(choice({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}))
+                await send(
+                    choice({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+                )
         await send(choice({}, "tool_calls" if calls else "stop"))
         if include_usage:
             await send([], usage)
@@ -307,9 +321,16 @@ class OpenAIStandIn:
         response_format = body.get("response_format", "mp3")
         stream_format = body.get("stream_format", "audio")
         record = Recorded(
-            "speech", model, 200, received,
-            detail={"input": text, "voice": voice, "response_format": response_format,
-                    "stream_format": stream_format},
+            "speech",
+            model,
+            200,
+            received,
+            detail={
+                "input": text,
+                "voice": voice,
+                "response_format": response_format,
+                "stream_format": stream_format,
+            },
         )
         self.requests.append(record)
         if (failure := self._failure_for(model, "speech")) is not None:
@@ -317,14 +338,18 @@ class OpenAIStandIn:
         if response_format not in CONTENT_TYPES:
             record.status = 400
             return _error(
-                400, f"response_format {response_format!r} is not supported by this stand-in.",
-                kind="invalid_request_error", code="unsupported_value",
+                400,
+                f"response_format {response_format!r} is not supported by this stand-in.",
+                kind="invalid_request_error",
+                code="unsupported_value",
             )
         if stream_format == "sse" and model in AUDIO_STREAM_ONLY:
             record.status = 400
             return _error(
-                400, f"stream_format 'sse' is not supported for {model}.",
-                kind="invalid_request_error", code="unsupported_value",
+                400,
+                f"stream_format 'sse' is not supported for {model}.",
+                kind="invalid_request_error",
+                code="unsupported_value",
             )
         loop = asyncio.get_running_loop()
         pcm = await loop.run_in_executor(
@@ -336,15 +361,21 @@ class OpenAIStandIn:
             response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
             await response.prepare(request)
             for i in range(0, len(audio), 4_800):
-                event = {"type": "speech.audio.delta", "audio": base64.b64encode(audio[i : i + 4_800]).decode()}
+                event = {
+                    "type": "speech.audio.delta",
+                    "audio": base64.b64encode(audio[i : i + 4_800]).decode(),
+                }
                 await response.write(f"data: {json.dumps(event)}\n\n".encode())
                 if record.first_byte_at is None:
                     record.first_byte_at = time.perf_counter()
             tokens = _words(text)
             done = {
                 "type": "speech.audio.done",
-                "usage": {"input_tokens": tokens, "output_tokens": len(audio) // 1_000,
-                          "total_tokens": tokens + len(audio) // 1_000},
+                "usage": {
+                    "input_tokens": tokens,
+                    "output_tokens": len(audio) // 1_000,
+                    "total_tokens": tokens + len(audio) // 1_000,
+                },
             }
             await response.write(f"data: {json.dumps(done)}\n\n".encode())
         else:
@@ -370,7 +401,10 @@ class OpenAIStandIn:
             return _error(400, "file and model are required.", kind="invalid_request_error")
         response_format = str(form.get("response_format", "json"))
         record = Recorded(
-            "transcriptions", model, 200, received,
+            "transcriptions",
+            model,
+            200,
+            received,
             detail={"language": form.get("language"), "response_format": response_format},
         )
         self.requests.append(record)
@@ -378,14 +412,18 @@ class OpenAIStandIn:
             return self._refuse(record, failure)
         if self.recognizer is None:
             record.status = 503
-            return _error(503, "this stand-in was started without phrases to recognise.", kind="server_error")
+            return _error(
+                503, "this stand-in was started without phrases to recognise.", kind="server_error"
+            )
         try:
             pcm, rate = read_wav(upload.file.read())
-        except Exception as exc:  # noqa: BLE001 - any undecodable upload is the client's error
+        except Exception as exc:
             record.status = 400
             return _error(400, f"Invalid file format: {exc}", kind="invalid_request_error")
         recognizer = self.recognizer
-        result = await asyncio.get_running_loop().run_in_executor(None, recognizer.recognize, pcm, rate)
+        result = await asyncio.get_running_loop().run_in_executor(
+            None, recognizer.recognize, pcm, rate
+        )
         record.detail["text"] = result.transcript
         record.first_byte_at = record.done_at = time.perf_counter()
         seconds = len(pcm) / 2 / rate
@@ -393,24 +431,37 @@ class OpenAIStandIn:
             return web.Response(text=result.transcript)
         if response_format == "verbose_json":
             return web.json_response(
-                {"task": "transcribe", "language": "english", "duration": seconds,
-                 "text": result.transcript, "segments": [],
-                 "usage": {"type": "duration", "seconds": round(seconds)}}
+                {
+                    "task": "transcribe",
+                    "language": "english",
+                    "duration": seconds,
+                    "text": result.transcript,
+                    "segments": [],
+                    "usage": {"type": "duration", "seconds": round(seconds)},
+                }
             )
         out_tokens = _words(result.transcript)
         audio_tokens = int(seconds * 10)
         return web.json_response(
-            {"text": result.transcript,
-             "usage": {"type": "tokens", "input_tokens": audio_tokens,
-                       "input_token_details": {"text_tokens": 0, "audio_tokens": audio_tokens},
-                       "output_tokens": out_tokens, "total_tokens": audio_tokens + out_tokens}}
+            {
+                "text": result.transcript,
+                "usage": {
+                    "type": "tokens",
+                    "input_tokens": audio_tokens,
+                    "input_token_details": {"text_tokens": 0, "audio_tokens": audio_tokens},
+                    "output_tokens": out_tokens,
+                    "total_tokens": audio_tokens + out_tokens,
+                },
+            }
         )
 
     # -- control over HTTP (for a stand-in running as its own process) ---------------------
 
     async def _control_fail(self, request: web.Request) -> web.Response:
         body = await request.json() if request.can_read_body else {}
-        self.fail(body.get("model"), status=int(body.get("status", 503)), endpoint=body.get("endpoint"))
+        self.fail(
+            body.get("model"), status=int(body.get("status", 503)), endpoint=body.get("endpoint")
+        )
         return web.json_response({"failing": body})
 
     async def _control_recover(self, request: web.Request) -> web.Response:
@@ -420,8 +471,12 @@ class OpenAIStandIn:
     async def _control_requests(self, request: web.Request) -> web.Response:
         return web.json_response(
             [
-                {"endpoint": r.endpoint, "model": r.model, "status": r.status,
-                 "server_seconds": r.server_seconds}
+                {
+                    "endpoint": r.endpoint,
+                    "model": r.model,
+                    "status": r.status,
+                    "server_seconds": r.server_seconds,
+                }
                 for r in self.requests
             ]
         )

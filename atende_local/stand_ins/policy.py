@@ -86,7 +86,7 @@ class ScriptedPolicy:
             return Reply(text=self.greeting)
         last = messages[-1]
         if last.get("role") == "tool":
-            results = []
+            results: list[dict[str, Any]] = []
             for message in reversed(messages):
                 if message.get("role") != "tool":
                     break

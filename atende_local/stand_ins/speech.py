@@ -68,8 +68,10 @@ def resample(pcm: bytes, src_rate: int, dst_rate: int) -> bytes:
 def synthesize(text: str, *, voice: str = "en-us", sample_rate: int = 24_000) -> bytes:
     """``text`` spoken by espeak-ng as 16-bit mono PCM at ``sample_rate``."""
     if not espeak_available():
-        raise SpeechUnavailable("espeak-ng is not installed (run atende_local/stand_ins/install.sh)")
-    wav_bytes = subprocess.run(
+        raise SpeechUnavailable(
+            "espeak-ng is not installed (run atende_local/stand_ins/install.sh)"
+        )
+    wav_bytes = subprocess.run(  # noqa: S603 - fixed argv, the text is an argument
         [ESPEAK, "-v", voice, "--stdout", text], check=True, capture_output=True, timeout=30
     ).stdout
     with wave.open(io.BytesIO(wav_bytes)) as wav:
