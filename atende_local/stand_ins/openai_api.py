@@ -56,6 +56,7 @@ from atende_local.stand_ins.speech import (
 )
 
 SPEECH_RATE = 24_000
+_REQUEST_ID = web.RequestKey("request_id", str)
 AUDIO_STREAM_ONLY = {"tts-1", "tts-1-hd"}
 
 
@@ -92,6 +93,21 @@ def _words(text: str) -> int:
 
 def _fragments(text: str, size: int) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+@web.middleware
+async def _request_id_header(request: web.Request, handler: Any) -> web.StreamResponse:
+    """OpenAI answers every request with an ``x-request-id`` (clients log it)."""
+    request_id = f"req_{uuid.uuid4().hex}"
+    request[_REQUEST_ID] = request_id
+    try:
+        response: web.StreamResponse = await handler(request)
+    except web.HTTPException as exc:
+        exc.headers["x-request-id"] = request_id
+        raise
+    if not response.prepared:
+        response.headers["x-request-id"] = request_id
+    return response
 
 
 class OpenAIStandIn:
@@ -145,7 +161,7 @@ class OpenAIStandIn:
     # -- app -------------------------------------------------------------------------------
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[_request_id_header])
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/audio/speech", self._speech)
         app.router.add_post("/v1/audio/transcriptions", self._transcriptions)
@@ -358,7 +374,9 @@ class OpenAIStandIn:
         audio = await loop.run_in_executor(None, encode, pcm, SPEECH_RATE, response_format)
         record.detail["audio_seconds"] = len(pcm) / 2 / SPEECH_RATE
         if stream_format == "sse":
-            response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+            response = web.StreamResponse(
+                headers={"Content-Type": "text/event-stream", "x-request-id": request[_REQUEST_ID]}
+            )
             await response.prepare(request)
             for i in range(0, len(audio), 4_800):
                 event = {
@@ -379,7 +397,12 @@ class OpenAIStandIn:
             }
             await response.write(f"data: {json.dumps(done)}\n\n".encode())
         else:
-            response = web.StreamResponse(headers={"Content-Type": CONTENT_TYPES[response_format]})
+            response = web.StreamResponse(
+                headers={
+                    "Content-Type": CONTENT_TYPES[response_format],
+                    "x-request-id": request[_REQUEST_ID],
+                }
+            )
             await response.prepare(request)
             for i in range(0, len(audio), 4_800):
                 await response.write(audio[i : i + 4_800])
