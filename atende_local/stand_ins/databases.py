@@ -96,9 +96,9 @@ def _owned_dir(prefix: str, system_user: str) -> tuple[Path, str | None]:
 
 def _run(argv: list[str], *, user: str | None, log: Path) -> None:
     with log.open("ab") as out:
-        subprocess.run(
+        subprocess.run(  # noqa: S603 - fixed argv built here
             argv, check=True, stdout=out, stderr=subprocess.STDOUT, user=user, timeout=120
-        )  # noqa: S603
+        )
 
 
 # -- PostgreSQL ------------------------------------------------------------------------------
