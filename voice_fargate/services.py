@@ -82,12 +82,20 @@ class RecordingTransferer:
         logger.info("transfer requested (text mode: no SIP leg)", extra={"to": to_number})
 
 
-def aws_services(*, bus_name: str, bucket: str, livekit: LiveKitSettings) -> CallServices:
-    """The services a call uses in AWS (or against the local platform's moto endpoint)."""
+def aws_services(
+    *, bus_name: str, bucket: str, livekit: LiveKitSettings, main_table: str | None = None
+) -> CallServices:
+    """The services a call uses in AWS (or against the local platform's moto endpoint).
+
+    With ``main_table`` the kitchen's order number is allocated at confirmation (the
+    tenant's atomic counter), so the caller hears the number the kitchen will use."""
+    from atende_shared.dal.order_numbers import order_numbers
+
     return CallServices(
         publisher=EventBridgePublisher(bus_name),
         transcripts=S3TranscriptStore(bucket),
         transferer=LiveKitTransferer(livekit)
         if livekit.livekit_configured
         else RecordingTransferer(),
+        allocate_number=order_numbers(main_table).next_number if main_table else None,
     )
