@@ -9,6 +9,7 @@ the SIP transfer and hanging up after the goodbye.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Literal, TypeVar
 
@@ -16,6 +17,7 @@ from livekit.agents import Agent, RunContext, ToolError, function_tool
 
 from atende_shared.models.tenant import AgentConfig
 from atende_shared.ordering import prompts, tools
+from atende_shared.ordering.customers import remember
 from atende_shared.ordering.pricing import cart_total, price_lines
 from atende_shared.ordering.prompts import text
 from voice_fargate.state import CallState
@@ -51,6 +53,8 @@ class OrderingAgent(Agent):
             template = text("greeting", self._state.lang, business="{business}")
         # Admins write the greeting: only {business} is a placeholder, other braces are text.
         greeting = template.replace("{business}", self._state.tenant.name)
+        if self._state.customer_name:  # a returning caller, recognised by phone
+            greeting = text("welcome_back", self._state.lang, name=self._state.customer_name)
         self.session.say(greeting, add_to_chat_ctx=True)
 
     @function_tool
@@ -252,11 +256,13 @@ class OrderingAgent(Agent):
         """Place the order after the caller said yes to the read-back. Safe to call twice."""
         state = context.userdata
         try:
-            return await tools.confirm_order(
+            confirmed = await tools.confirm_order(
                 state, state.services.publisher, state.services.allocate_number
             )
         except tools.Refusal as refusal:
             raise ToolError(refusal.message) from None
+        await asyncio.to_thread(remember, state, state.services.customers)
+        return confirmed
 
     @function_tool
     async def transfer_to_human(self, context: RunContext[CallState]) -> str:

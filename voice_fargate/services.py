@@ -88,7 +88,9 @@ def aws_services(
     """The services a call uses in AWS (or against the local platform's moto endpoint).
 
     With ``main_table`` the kitchen's order number is allocated at confirmation (the
-    tenant's atomic counter), so the caller hears the number the kitchen will use."""
+    tenant's atomic counter), so the caller hears the number the kitchen will use, and
+    returning callers are recognised by phone."""
+    from atende_shared.dal.customers import customer_store
     from atende_shared.dal.order_numbers import order_numbers
 
     return CallServices(
@@ -98,4 +100,5 @@ def aws_services(
         if livekit.livekit_configured
         else RecordingTransferer(),
         allocate_number=order_numbers(main_table).next_number if main_table else None,
+        customers=customer_store(main_table) if main_table else None,
     )
