@@ -423,6 +423,30 @@ def build(menu: Menu, tenant: Tenant) -> list[Scenario]:
     for i, ask in enumerate(["can I speak to a person", "transfer me to someone please"]):
         add(f"transfer_en_{i}", "en", [ask], Expected(action="transferred"))
 
+    # -- keeps going when it does not understand; a person after repeated failures ----------
+    for i, (junk, accept) in enumerate(
+        [(["blablabla", "xyzzy qwerty", "hmmm trololo"], "sim"),
+         (["quero um lasanha de berinjela", "tem sushi?", "aquele negócio lá"], "pode ser")]
+    ):  # fmt: skip
+        add(
+            f"not_understood_then_a_person_pt_{i}",
+            "pt",
+            [*junk, accept],
+            Expected(action="transferred", said=["Quer que eu chame um atendente?"]),
+        )
+    add(
+        "not_understood_then_a_person_en",
+        "en",
+        ["blah blah", "purple monkey dishwasher", "the thing over there", "yes please"],
+        Expected(action="transferred", said=["Shall I get you a person?"]),
+    )
+    add(
+        "not_understood_then_orders_pt",
+        "pt",
+        ["blablabla", f"ah tá, duas {dn1}", *_finish("pt")],
+        Expected([Line(d1.item_id, None, 2)], said=["por exemplo"]),
+    )
+
     # -- 8. the reply follows the caller's language ----------------------------------------
     add(
         "english_caller_bilingual_tenant",

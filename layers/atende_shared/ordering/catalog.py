@@ -53,6 +53,10 @@ _SIZE_SYNONYMS: dict[str, frozenset[str]] = {
 }
 SIZE_WORDS = frozenset(w for words in _SIZE_SYNONYMS.values() for w in words) - {"g", "m", "p"}
 _TOKEN = re.compile(r"[a-z0-9]+|,")
+#: Number words never name an item on their own ("dois" of "Coca-Cola dois litros").
+_NUMBER_STEMS = frozenset(UNITS) | frozenset(
+    w[:-2] if w.endswith("es") else w[:-1] if w.endswith("s") and len(w) > 3 else w for w in UNITS
+)
 _FUZZY_MIN = 0.8
 
 
@@ -127,7 +131,7 @@ class MenuIndex:
             for word in words:
                 if (
                     word in _NEVER_ALONE
-                    or word in UNITS
+                    or word in _NUMBER_STEMS
                     or word in modifier_words
                     or word.isdigit()
                     or len(word) < 3

@@ -353,9 +353,9 @@ def system_instructions(lang: Lang, *, business: str, extra: str = "") -> str:
     return SYSTEM_INSTRUCTIONS[lang].format(business=business, extra=extra).strip()
 
 
-def join_names(names: list[str], lang: Lang) -> str:
-    """``a, b e c`` / ``a, b and c``."""
+def join_names(names: list[str], lang: Lang, *, choice: bool = False) -> str:
+    """``a, b e c`` / ``a, b and c`` (``choice``: ``a, b ou c`` / ``a, b or c``)."""
     if len(names) <= 1:
         return "".join(names)
-    conj = " e " if lang == "pt" else " and "
+    conj = (" ou " if choice else " e ") if lang == "pt" else (" or " if choice else " and ")
     return ", ".join(names[:-1]) + conj + names[-1]

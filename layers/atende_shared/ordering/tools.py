@@ -259,7 +259,7 @@ def next_question(state: OrderState) -> str:
     if state.payment is None:
         state.awaiting = "payment"
         methods = [text(f"pay_{m}", lang) for m in settings.payment_methods]
-        return text("ask_payment", lang, methods=prompts.join_names(methods, lang))
+        return text("ask_payment", lang, methods=prompts.join_names(methods, lang, choice=True))
     if state.customer_name is None:
         state.awaiting = "name"
         return text("ask_name", lang)

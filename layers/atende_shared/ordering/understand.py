@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from atende_shared.models.menu import MenuItem
-from atende_shared.ordering.address import known_place, looks_like_address
+from atende_shared.ordering.address import STREET_WORDS, known_place, looks_like_address
 from atende_shared.ordering.catalog import SIZE_WORDS, Mention, normalise, stem
 from atende_shared.ordering.numbers import UNITS, number_at
 from atende_shared.ordering.state import OrderState
@@ -87,6 +87,8 @@ DONE_PHRASES = (
     "so isso mesmo", "thats all", "that s all", "that is all", "nothing else", "thats it",
     "that s it", "that will be all", "close the order", "finish the order", "i m done",
     "im done", "fecha", "pode fechar o pedido", "era isso", "por enquanto e isso",
+    "that ll be all", "that ll be it", "that s everything", "nothing more", "i m good",
+    "im good", "that will be it", "all set", "i m all set",
 )  # fmt: skip
 YES_WORDS = frozenset(
     {"sim", "isso", "pode", "confirmo", "confirma", "confirmar", "certo", "ok", "claro",
@@ -100,6 +102,7 @@ NO_WORDS = frozenset({"nao", "nope", "errado", "wrong", "espera", "wait", "negat
 PICKUP_PHRASES = (
     "retirar", "retirada", "retiro", "buscar", "busco", "balcao", "pickup", "pick up",
     "pick it up", "collect", "takeaway", "take away", "levar", "viagem", "vou ai", "passo ai",
+    "passar ai", "pra pegar", "vou pegar", "eu pego", "pego ai", "pegar ai", "buscar ai",
 )  # fmt: skip
 DELIVERY_PHRASES = ("entrega", "entregar", "delivery", "deliver", "entregue", "delivered")
 MENU_PHRASES = (
@@ -166,6 +169,17 @@ _ADDRESS_AFTER = re.compile(
     r"(?P<address>.*)$",
     re.IGNORECASE,
 )
+_COURTESY = re.compile(
+    r"\b(?:please|por favor|obrigad[oa]|thanks|thank you|tá|ta bom|ok)\b", re.IGNORECASE
+)
+
+
+def looks_like_place(text: str) -> bool:
+    """A few capitalised or plain words that may be a neighbourhood ("Consolação")."""
+    words = normalise(text).split()
+    return 0 < len(words) <= 4 and not any(w in _NOISE or w in _ALL_CUES for w in words)
+
+
 _ADDRESS_LEAD = re.compile(
     r"^(?:(?:é|e|o|meu|my|the|endereço|endereco|address|is|fica|na|no|em|pra|para|to|at|"
     r"entrega|entregar|delivery|deliver|please|por favor|hum|uh|então|entao)[\s,:]+)+",
@@ -268,8 +282,15 @@ def extract_address(utterance: str) -> str | None:
     match = _ADDRESS_AFTER.search(utterance)
     if not match:
         return None
-    address = match.group("address").strip(" .,!?;:")
-    return address if len(address) >= 5 else None
+    address = _COURTESY.sub(" ", match.group("address")).strip(" .,!?;:")
+    address = " ".join(address.split())
+    if len(address) < 5:
+        return None
+    words = normalise(address).split()
+    # "delivery please", "entrega rapidinho": words after the cue that are no address
+    if not any(w.isdigit() or w in STREET_WORDS or w in NUMBER_WORDS for w in words):
+        return address if looks_like_place(address) else None
+    return address
 
 
 def address_words(utterance: str) -> str:
@@ -804,7 +825,7 @@ def interpret(utterance: str, state: OrderState) -> Understanding:
                 ]
             )
 
-    done = _has(DONE_PHRASES, norm)
+    done = _has(DONE_PHRASES, norm) or norm in ("so", "e so", "so so", "pronto", "done")
     if _has(MENU_PHRASES, norm) and not mentions:
         topic = [w for w in _leftover(words) if not _has(MENU_PHRASES, w)]
         return Understanding(calls=[ToolCall("search_menu", {"query": " ".join(topic)})])
