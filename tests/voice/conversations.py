@@ -423,6 +423,24 @@ def build(menu: Menu, tenant: Tenant) -> list[Scenario]:
     for i, ask in enumerate(["can I speak to a person", "transfer me to someone please"]):
         add(f"transfer_en_{i}", "en", [ask], Expected(action="transferred"))
 
+    for i, (drop, resize) in enumerate(
+        [(f"não quero mais {dn1}", f"muda pra {small_word}"),
+         (f"tira {dn1}", f"na verdade {small_word}")]
+    ):  # fmt: skip
+        add(
+            f"followup_after_a_removal_pt_{i}",
+            "pt",
+            [
+                f"uma {n1} {big_word}",
+                f"duas {dn1}",
+                drop,
+                resize,
+                "quanto ficou?",
+                *_finish("pt")[1:],
+            ],
+            Expected([Line(p1.item_id, small.option_id, 1)]),
+        )
+
     # -- keeps going when it does not understand; a person after repeated failures ----------
     for i, (junk, accept) in enumerate(
         [(["blablabla", "xyzzy qwerty", "hmmm trololo"], "sim"),

@@ -396,6 +396,8 @@ def remove_item(
             + text("anything_else", state.lang)
         )
     state.cart = [ln for ln in state.cart if ln not in lines]
+    if state.focus == item.item_id:  # the line under discussion is gone: the latest one is
+        state.focus = state.cart[-1].item_id if state.cart else None
     return text("removed", state.lang, name=item.name) + " " + text("anything_else", state.lang)
 
 

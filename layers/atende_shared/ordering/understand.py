@@ -118,6 +118,12 @@ PRICE_PHRASES = (
     "quanto custa", "quanto e", "quanto sai", "quanto fica", "preco", "valor", "how much",
     "price", "what s in", "what is in", "tell me about", "o que vem", "como e a", "como e o",
 )  # fmt: skip
+TOTAL_PHRASES = (
+    "quanto ficou", "quanto deu", "qual o total", "qual e o total", "quanto fica o total",
+    "quanto vai ficar", "quanto e o total", "quanto fica tudo", "quanto ta", "repete o pedido",
+    "como ficou o pedido", "what s the total", "what is the total", "how much is it",
+    "how much do i owe", "how much is that", "read it back", "what do i have",
+)  # fmt: skip
 LAST_ORDER_PHRASES = (
     "o de sempre", "o mesmo de sempre", "mesmo da ultima vez", "o mesmo pedido",
     "repete o ultimo", "repetir o ultimo", "igual da ultima", "mesma coisa da ultima",
@@ -772,6 +778,8 @@ def interpret(utterance: str, state: OrderState) -> Understanding:
         if closing or not mentions:
             return Understanding(calls=[ToolCall("end_call")])
 
+    if _has(TOTAL_PHRASES, norm) and not mentions:
+        return Understanding(calls=[ToolCall("read_back_cart")])
     if _has(LAST_ORDER_PHRASES, norm) and not mentions:
         return Understanding(calls=[ToolCall("repeat_last_order")])
 
