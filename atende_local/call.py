@@ -444,9 +444,9 @@ def main(argv: list[str]) -> int:
 
     allocate = None
     if delivered:
-        from atende_shared.dal.order_numbers import order_numbers
+        from voice_fargate.services import number_allocator
 
-        allocate = order_numbers(f"{platform.prefix}-main").next_number
+        allocate = number_allocator(f"{platform.prefix}-main")
 
     call_id = f"SCL_{secrets.token_hex(6)}"
     hooks = LiveKitWebhooks(platform, tenant.tenant_id, call_id, args.caller, args.dialled)

@@ -17,6 +17,7 @@ from atende_shared.aws import client
 from atende_shared.errors import DependencyUnavailable
 from atende_shared.messaging import EventBridgePublisher
 from atende_shared.observability import logger
+from atende_shared.ordering.tools import NumberAllocator
 from atende_shared.settings import LiveKitSettings
 from voice_fargate.state import CallServices
 
@@ -82,6 +83,14 @@ class RecordingTransferer:
         logger.info("transfer requested (text mode: no SIP leg)", extra={"to": to_number})
 
 
+def number_allocator(main_table: str) -> NumberAllocator:
+    """The kitchen's next number for a tenant (the tenant's atomic counter)."""
+    from atende_shared.dal.order_numbers import order_numbers
+
+    numbers = order_numbers(main_table)
+    return lambda tenant_id, _order_id: numbers.next_number(tenant_id)
+
+
 def aws_services(
     *, bus_name: str, bucket: str, livekit: LiveKitSettings, main_table: str | None = None
 ) -> CallServices:
@@ -91,7 +100,6 @@ def aws_services(
     tenant's atomic counter), so the caller hears the number the kitchen will use, and
     returning callers are recognised by phone."""
     from atende_shared.dal.customers import customer_store
-    from atende_shared.dal.order_numbers import order_numbers
 
     return CallServices(
         publisher=EventBridgePublisher(bus_name),
@@ -99,6 +107,6 @@ def aws_services(
         transferer=LiveKitTransferer(livekit)
         if livekit.livekit_configured
         else RecordingTransferer(),
-        allocate_number=order_numbers(main_table).next_number if main_table else None,
+        allocate_number=number_allocator(main_table) if main_table else None,
         customers=customer_store(main_table) if main_table else None,
     )

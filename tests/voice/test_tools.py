@@ -564,3 +564,31 @@ def test_average_flavour_pricing_rounds_half_up_to_the_cent() -> None:
     assert combine_flavours([4_990, 5_791], "average") == 5_391  # 5390.5 → 5391
     assert combine_flavours([4_990, 5_790], "average") == 5_390
     assert combine_flavours([4_990, 5_790, 5_991], "highest") == 5_991
+
+
+def test_the_kitchens_number_is_allocated_at_confirmation_and_said(state_pt: CallState) -> None:
+    # Given a tenant counter that hands out 42 (and remembers who asked)
+    asked: list[tuple[str, str]] = []
+
+    def allocate(tenant_id: str, order_id: str) -> int:
+        asked.append((tenant_id, order_id))
+        return 42
+
+    state_pt.services.allocate_number = allocate
+    state_pt.fulfilment = "pickup"
+    model = ScriptedLLM(
+        [call("add_item", item_id="coca-cola-2l", quantity=1), say("Ok."), call("confirm_order")]
+    )
+
+    async def body() -> str:
+        async with started(state_pt, model) as session:
+            await turn(session, "uma coca")
+            confirmed = await turn(session, "confirma")
+        return confirmed.expect.next_event(type="function_call_output").event().item.output
+
+    said = run(body())
+    # Then the caller hears the kitchen's number and the order carries it
+    (order,) = _order_events(state_pt)
+    assert order.order_number == 42
+    assert "Número 42" in said
+    assert asked == [("pizzaria-teste", order.order_id)]

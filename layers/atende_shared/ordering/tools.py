@@ -40,8 +40,9 @@ MAX_QUANTITY = 50
 
 #: Hands the customer to a person (SIP transfer, a paused chat); raises on failure.
 HandOff = Callable[[], Awaitable[None]]
-#: Allocates the kitchen's order number for a tenant (``atende_shared.dal.order_numbers``).
-NumberAllocator = Callable[[str], int]
+#: Allocates the kitchen's order number: (tenant id, order id) → number
+#: (``atende_shared.dal.order_numbers`` behind it; the order id lets an allocator be idempotent).
+NumberAllocator = Callable[[str, str], int]
 PaymentMethod = Literal["cash", "credit_card", "debit_card", "card", "pix"]
 
 
@@ -718,7 +719,9 @@ async def confirm_order(
         order_number: int | None = None
         if allocate_number is not None:
             try:
-                order_number = await asyncio.to_thread(allocate_number, state.tenant.tenant_id)
+                order_number = await asyncio.to_thread(
+                    allocate_number, state.tenant.tenant_id, order_id
+                )
                 number = str(order_number)
             except Exception as exc:  # the orders domain allocates one when we could not
                 logger.warning("order number allocation failed", extra={"error": str(exc)})
