@@ -143,9 +143,9 @@ class RunningPlatform:
         return int(self.process.returncode)
 
 
-def start_platform(workdir: Path, **extra_env: str) -> RunningPlatform:
-    """Start ``atende local run`` on a free port and wait for /health 200."""
-    port = free_port()
+def start_platform(workdir: Path, *, port: int | None = None, **extra_env: str) -> RunningPlatform:
+    """Start ``atende local run`` on ``port`` (default: a free one); wait for /health 200."""
+    port = port or free_port()
     token = secrets.token_hex(16)
     env = {
         k: v
