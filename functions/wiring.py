@@ -75,7 +75,7 @@ QUEUES: tuple[QueueSpec, ...] = (
     # DelaySeconds (the delivery records its attempts); the DLQ only catches crashes.
     QueueSpec(
         name=Queue.NOTIFICATIONS,
-        visibility_timeout_seconds=120,
+        visibility_timeout_seconds=180,
         max_receive_count=5,
         subscribes_to=("OrderStatusChanged",),
     ),
