@@ -419,3 +419,24 @@ def test_a_receiver_down_is_retried_then_dead_lettered_and_replayed_once(
         assert (single["status"], single["replays"]) == ("delivered", 1)
     finally:
         _unregister(platform, endpoint["endpoint_id"])
+
+
+def test_a_monthly_statement_downloads_from_the_cli(platform: PlatformClient, tmp_path: Path):
+    # Given last month's statements written by the monthly job
+    tenant = platform.demo_tenant_id
+    fired = platform.http.post(
+        "/_local/trigger/billing-jobs",
+        headers=platform.admin,
+        json={"schedule": "monthly-statements"},
+    )
+    assert fired.status_code == 200, fired.text
+    listing = platform.http.get(f"/v1/tenants/{tenant}/statements", headers=platform.admin)
+    period = listing.json()["items"][0]["period"]
+    # When the admin downloads it
+    target = tmp_path / "statement.csv"
+    shown = _cli(platform, "statements", "get", tenant, period, "--output", str(target))
+    # Then the CSV arrived through the presigned link
+    assert f"statement {period} saved" in shown
+    assert target.read_text().startswith("seq,posted_at,kind")
+    missing = platform.http.get(f"/v1/tenants/{tenant}/statements/1999-01", headers=platform.admin)
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "not_found")
