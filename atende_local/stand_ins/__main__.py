@@ -47,6 +47,11 @@ def main(argv: list[str] | None = None) -> int:
                 {
                     "openai_url": stand_ins.openai_url,
                     "deepgram_url": stand_ins.deepgram_url,
+                    "openai_control": stand_ins.openai_url.removesuffix("/v1") + "/_stand_in",
+                    "deepgram_control": stand_ins.deepgram_url.replace(
+                        "ws://", "http://"
+                    ).removesuffix("/v1/listen")
+                    + "/_stand_in",
                     "env": stand_ins.env(),
                 }
             ),
