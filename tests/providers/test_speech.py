@@ -51,7 +51,7 @@ def test_pocketsphinx_hears_each_phrase_and_nothing_in_silence(stand_ins: StandI
     assert recognizer.recognize(b"\0" * 32_000, 16_000).transcript == ""
 
 
-def test_pocketsphinx_refuses_words_it_cannot_pronounce() -> None:
+def test_pocketsphinx_refuses_words_it_cannot_pronounce(stand_ins: StandIns) -> None:
     with pytest.raises(ValueError, match="calabresa"):
         PhraseRecognizer(["uma calabresa"])
 
@@ -84,7 +84,9 @@ def test_speech_formats_decode_to_the_same_speech(stand_ins: StandIns) -> None:
 
 
 @pytest.fixture(scope="module")
-def portuguese() -> Iterator[StandIns]:
+def portuguese(_stand_ins_session: StandIns) -> Iterator[StandIns]:
+    """The stand-ins for a Portuguese tenant (skipped, like the English ones, without
+    espeak-ng or pocketsphinx)."""
     with start_all(phrases=PT_PHRASES, voice="pt-br") as stand_ins:
         yield stand_ins
 
