@@ -189,8 +189,9 @@ def test_hundreds_of_duplicated_payments_and_call_events_lose_nothing_double_not
     lost = PAYMENTS - len(credits)
     doubled = sum(count - 1 for count in credits.values())
     assert (lost, doubled) == (0, 0)
-    assert sum(int(round((10.0 + n % 7) * 100)) for n in range(PAYMENTS)) == sum(
-        e.amount_cents for e in ledger if e.kind is EntryKind.PAYMENT_CREDIT
+    expected_cents = sum(1_000 + (n % 7) * 100 for n in range(PAYMENTS))
+    assert sum(e.amount_cents for e in ledger if e.kind is EntryKind.PAYMENT_CREDIT) == (
+        expected_cents
     )
     assert len(charges) == CALLS
     assert len({e.business_id for e in charges}) == CALLS
