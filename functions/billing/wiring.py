@@ -77,6 +77,7 @@ BILLING_FUNCTIONS: tuple[FunctionSpec, ...] = (
             HttpRoute(method="GET", path=f"{_T}/calls", auth=_ADMIN),
             HttpRoute(method="POST", path=f"{_T}/credits", auth=_ADMIN),
             HttpRoute(method="GET", path=f"{_T}/statements", auth=_ADMIN),
+            HttpRoute(method="GET", path=f"{_T}/statements/{{period}}", auth=_ADMIN),
         ),
         access=Access(
             tables_read=(Table.MAIN,),
