@@ -42,8 +42,11 @@ LAMBDA_PYTHON := $(shell sed -n 's/^LAMBDA_PYTHON_VERSION = "\(.*\)"/\1/p' infra
 LAMBDA_VENV := .venv-lambda
 LAMBDA_SUITES := tests/unit tests/webhooks tests/billing tests/sync tests/provision
 
+# The interpreter: python3.13 on PATH, else a pyenv install of it (override on the command line).
+LAMBDA_PYTHON_BIN ?= $(or $(shell python$(LAMBDA_PYTHON) -c 'import sys; print(sys.executable)' 2>/dev/null),$(firstword $(wildcard $(HOME)/.pyenv/versions/$(LAMBDA_PYTHON).*/bin/python3)),python$(LAMBDA_PYTHON))
+
 $(LAMBDA_VENV)/.installed: pyproject.toml constraints.txt
-	@test -d $(LAMBDA_VENV) || python$(LAMBDA_PYTHON) -m venv $(LAMBDA_VENV)
+	@test -d $(LAMBDA_VENV) || $(LAMBDA_PYTHON_BIN) -m venv $(LAMBDA_VENV)
 	$(LAMBDA_VENV)/bin/pip install --quiet -c constraints.txt -e ".[aws,local,dev]"
 	@touch $@
 
