@@ -15,7 +15,7 @@ from atende_shared.resources import Bucket, Queue, Table
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 RouteAuth = Literal["public-signed", "admin"]
-Domain = Literal["webhooks", "sync", "billing", "provision"]
+Domain = Literal["webhooks", "sync", "billing", "provision", "orders"]
 
 #: A function's reserved concurrency unless its spec says otherwise.
 DEFAULT_RESERVED_CONCURRENCY = 10

@@ -44,7 +44,7 @@ from infra_cdk.constants import (
     RUNTIME_PROVIDED_PACKAGES,
 )
 
-DOMAINS = ("webhooks", "sync", "billing", "provision")
+DOMAINS = ("webhooks", "sync", "billing", "provision", "orders")
 #: Runtime dependencies (names as pinned in pyproject's ``[project].dependencies``) that
 #: only these domains' handlers import: installed into their bundles, not the layer.
 DOMAIN_DEPENDENCIES: dict[str, tuple[str, ...]] = {

@@ -228,6 +228,9 @@ class AtendeStack(Stack):
 
     def _bind_triggers(self, spec: FunctionSpec, function: lambda_.Function) -> None:
         for trigger in spec.queues:
+            # Consumers dead-letter a poison message themselves, at once
+            # (atende_shared.consumers): they may send to their queue's DLQ.
+            self.messaging.dlqs[trigger.queue].grant_send_messages(function)
             function.add_event_source(
                 sources.SqsEventSource(
                     self.messaging.queues[trigger.queue],

@@ -50,7 +50,8 @@ def sqs_event(bodies: list[str], *, fifo: bool = False) -> dict[str, Any]:
                 },
                 "md5OfBody": "x",
                 "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:test-calls",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:"
+                + ("test-payments.fifo" if fifo else "test-calls"),
                 "awsRegion": "us-east-1",
             }
         )
@@ -105,7 +106,20 @@ def api(method: str, suffix: str, **kwargs: Any) -> tuple[int, Any]:
     return answer["statusCode"], json.loads(answer["body"])
 
 
-def test_calls_batch_reports_only_the_bad_record(moto_deps):
+def _dead_letters(queue: str) -> list[dict[str, Any]]:
+    sqs = client("sqs")
+    [url] = [
+        u
+        for u in sqs.list_queues()["QueueUrls"]
+        if u.split("/")[-1].startswith(f"test-{queue}-dlq")
+    ]
+    got = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], WaitTimeSeconds=0
+    )
+    return got.get("Messages", [])
+
+
+def test_calls_batch_dead_letters_only_the_bad_record_at_once(moto_deps):
     # Given a funded tenant and a batch: a whole call, a usage report and one bad record
     payment = asaas_envelope(
         TENANT, asaas_payload("PAYMENT_RECEIVED", payment_id="pay_1", value=100.0)
@@ -118,9 +132,14 @@ def test_calls_batch_reports_only_the_bad_record(moto_deps):
     event = sqs_event(bodies)
     # When the calls consumer handles it
     answer = calls.handler(event, context())
-    # Then only the malformed record is reported for redelivery
-    bad_id = event["Records"][4]["messageId"]
-    assert answer == {"batchItemFailures": [{"itemIdentifier": bad_id}]}
+    # Then the malformed record (it can never succeed) is on the DLQ at once, with its
+    # reason and correlation id, and nothing is left for redelivery
+    assert answer == {"batchItemFailures": []}
+    [dead] = _dead_letters("calls")
+    assert dead["Body"] == "not json"
+    attributes = dead["MessageAttributes"]
+    assert attributes["atende_failure_reason"]["StringValue"] == "malformed_request"
+    assert attributes["correlation_id"]["StringValue"] == "cid-1"
     # And the call is charged, its cost attributed, visible in the admin API
     status, body = api("GET", "/calls")
     assert status == 200
@@ -169,8 +188,8 @@ def test_admin_credit_ledger_and_errors(moto_deps):
     assert answer["entry"]["actor"] == "local-admin"
     # The ledger pages, and filters by period
     status, page = api("GET", "/ledger", query={"limit": "1"})
-    assert (status, len(page["items"]), page["cursor"] is not None) == (200, 1, True)
-    status, rest = api("GET", "/ledger", query={"cursor": page["cursor"]})
+    assert (status, len(page["items"]), page["next_cursor"] is not None) == (200, 1, True)
+    status, rest = api("GET", "/ledger", query={"cursor": page["next_cursor"]})
     assert [e["amount_cents"] for e in rest["items"]] == [-500]
     future = (NOW + timedelta(days=1)).isoformat()
     _, empty = api("GET", "/ledger", query={"from": future})
@@ -204,6 +223,14 @@ def test_statements_job_writes_csv_and_json_and_the_api_lists_them(moto_deps, aw
     assert status == 200
     assert listing["items"][0]["period"] == period
     assert listing["items"][0]["closing_balance_cents"] == 1_000
+    # And one statement's files download through short-lived presigned links
+    status, links = api("GET", f"/statements/{period}")
+    assert status == 200, links
+    assert f"statements/{TENANT}/{period}.csv" in links["csv_url"]
+    assert "Signature" in links["csv_url"]
+    assert links["expires_in_seconds"] == 300
+    status, missing = api("GET", "/statements/2001-01")
+    assert (status, missing["error"]["code"]) == (404, "not_found")
 
 
 def test_reconcile_job_emits_the_mismatch_metric(moto_deps, capsys):
@@ -245,28 +272,63 @@ def test_sweeper_handler_closes_stale_sessions(moto_deps):
     )
 
 
-def test_payments_fifo_batch_stops_a_tenant_at_its_first_failure(moto_deps):
+def _payment_batch(moto_deps, first_reference: str | None = None) -> dict[str, Any]:
+    """This tenant's p1 (10.00) then p2 (20.00), then loja-dois's p3 (30.00)."""
     from tests.billing.conftest import tenant
 
     moto_deps.tenants.put_tenant(tenant("loja-dois"))
-    # Given a batch where this tenant's first payment is refused (another tenant's
-    # reference), then a good one for the same tenant, then one for another tenant
-    bad = asaas_payload(
-        "PAYMENT_RECEIVED", payment_id="p1", value=10.0, external_reference="atende:outra-loja"
+    first = asaas_payload(
+        "PAYMENT_RECEIVED", payment_id="p1", value=10.0, external_reference=first_reference
     )
     good = asaas_payload("PAYMENT_RECEIVED", payment_id="p2", value=20.0)
     other = asaas_payload("PAYMENT_RECEIVED", payment_id="p3", value=30.0)
-    bodies = [asaas_envelope(TENANT, p).model_dump_json() for p in (bad, good)]
+    bodies = [asaas_envelope(TENANT, p).model_dump_json() for p in (first, good)]
     bodies.append(asaas_envelope("loja-dois", other).model_dump_json())
     event = sqs_event(bodies, fifo=True)
     event["Records"][2]["attributes"]["MessageGroupId"] = "loja-dois"
+    return event
+
+
+def test_a_poison_payment_goes_to_the_dlq_alone_and_the_rest_flow(moto_deps):
+    # Given a batch where this tenant's first payment can never be credited (it names
+    # another tenant), then a good one for the same tenant, then one for another tenant
+    event = _payment_batch(moto_deps, first_reference="atende:outra-loja")
     # When the payments consumer handles it
     answer = payments.handler(event, context())
-    # Then the tenant's two are reported failed (the later must not overtake the earlier)
-    # while the other tenant's payment is credited
+    # Then nothing waits for redelivery: the poison is on the DLQ with its reason, and the
+    # payments behind it (same tenant and another) are credited in this same batch
+    assert answer == {"batchItemFailures": []}
+    [dead] = _dead_letters("payments")
+    assert "outra-loja" in dead["Body"]
+    assert dead["MessageAttributes"]["atende_failure_reason"]["StringValue"] == (
+        "validation_failed"
+    )
+    assert moto_deps.store.get_balance(TENANT).balance_cents == 2_000
+    assert moto_deps.store.get_balance("loja-dois").balance_cents == 3_000
+
+
+def test_a_transient_failure_holds_only_its_tenants_group(moto_deps, monkeypatch):
+    # Given the ledger fails transiently for this tenant's first payment only
+    from atende_shared.errors import DependencyUnavailable
+
+    event = _payment_batch(moto_deps)
+    flaky_body = event["Records"][0]["body"]
+    real = payments.process_payments_message
+
+    def flaky(deps, body):
+        if body == flaky_body:
+            raise DependencyUnavailable("ProvisionedThroughputExceeded")
+        return real(deps, body)
+
+    monkeypatch.setattr(payments, "process_payments_message", flaky)
+    # When the payments consumer handles the batch
+    answer = payments.handler(event, context())
+    # Then the tenant's two are left for redelivery in order (the later must not overtake
+    # the earlier), nothing is dead-lettered, and the other tenant's payment is credited
     assert answer == {
         "batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"][:2]]
     }
+    assert _dead_letters("payments") == []
     assert moto_deps.store.get_balance(TENANT).balance_cents == 0
     assert moto_deps.store.get_balance("loja-dois").balance_cents == 3_000
 
@@ -282,3 +344,39 @@ def test_grant_credit_builds_its_dependencies_from_the_environment(moto_deps):
     assert (first.applied, again.applied) == (True, False)
     _, body = api("GET", "/ledger")
     assert [(e["amount_cents"], e["actor"]) for e in body["items"]] == [(50_000, "local-seed")]
+
+
+def test_a_ledger_cursor_cannot_reach_another_tenant(moto_deps):
+    # Given two funded tenants, each with a ledger longer than one page
+    from functions.billing.logic.credits import credit
+    from tests.billing.conftest import tenant
+
+    other = "outra-pizzaria"
+    moto_deps.tenants.put_tenant(tenant(other))
+    for tenant_id in (TENANT, other):
+        for n in range(2):
+            credit(tenant_id, 100 + n, "seed", "test", f"seed-{n}", deps=moto_deps)
+
+    def ledger(tenant_id: str, query: dict[str, str]) -> tuple[int, Any]:
+        answer = admin_api.handler(
+            api_event("GET", f"/v1/tenants/{tenant_id}/ledger", query=query), context()
+        )
+        return answer["statusCode"], json.loads(answer["body"])
+
+    _, theirs = ledger(other, {"limit": "1"})
+    _, mine = ledger(TENANT, {"limit": "1"})
+    # When the other tenant's cursor is presented on this tenant's ledger
+    status, refused = ledger(TENANT, {"cursor": theirs["next_cursor"]})
+    # Then it is a 400 with the platform's error body (not a storage error, no entries)
+    assert status == 400
+    assert refused["error"]["code"] == "malformed_request"
+    assert refused["correlation_id"]
+    # And a cursor rewritten to name the other tenant's partition is refused the same way
+    head, _payload, tag = mine["next_cursor"].split(".")
+    forged_payload = theirs["next_cursor"].split(".")[1]
+    status, _ = ledger(TENANT, {"cursor": f"{head}.{forged_payload}.{tag}"})
+    assert status == 400
+    # While this tenant's own cursor still reads its own next page
+    status, rest = ledger(TENANT, {"cursor": mine["next_cursor"]})
+    assert status == 200
+    assert {e["tenant_id"] for e in rest["items"]} == {TENANT}
