@@ -10,8 +10,8 @@
     build/functions/<domain>/<domain-only deps> DOMAIN_DEPENDENCIES[domain], arm64 wheels
 
 The layer is attached to every function, so it holds only what most of them use; a
-package only one domain's handlers import (the LiveKit SDK and its aiohttp stack, Standard
-Webhooks, pymongo) ships in that domain's bundle instead. ``tests/infra`` scans every
+package only some domains' handlers import (the LiveKit SDK and its aiohttp stack, pymongo)
+ships in those domains' bundles instead. ``tests/infra`` scans every
 domain's imports and fails when a package is in neither its bundle nor the layer.
 
 Dependencies come from ``pip install --platform manylinux2014_aarch64 --only-binary=:all:``
@@ -48,7 +48,7 @@ DOMAINS = ("webhooks", "sync", "billing", "provision", "orders")
 #: Runtime dependencies (names as pinned in pyproject's ``[project].dependencies``) that
 #: only these domains' handlers import: installed into their bundles, not the layer.
 DOMAIN_DEPENDENCIES: dict[str, tuple[str, ...]] = {
-    "webhooks": ("livekit-api", "standardwebhooks"),
+    "webhooks": ("livekit-api",),
     "provision": ("livekit-api",),
     "sync": ("pymongo",),
 }
