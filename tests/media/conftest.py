@@ -46,7 +46,9 @@ class MediaWorld:
         return self.platform.demo_tenant_id
 
 
-def worker_env(stack: MediaStack, platform: PlatformClient, prefix: str = "atende-local") -> dict[str, str]:
+def worker_env(
+    stack: MediaStack, platform: PlatformClient, prefix: str = "atende-local"
+) -> dict[str, str]:
     """The agent worker's environment: the real LiveKit, the platform's moto resources."""
     env = {
         k: v
@@ -81,7 +83,7 @@ def worker_env(stack: MediaStack, platform: PlatformClient, prefix: str = "atend
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
-        return subprocess.Popen(  # noqa: S603
+        return subprocess.Popen(
             # `dev`: the same worker, without the production load threshold (0.7 of the
             # machine's CPU), which a shared 2-core test machine exceeds at random and
             # which would leave the call ringing with no worker available.
@@ -106,7 +108,9 @@ def wait_registered(log: Path, process: subprocess.Popen[bytes], timeout: float 
 
 
 @pytest.fixture(scope="session")
-def media_world(media_stack: MediaStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaWorld]:
+def media_world(
+    media_stack: MediaStack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MediaWorld]:
     """Given the real stack, the local platform wired to it and the agent worker."""
     workdir = tmp_path_factory.mktemp("media-platform")
     running = start_platform(
@@ -142,6 +146,8 @@ def media_world(media_stack: MediaStack, tmp_path_factory: pytest.TempPathFactor
 
 def _active_numbers(platform: PlatformClient, tenant: str) -> list[str] | None:
     answer = platform.http.get(f"/v1/tenants/{tenant}/phone-numbers", headers=platform.admin)
-    items: list[dict[str, Any]] = answer.json().get("items", []) if answer.status_code == 200 else []
+    items: list[dict[str, Any]] = (
+        answer.json().get("items", []) if answer.status_code == 200 else []
+    )
     active = [str(i["number"]) for i in items if i.get("status") == "active"]
     return active or None

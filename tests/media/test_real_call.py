@@ -12,7 +12,6 @@ once, on the tenant read from the room name the real dispatch rule produced.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -151,7 +150,9 @@ def test_the_servers_webhooks_bill_the_call_once_with_its_duration(
     hung_up = next(m.at for m in sip if m.first_line.startswith("BYE "))
     [(room, _)] = call["rooms"]
     rated = media_world.platform.wait_for(
-        lambda: [c for c in _calls(media_world) if c["room_name"] == room and c.get("amount_cents")],
+        lambda: [
+            c for c in _calls(media_world) if c["room_name"] == room and c.get("amount_cents")
+        ],
         timeout=60,
     )
     assert len(rated) == 1
