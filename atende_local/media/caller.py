@@ -275,6 +275,11 @@ class RtpStream:
     times: list[float] = field(default_factory=list)
     payloads: list[bytes] = field(default_factory=list)
 
+    def time_at(self, seconds: float) -> float:
+        """Wall-clock arrival of the packet carrying the audio ``seconds`` into the stream."""
+        index = int(seconds * SAMPLE_RATE / FRAME_SAMPLES)
+        return self.times[min(max(index, 0), len(self.times) - 1)]
+
     def pcm(self) -> tuple[float, np.ndarray]:
         """(time of the first packet, decoded 16-bit samples laid out by arrival)."""
         if not self.payloads:
