@@ -15,7 +15,7 @@ from atende_shared.resources import Bucket, Queue, Table
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 RouteAuth = Literal["public-signed", "admin"]
-Domain = Literal["webhooks", "sync", "billing", "provision"]
+Domain = Literal["webhooks", "sync", "billing", "provision", "orders"]
 
 _RATE = re.compile(r"^rate\((1 (minute|hour|day)|[1-9]\d* (minutes|hours|days))\)$")
 _CRON = re.compile(r"^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$")

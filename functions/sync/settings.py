@@ -60,7 +60,3 @@ class SyncAdminSettings(ServiceSettings, MainTableSettings, CatalogQueueSettings
 
 class SchedulerSettings(ServiceSettings, MainTableSettings, CatalogQueueSettings):
     """The scheduled fan-out."""
-
-
-class MessagesSettings(ServiceSettings, MainTableSettings):
-    """The WhatsApp message recorder."""

@@ -1,0 +1,198 @@
+"""The LLM path of a WhatsApp turn: OpenAI's chat completions API with function calling,
+over plain httpx (no SDK, no livekit: the Lambda package stays small).
+
+The tools are the ordering core's (:mod:`atende_shared.ordering.tools`), executed through
+the core's :func:`~atende_shared.ordering.dialogue.run_tool`, and their JSON schemas are
+derived from the core functions' own signatures (menu ids, quantities, sizes — never a
+price), so the voice agent and this channel offer the same tools with the same arguments.
+Any failure (no key, HTTP error, timeout, a malformed answer, too many tool rounds) raises
+:class:`LLMUnavailable`; the caller then runs the offline brain on the state as it was
+before the turn.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import httpx
+from pydantic import create_model
+
+from atende_shared.ordering import tools
+from atende_shared.ordering.dialogue import run_tool
+from atende_shared.ordering.prompts import system_instructions
+from atende_shared.ordering.state import EventPublisher, OrderState
+from atende_shared.ordering.understand import ToolCall
+from functions.orders.models.whatsapp import ChatTurn
+
+OPENAI_URL = "https://api.openai.com/v1/chat/completions"
+MAX_TOOL_ROUNDS = 6
+
+#: Tool name (as the voice agent names it) → the core function and what the model is told.
+_TOOLS: dict[str, tuple[Callable[..., Any], str]] = {
+    "search_menu": (
+        tools.search_menu,
+        "Search the menu by the customer's words (an empty query lists the menu).",
+    ),
+    "describe_item": (tools.describe_item, "Describe one menu item: price, description, sizes."),
+    "add_item": (
+        tools.add_item,
+        "Add an item to the order by menu id (option_id: the size's id). Prices are computed "
+        "by the system.",
+    ),
+    "remove_item": (
+        tools.remove_item,
+        "Remove an item from the order (every size unless option_id is given).",
+    ),
+    "change_item": (
+        tools.change_item,
+        "Change the quantity and/or size (new_option_id) of an item already in the order.",
+    ),
+    "read_back_cart": (
+        tools.read_back_cart,
+        "Read the order back with the system's total, then ask what is still missing.",
+    ),
+    "set_fulfilment": (
+        tools.set_fulfilment,
+        "Record pickup or delivery (delivery needs the full address).",
+    ),
+    "confirm_order": (
+        tools.confirm_order,
+        "Place the order after the customer said yes to the read-back. Safe to call twice.",
+    ),
+    "transfer_to_human": (
+        tools.transfer_to_human,
+        "Hand the conversation to a person at the business (when the customer asks for one).",
+    ),
+    "end_call": (
+        tools.end_conversation,
+        "Say goodbye once the customer is done or the order is confirmed.",
+    ),
+}
+_RUNTIME_PARAMETERS = frozenset({"state", "publisher", "hand_off"})
+
+
+@cache
+def tool_schemas() -> list[dict[str, Any]]:
+    """OpenAI ``tools`` for the core's tools, from their signatures."""
+    schemas = []
+    for name, (function, description) in _TOOLS.items():
+        hints = typing.get_type_hints(function)
+        fields: dict[str, Any] = {}
+        for parameter in inspect.signature(function).parameters.values():
+            if parameter.name in _RUNTIME_PARAMETERS:
+                continue
+            default = ... if parameter.default is inspect.Parameter.empty else parameter.default
+            fields[parameter.name] = (hints[parameter.name], default)
+        model = create_model(f"{name}_arguments", **fields)
+        parameters = model.model_json_schema()
+        parameters.pop("title", None)
+        for prop in parameters.get("properties", {}).values():
+            prop.pop("title", None)
+        schemas.append(
+            {
+                "type": "function",
+                "function": {"name": name, "description": description, "parameters": parameters},
+            }
+        )
+    return schemas
+
+
+class LLMUnavailable(Exception):
+    """The LLM could not produce this turn; use the offline brain."""
+
+
+@dataclass(frozen=True)
+class OpenAIChat:
+    api_key: str
+    model: str = "gpt-4o-mini"
+    timeout_seconds: float = 12.0
+    url: str = OPENAI_URL
+
+    def complete(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        """One chat completion (the assistant message), or :class:`LLMUnavailable`."""
+        try:
+            response = _client().post(
+                self.url,
+                json={
+                    "model": self.model,
+                    "messages": messages,
+                    "tools": tool_schemas(),
+                    "temperature": 0.2,
+                },
+                headers={"Authorization": f"Bearer {self.api_key}"},
+                timeout=self.timeout_seconds,
+            )
+        except httpx.HTTPError as exc:
+            raise LLMUnavailable(f"openai unreachable: {exc!r}") from exc
+        if not response.is_success:
+            raise LLMUnavailable(f"openai answered {response.status_code}: {response.text[:200]}")
+        try:
+            message = response.json()["choices"][0]["message"]
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise LLMUnavailable("openai answer has no message") from exc
+        if not isinstance(message, dict):
+            raise LLMUnavailable("openai answer has no message")
+        return message
+
+
+@cache
+def _client() -> httpx.Client:
+    return httpx.Client()
+
+
+def _system(state: OrderState) -> str:
+    extra = (
+        "You are answering on WhatsApp (text), not on the phone: keep replies short, plain "
+        "text. " + state.agent_config.instructions
+    )
+    return system_instructions(state.lang, business=state.tenant.name, extra=extra)
+
+
+async def llm_turn(
+    chat: OpenAIChat,
+    state: OrderState,
+    history: list[ChatTurn],
+    user_text: str,
+    *,
+    publisher: EventPublisher,
+    hand_off: tools.HandOff | None,
+) -> list[str]:
+    """One customer message through the LLM with the core's tools; the replies to send."""
+    messages: list[dict[str, Any]] = [{"role": "system", "content": _system(state)}]
+    messages += [turn.model_dump() for turn in history]
+    messages.append({"role": "user", "content": user_text})
+    for _ in range(MAX_TOOL_ROUNDS):
+        answer = chat.complete(messages)
+        calls = answer.get("tool_calls") or []
+        if not calls:
+            content = answer.get("content")
+            if not isinstance(content, str) or not content.strip():
+                raise LLMUnavailable("openai answered neither text nor tool calls")
+            return [content.strip()]
+        messages.append(
+            {"role": "assistant", "content": answer.get("content"), "tool_calls": calls}
+        )
+        for call in calls:
+            function = call.get("function") or {}
+            try:
+                arguments = json.loads(function.get("arguments") or "{}")
+            except ValueError:
+                arguments = None
+            if not isinstance(arguments, dict):
+                output = "invalid arguments: not a JSON object"
+            else:
+                result = await run_tool(
+                    state,
+                    ToolCall(str(function.get("name")), arguments),
+                    publisher=publisher,
+                    hand_off=hand_off,
+                )
+                output = result.output
+            messages.append({"role": "tool", "tool_call_id": call.get("id"), "content": output})
+    raise LLMUnavailable(f"no answer after {MAX_TOOL_ROUNDS} tool rounds")
