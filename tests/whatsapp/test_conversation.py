@@ -328,3 +328,12 @@ def test_whatsapp_settings_defaults_are_the_issues() -> None:
         12,
         False,
     )
+
+
+def test_an_echo_that_overtakes_its_sent_record_is_still_ours(world: World) -> None:
+    # The gateway can post the echo before our send call returned its id: the text of a
+    # reply this conversation just stored is recognised too
+    _say(world, zapi("quero uma coca 2 litros"))
+    reply = world.gateway.texts()[-1]
+    assert _say(world, zapi(reply, message_id="NOT-YET-RECORDED", from_me=True)) == "own_echo"
+    assert world.store.get_pause("demo-pizzaria", CUSTOMER) is None

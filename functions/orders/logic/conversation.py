@@ -115,7 +115,9 @@ async def _handle(event: InboundEvent, deps: ConversationDeps) -> str:
     customer = message.customer
 
     if message.from_me:
-        if deps.sent.is_ours(tenant.tenant_id, message.message_id):
+        if deps.sent.is_ours(tenant.tenant_id, message.message_id) or _is_recent_reply(
+            deps, tenant.tenant_id, customer, message.text
+        ):
             return "own_echo"
         if message.from_api:
             return "api_echo"  # another integration's message, not a person typing
@@ -299,6 +301,22 @@ class _Turn:
             return None
 
 
+def _reply_body(replies: list[str] | None) -> str:
+    return "\n\n".join(r for r in (replies or []) if r.strip())[:MAX_REPLY_CHARS]
+
+
+def _is_recent_reply(deps: ConversationDeps, tenant_id: str, customer: str, text: str) -> bool:
+    """Whether ``text`` is one of this conversation's recent replies: the echo of a reply
+    can overtake the write of its id to the sent log (the gateway posts it while our send
+    call is still returning)."""
+    if not text.strip():
+        return False
+    session = deps.store.get_session(tenant_id, customer)
+    if session is None:
+        return False
+    return any(_reply_body(replies) == text for replies in session.replies.values())
+
+
 def _agent_config(deps: ConversationDeps, tenant_id: str) -> AgentConfig:
     try:
         return deps.tenants.get_agent_config(tenant_id)
@@ -357,7 +375,7 @@ def _send(
 ) -> None:
     """Send the replies as one message. The idempotency key is the customer's message (a
     gateway's message ids are unique), so a redelivery never sends the reply twice."""
-    body = "\n\n".join(r for r in (replies or []) if r.strip())[:MAX_REPLY_CHARS]
+    body = _reply_body(replies)
     if not body:
         return
     outbound = OutboundText(
