@@ -6,6 +6,7 @@ the order placed (OrderPlaced → the orders queue, whose write-back record is r
 from __future__ import annotations
 
 import time
+
 import pytest
 
 from atende_local.chat import ChatSession, run_script, zapi_delivery
