@@ -10,7 +10,7 @@ from __future__ import annotations
 from atende_shared.dal import keys
 from atende_shared.resources import Bucket, Queue, Table
 from functions.billing.wiring import BILLING_FUNCTIONS
-from functions.orders.wiring import WHATSAPP_FUNCTIONS
+from functions.orders.wiring import ORDERS_FUNCTIONS, WHATSAPP_FUNCTIONS
 from functions.provision.wiring import PROVISION_FUNCTIONS
 from functions.sync.wiring import SYNC_FUNCTIONS
 from functions.webhooks.wiring import WEBHOOK_FUNCTIONS
@@ -21,7 +21,11 @@ TABLES: tuple[TableSpec, ...] = (
         name=Table.MAIN,
         partition_key=keys.PK,
         sort_key=keys.SK,
-        gsis=((keys.GSI1, keys.GSI1_PK, keys.GSI1_SK),),
+        gsis=(
+            (keys.GSI1, keys.GSI1_PK, keys.GSI1_SK),
+            # A tenant's orders, newest first (docs/data-model.md, "Orders").
+            (keys.GSI2, keys.GSI2_PK, keys.GSI2_SK),
+        ),
         ttl_attribute=keys.TTL_ATTRIBUTE,
     ),
     TableSpec(
@@ -61,6 +65,21 @@ QUEUES: tuple[QueueSpec, ...] = (
         max_receive_count=6,
         subscribes_to=("TenantSuspended", "TenantResumed"),
     ),
+    # The orders domain's intake: one order record per OrderPlaced, call outcomes.
+    QueueSpec(
+        name=Queue.KITCHEN,
+        visibility_timeout_seconds=60,
+        max_receive_count=8,
+        subscribes_to=("OrderPlaced", "CallUsageReported"),
+    ),
+    # Order webhooks and WhatsApp messages. Retries with backoff are re-enqueues with
+    # DelaySeconds (the delivery records its attempts); the DLQ only catches crashes.
+    QueueSpec(
+        name=Queue.NOTIFICATIONS,
+        visibility_timeout_seconds=120,
+        max_receive_count=5,
+        subscribes_to=("OrderStatusChanged",),
+    ),
 )
 
 BUCKETS: tuple[Bucket, ...] = (Bucket.ARTIFACTS,)
@@ -70,6 +89,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     *PROVISION_FUNCTIONS,
     *BILLING_FUNCTIONS,
     *SYNC_FUNCTIONS,
+    *ORDERS_FUNCTIONS,
     *WHATSAPP_FUNCTIONS,
 )
 

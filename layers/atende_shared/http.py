@@ -41,7 +41,8 @@ class ErrorBody(BaseModel):
 
 
 ERROR_DESCRIPTIONS: dict[int, str] = {
-    400: "Body is not valid JSON",
+    400: "Malformed request: the body is not valid, bounded JSON, or a cursor this API "
+    "did not issue for this list",
     401: "Not authenticated",
     404: "Not found (another tenant's data answers the same)",
     409: "Conflicts with the current state",
@@ -60,12 +61,12 @@ def documented_responses(
     descriptions: Mapping[int, str] | None = None,
 ) -> dict[int, OpenAPIResponse]:
     """A route's documented answers: the success (its schema comes from the return
-    annotation) and :class:`ErrorBody` for each error status, 422 and 503 always included
+    annotation) and :class:`ErrorBody` for each error status, 400, 422 and 503 always included
     (listing 422 also replaces Powertools' own ``HTTPValidationError``, which is not what
     the resolver sends)."""
     texts = {**ERROR_DESCRIPTIONS, **(descriptions or {})}
     documented: dict[int, OpenAPIResponse] = {status: {"description": description}}
-    for code in sorted({422, 503, *errors}):
+    for code in sorted({400, 422, 503, *errors}):
         documented[code] = {
             "description": texts[code],
             "content": {"application/json": {"model": ErrorBody}},

@@ -121,13 +121,13 @@ class FakeBillingStore:
         start: datetime | None = None,
         end: datetime | None = None,
         limit: int = 100,
-        cursor: str | None = None,
+        after: dict[str, Any] | None = None,
     ) -> Page[LedgerEntry]:
         entries = list(self.iter_ledger(tenant_id, start=start, end=end))
-        offset = int(cursor or 0)
+        offset = int((after or {}).get("offset", 0))
         chunk = entries[offset : offset + limit]
         more = offset + limit < len(entries)
-        return Page(items=chunk, cursor=str(offset + limit) if more else None)
+        return Page(items=chunk, position={"offset": offset + limit} if more else None)
 
     def iter_ledger(
         self, tenant_id: str, *, start: datetime | None = None, end: datetime | None = None
@@ -144,13 +144,14 @@ class FakeBillingStore:
         return before[-1] if before else None
 
     def list_calls(
-        self, tenant_id: str, *, limit: int = 100, cursor: str | None = None
+        self, tenant_id: str, *, limit: int = 100, after: dict[str, Any] | None = None
     ) -> Page[CallSession]:
         calls = [s for (t, _), s in sorted(self.sessions.items()) if t == tenant_id]
-        offset = int(cursor or 0)
+        offset = int((after or {}).get("offset", 0))
         more = offset + limit < len(calls)
         return Page(
-            items=calls[offset : offset + limit], cursor=str(offset + limit) if more else None
+            items=calls[offset : offset + limit],
+            position={"offset": offset + limit} if more else None,
         )
 
     def due_sessions(self, now: datetime, *, limit: int = 500) -> list[tuple[str, str]]:

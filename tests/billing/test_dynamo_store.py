@@ -64,7 +64,7 @@ def test_ledger_pages_and_period_filter(moto_deps):
     store = moto_deps.store
     page = store.list_ledger(TENANT, limit=2)
     assert [e.amount_cents for e in page.items] == [100, 200]
-    rest = store.list_ledger(TENANT, limit=10, cursor=page.cursor)
+    rest = store.list_ledger(TENANT, limit=10, after=page.position)
     assert [e.amount_cents for e in rest.items] == [300, 400, 500]
     period = store.list_ledger(
         TENANT, start=datetime(2026, 11, 2, tzinfo=UTC), end=datetime(2026, 11, 4, 10, tzinfo=UTC)

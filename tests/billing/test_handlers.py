@@ -169,8 +169,8 @@ def test_admin_credit_ledger_and_errors(moto_deps):
     assert answer["entry"]["actor"] == "local-admin"
     # The ledger pages, and filters by period
     status, page = api("GET", "/ledger", query={"limit": "1"})
-    assert (status, len(page["items"]), page["cursor"] is not None) == (200, 1, True)
-    status, rest = api("GET", "/ledger", query={"cursor": page["cursor"]})
+    assert (status, len(page["items"]), page["next_cursor"] is not None) == (200, 1, True)
+    status, rest = api("GET", "/ledger", query={"cursor": page["next_cursor"]})
     assert [e["amount_cents"] for e in rest["items"]] == [-500]
     future = (NOW + timedelta(days=1)).isoformat()
     _, empty = api("GET", "/ledger", query={"from": future})
@@ -282,3 +282,39 @@ def test_grant_credit_builds_its_dependencies_from_the_environment(moto_deps):
     assert (first.applied, again.applied) == (True, False)
     _, body = api("GET", "/ledger")
     assert [(e["amount_cents"], e["actor"]) for e in body["items"]] == [(50_000, "local-seed")]
+
+
+def test_a_ledger_cursor_cannot_reach_another_tenant(moto_deps):
+    # Given two funded tenants, each with a ledger longer than one page
+    from functions.billing.logic.credits import credit
+    from tests.billing.conftest import tenant
+
+    other = "outra-pizzaria"
+    moto_deps.tenants.put_tenant(tenant(other))
+    for tenant_id in (TENANT, other):
+        for n in range(2):
+            credit(tenant_id, 100 + n, "seed", "test", f"seed-{n}", deps=moto_deps)
+
+    def ledger(tenant_id: str, query: dict[str, str]) -> tuple[int, Any]:
+        answer = admin_api.handler(
+            api_event("GET", f"/v1/tenants/{tenant_id}/ledger", query=query), context()
+        )
+        return answer["statusCode"], json.loads(answer["body"])
+
+    _, theirs = ledger(other, {"limit": "1"})
+    _, mine = ledger(TENANT, {"limit": "1"})
+    # When the other tenant's cursor is presented on this tenant's ledger
+    status, refused = ledger(TENANT, {"cursor": theirs["next_cursor"]})
+    # Then it is a 400 with the platform's error body (not a storage error, no entries)
+    assert status == 400
+    assert refused["error"]["code"] == "malformed_request"
+    assert refused["correlation_id"]
+    # And a cursor rewritten to name the other tenant's partition is refused the same way
+    head, _payload, tag = mine["next_cursor"].split(".")
+    forged_payload = theirs["next_cursor"].split(".")[1]
+    status, _ = ledger(TENANT, {"cursor": f"{head}.{forged_payload}.{tag}"})
+    assert status == 400
+    # While this tenant's own cursor still reads its own next page
+    status, rest = ledger(TENANT, {"cursor": mine["next_cursor"]})
+    assert status == 200
+    assert {e["tenant_id"] for e in rest["items"]} == {TENANT}

@@ -80,15 +80,20 @@ def _admin(platform: PlatformClient, path: str, **params: str) -> Any:
     return answer.json()
 
 
-def _ledger(platform: PlatformClient) -> list[dict[str, Any]]:
+def _every(platform: PlatformClient, path: str) -> list[dict[str, Any]]:
+    """Every item of a list route, following ``next_cursor`` (the one list convention)."""
     entries: list[dict[str, Any]] = []
     cursor: str | None = None
     while True:
-        page = _admin(platform, "/ledger", **({"cursor": cursor} if cursor else {}))
+        page = _admin(platform, path, limit="100", **({"cursor": cursor} if cursor else {}))
         entries.extend(page["items"])
-        cursor = page["cursor"]
+        cursor = page["next_cursor"]
         if not cursor:
             return entries
+
+
+def _ledger(platform: PlatformClient) -> list[dict[str, Any]]:
+    return _every(platform, "/ledger")
 
 
 def test_call_and_payment_reach_the_ledger_balance_and_calls(platform: PlatformClient) -> None:
@@ -129,7 +134,7 @@ def test_call_and_payment_reach_the_ledger_balance_and_calls(platform: PlatformC
 
     # When the queues have been pumped into billing, the call is rated ...
     def rated_call() -> dict[str, Any] | None:
-        calls = _admin(platform, "/calls", limit="500")["items"]
+        calls = _every(platform, "/calls")
         mine = [c for c in calls if c["room_name"] == room and c["status"] == "rated"]
         return mine[0] if mine else None
 

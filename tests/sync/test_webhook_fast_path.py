@@ -126,7 +126,7 @@ def test_webhook_changes_are_counted_in_the_daily_webhook_run(harness):
     h.sync("full")
     h.bling.touch(1, preco=11)
     h.worker().handle(bling_event(h, "product.updated", {"id": 1}))
-    runs = {r.run_id: r for r in h.runs.list_runs(h.tenant_id)}
+    runs = {r.run_id: r for r in h.runs.list_runs(h.tenant_id)[0]}
     daily = runs[f"webhooks-{h.clock.now():%Y%m%d}"]
     assert daily.counts.updated == 1
     assert daily.mode == "webhook"

@@ -144,8 +144,8 @@ def test_documented_error_answers_use_the_platforms_error_body():
 
     schema = json.loads(app.get_openapi_json_schema())
     answers = schema["paths"]["/thing"]["get"]["responses"]
-    assert set(answers) == {"200", "404", "422", "503"}
-    for status in ("404", "422", "503"):
+    assert set(answers) == {"200", "400", "404", "422", "503"}
+    for status in ("400", "404", "422", "503"):
         ref = answers[status]["content"]["application/json"]["schema"]["$ref"]
         assert ref.endswith("/ErrorBody")
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import cache
@@ -65,26 +63,8 @@ def _strip(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in from_item(item).items() if k not in _META}
 
 
-def _encode_cursor(last: dict[str, Any] | None) -> str | None:
-    if not last:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(from_item(last)).encode()).decode()
-
-
-def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-    if not cursor:
-        return None
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except ValueError as exc:
-        from atende_shared.errors import ValidationFailed
-
-        raise ValidationFailed("invalid cursor") from exc
-    if not isinstance(decoded, dict):
-        from atende_shared.errors import ValidationFailed
-
-        raise ValidationFailed("invalid cursor")
-    return decoded
+def _position(last: dict[str, Any] | None) -> dict[str, Any] | None:
+    return from_item(last) if last else None
 
 
 class DynamoBillingStore(TableStore):
@@ -154,18 +134,17 @@ class DynamoBillingStore(TableStore):
         start: datetime | None = None,
         end: datetime | None = None,
         limit: int = 100,
-        cursor: str | None = None,
+        after: dict[str, Any] | None = None,
     ) -> Page[LedgerEntry]:
         query: dict[str, Any] = {
             "KeyConditionExpression": self._ledger_condition(tenant_id, start, end),
             "Limit": limit,
         }
-        start_key = _decode_cursor(cursor)
-        if start_key:
-            query["ExclusiveStartKey"] = start_key
+        if after:
+            query["ExclusiveStartKey"] = after
         answer = self._query(**query)
         entries = [LedgerEntry.model_validate(_strip(i)) for i in answer.get("Items", [])]
-        return Page(items=entries, cursor=_encode_cursor(answer.get("LastEvaluatedKey")))
+        return Page(items=entries, position=_position(answer.get("LastEvaluatedKey")))
 
     def iter_ledger(
         self, tenant_id: str, *, start: datetime | None = None, end: datetime | None = None
@@ -189,19 +168,18 @@ class DynamoBillingStore(TableStore):
         return LedgerEntry.model_validate(_strip(items[0])) if items else None
 
     def list_calls(
-        self, tenant_id: str, *, limit: int = 100, cursor: str | None = None
+        self, tenant_id: str, *, limit: int = 100, after: dict[str, Any] | None = None
     ) -> Page[CallSession]:
         query: dict[str, Any] = {
             "KeyConditionExpression": Key(keys.PK).eq(keys.tenant_pk(tenant_id))
             & Key(keys.SK).begins_with(keys.CALL_PREFIX),
             "Limit": limit,
         }
-        start_key = _decode_cursor(cursor)
-        if start_key:
-            query["ExclusiveStartKey"] = start_key
+        if after:
+            query["ExclusiveStartKey"] = after
         answer = self._query(**query)
         calls = [CallSession.model_validate(_strip(i)) for i in answer.get("Items", [])]
-        return Page(items=calls, cursor=_encode_cursor(answer.get("LastEvaluatedKey")))
+        return Page(items=calls, position=_position(answer.get("LastEvaluatedKey")))
 
     def due_sessions(self, now: datetime, *, limit: int = 500) -> list[tuple[str, str]]:
         condition = Key(keys.GSI1_PK).eq(OPEN_CALLS_PARTITION) & Key(keys.GSI1_SK).lte(

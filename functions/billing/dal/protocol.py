@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from functions.billing.models.ledger import BalanceState, LedgerEntry, OutboxItem
 from functions.billing.models.payments import PaymentRecord
@@ -45,8 +45,11 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
+    """One page from storage: the items and where the next page starts (``None``: the
+    last page). The API seals ``position`` into a signed cursor (``atende_shared.pagination``)."""
+
     items: list[T]
-    cursor: str | None
+    position: dict[str, Any] | None
 
 
 class BillingStore(Protocol):
@@ -67,14 +70,14 @@ class BillingStore(Protocol):
         start: datetime | None = None,
         end: datetime | None = None,
         limit: int = 100,
-        cursor: str | None = None,
+        after: dict[str, Any] | None = None,
     ) -> Page[LedgerEntry]: ...
     def iter_ledger(
         self, tenant_id: str, *, start: datetime | None = None, end: datetime | None = None
     ) -> Iterator[LedgerEntry]: ...
     def last_entry_before(self, tenant_id: str, when: datetime) -> LedgerEntry | None: ...
     def list_calls(
-        self, tenant_id: str, *, limit: int = 100, cursor: str | None = None
+        self, tenant_id: str, *, limit: int = 100, after: dict[str, Any] | None = None
     ) -> Page[CallSession]: ...
     def due_sessions(self, now: datetime, *, limit: int = 500) -> list[tuple[str, str]]: ...
     def count_open_sessions(self) -> int: ...

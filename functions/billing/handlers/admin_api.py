@@ -8,24 +8,38 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from atende_shared.dal import keys
 from atende_shared.errors import ValidationFailed
 from atende_shared.http import build_resolver, documented_responses
 from atende_shared.models.common import TENANT_ID_PATTERN
 from atende_shared.observability import instrumented
+from atende_shared.pagination import (
+    DEFAULT_LIMIT,
+    CursorScope,
+    Page,
+    PageCursor,
+    PageLimit,
+    open_cursor,
+    page_of,
+)
 from atende_shared.settings import load_settings
 from functions.billing.dal.artifacts import statement_store
 from functions.billing.logic import credits
 from functions.billing.logic.factory import default_deps
-from functions.billing.models.api import CreditRequest
-from functions.billing.models.ledger import BalanceState, LedgerEntry
-from functions.billing.models.session import CallSession
+from functions.billing.models.api import (
+    BalanceView,
+    CallView,
+    CreditRequest,
+    CreditResult,
+    StatementList,
+    StatementSummary,
+)
+from functions.billing.models.ledger import LedgerEntry
 from functions.billing.settings import BillingApiSettings
 
 app = build_resolver(title="Atende billing API")
 
 TenantPath = Annotated[str, Path(pattern=TENANT_ID_PATTERN, max_length=63)]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Cursor = Annotated[str | None, Query(max_length=2048)]
 _TAGS = ["billing"]
 
 
@@ -48,64 +62,15 @@ def _actor() -> str:
     return "local-admin"
 
 
-def _balance_view(balance: BalanceState) -> dict[str, Any]:
-    return {
-        "tenant_id": balance.tenant_id,
-        "balance_cents": balance.balance_cents,
-        "reserved_cents": balance.reserved_cents,
-        "available_cents": balance.available_cents,
-        "entry_count": balance.entry_count,
-        "included_seconds_used": balance.included_used,
-        "suspended_for_balance": balance.suspended_for_balance,
-        "updated_at": balance.updated_at.isoformat() if balance.updated_at else None,
-    }
-
-
-def _entry_view(entry: LedgerEntry) -> dict[str, Any]:
-    return entry.model_dump(mode="json")
-
-
-def _call_view(call: CallSession) -> dict[str, Any]:
-    usage = call.usage
-    return {
-        "room_name": call.room_name,
-        "call_id": call.call_id,
-        "status": call.status.value,
-        "caller_number": call.caller_number,
-        "dialled_number": call.dialled_number,
-        "started_at": call.start_at.isoformat() if call.start_at else None,
-        "ended_at": call.ended_at.isoformat() if call.ended_at else None,
-        "end_reason": call.end_reason,
-        "duration_seconds": call.duration_seconds,
-        "billed_seconds": call.billed_seconds,
-        "included_seconds": call.included_seconds,
-        "amount_cents": call.amount_cents,
-        "reserved_cents": call.reserved_cents,
-        "underfunded": call.underfunded,
-        "cost_cents": usage.cost_cents if usage else None,
-        "cost_breakdown": (
-            {
-                "stt_cents": usage.stt_cost_cents,
-                "llm_cents": usage.llm_cost_cents,
-                "tts_cents": usage.tts_cost_cents,
-                "models": usage.models,
-            }
-            if usage
-            else None
-        ),
-        "margin_cents": call.margin_cents,
-    }
-
-
 @app.get(
     "/v1/tenants/<tenant_id>/balance",
     summary="Prepaid balance",
     tags=_TAGS,
     responses=documented_responses(200, "The balance and what is reserved", 404),
 )
-def get_balance(tenant_id: TenantPath) -> dict[str, Any]:
+def get_balance(tenant_id: TenantPath) -> BalanceView:
     _known_tenant(tenant_id)
-    return _balance_view(default_deps().store.get_balance(tenant_id))
+    return BalanceView.of(default_deps().store.get_balance(tenant_id))
 
 
 @app.get(
@@ -118,17 +83,22 @@ def get_ledger(
     tenant_id: TenantPath,
     from_: Annotated[datetime | None, Query(alias="from")] = None,
     to: Annotated[datetime | None, Query()] = None,
-    limit: Limit = 100,
-    cursor: Cursor = None,
-) -> dict[str, Any]:
+    limit: PageLimit = DEFAULT_LIMIT,
+    cursor: PageCursor = None,
+) -> Page[LedgerEntry]:
     _known_tenant(tenant_id)
     for value in (from_, to):
         if value is not None and value.tzinfo is None:
             raise ValidationFailed("from/to must carry a timezone (e.g. 2026-11-01T00:00:00Z)")
-    page = default_deps().store.list_ledger(
-        tenant_id, start=from_, end=to, limit=limit, cursor=cursor
+    # The period is part of the list: a cursor from another period is refused too.
+    scope = CursorScope(
+        f"ledger:{from_.isoformat() if from_ else ''}:{to.isoformat() if to else ''}", tenant_id
     )
-    return {"items": [_entry_view(e) for e in page.items], "cursor": page.cursor}
+    after = open_cursor(cursor, scope, require={keys.PK: keys.tenant_pk(tenant_id)})
+    page = default_deps().store.list_ledger(
+        tenant_id, start=from_, end=to, limit=limit, after=after
+    )
+    return page_of(page.items, page.position, scope)
 
 
 @app.get(
@@ -137,10 +107,14 @@ def get_ledger(
     tags=_TAGS,
     responses=documented_responses(200, "A page of calls", 404),
 )
-def get_calls(tenant_id: TenantPath, limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
+def get_calls(
+    tenant_id: TenantPath, limit: PageLimit = DEFAULT_LIMIT, cursor: PageCursor = None
+) -> Page[CallView]:
     _known_tenant(tenant_id)
-    page = default_deps().store.list_calls(tenant_id, limit=limit, cursor=cursor)
-    return {"items": [_call_view(c) for c in page.items], "cursor": page.cursor}
+    scope = CursorScope("calls", tenant_id)
+    after = open_cursor(cursor, scope, require={keys.PK: keys.tenant_pk(tenant_id)})
+    page = default_deps().store.list_calls(tenant_id, limit=limit, after=after)
+    return page_of([CallView.of(c) for c in page.items], page.position, scope)
 
 
 @app.post(
@@ -152,7 +126,7 @@ def get_calls(tenant_id: TenantPath, limit: Limit = 100, cursor: Cursor = None) 
         201, "The posted credit (or the earlier one, same key)", 400, 404
     ),
 )
-def post_credit(tenant_id: TenantPath, body: Annotated[CreditRequest, Body()]) -> dict[str, Any]:
+def post_credit(tenant_id: TenantPath, body: Annotated[CreditRequest, Body()]) -> CreditResult:
     result = credits.credit(
         tenant_id,
         body.amount_cents,
@@ -162,11 +136,9 @@ def post_credit(tenant_id: TenantPath, body: Annotated[CreditRequest, Body()]) -
         deps=default_deps(),
         correlation_id=str(app.current_event.request_context.request_id or "admin"),
     )
-    return {
-        "applied": result.applied,
-        "balance": _balance_view(result.balance),
-        "entry": _entry_view(result.entry) if result.entry else None,
-    }
+    return CreditResult(
+        applied=result.applied, balance=BalanceView.of(result.balance), entry=result.entry
+    )
 
 
 @app.get(
@@ -175,10 +147,11 @@ def post_credit(tenant_id: TenantPath, body: Annotated[CreditRequest, Body()]) -
     tags=_TAGS,
     responses=documented_responses(200, "The statements written so far", 404),
 )
-def get_statements(tenant_id: TenantPath) -> dict[str, Any]:
+def get_statements(tenant_id: TenantPath) -> StatementList:
     _known_tenant(tenant_id)
     bucket = load_settings(BillingApiSettings).artifacts_bucket
-    return {"items": statement_store(bucket).list_statements(tenant_id)}
+    summaries = statement_store(bucket).list_statements(tenant_id)
+    return StatementList(items=[StatementSummary.model_validate(s) for s in summaries])
 
 
 @instrumented(BillingApiSettings)

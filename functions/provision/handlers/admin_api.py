@@ -10,7 +10,7 @@ import json
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -22,6 +22,15 @@ from atende_shared.messaging import EventBridgePublisher, SqsQueueSender
 from atende_shared.models.common import TENANT_ID_PATTERN
 from atende_shared.models.menu import MenuUpload
 from atende_shared.observability import CORRELATION_HEADER, instrumented
+from atende_shared.pagination import (
+    DEFAULT_LIMIT,
+    CursorScope,
+    Page,
+    PageCursor,
+    PageLimit,
+    open_cursor,
+    page_of,
+)
 from atende_shared.settings import load_settings
 from functions.provision.dal.phones import PhoneStore, phone_store
 from functions.provision.logic import agent_menu, phones, tenants
@@ -35,7 +44,6 @@ from functions.provision.models.api import (
     PhoneNumberView,
     StatusChange,
     TenantCreate,
-    TenantPage,
     TenantPatch,
     TenantView,
     TestCallToken,
@@ -107,11 +115,12 @@ def create_tenant(body: Annotated[TenantCreate, Body()]) -> TenantView:
     tags=_TENANTS,
     responses=_responses(200, "A page of tenants"),
 )
-def list_tenants(
-    limit: Annotated[int, Query(ge=1, le=tenants.MAX_PAGE)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> TenantPage:
-    return tenants.list_tenants(_store(), limit=limit, cursor=cursor)
+def list_tenants(limit: PageLimit = DEFAULT_LIMIT, cursor: PageCursor = None) -> Page[TenantView]:
+    scope = CursorScope("tenants")
+    position = open_cursor(cursor, scope)
+    after = str(position["pk"]) if position and "pk" in position else None
+    views, last = tenants.list_tenants(_store(), limit=limit, after=after)
+    return page_of(views, {"pk": last} if last else None, scope)
 
 
 @app.get(

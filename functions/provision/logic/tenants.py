@@ -6,12 +6,10 @@ so tests run it against in-memory fakes.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
 from datetime import datetime
 
-from atende_shared.dal.keys import TENANT_LIST_PARTITION, tenant_pk
+from atende_shared.dal.keys import TENANT_LIST_PARTITION
 from atende_shared.dal.tenants import TenantStore, update_tenant
 from atende_shared.errors import Conflict, PreconditionFailed, ValidationFailed
 from atende_shared.events import TenantResumed, TenantSuspended
@@ -22,7 +20,6 @@ from functions.provision.models.api import (
     IntegrationsInput,
     StatusChange,
     TenantCreate,
-    TenantPage,
     TenantPatch,
     TenantView,
 )
@@ -51,33 +48,18 @@ def create_tenant(store: TenantStore, body: TenantCreate, *, now: Clock = utc_no
     return tenant
 
 
-def encode_cursor(tenant_id_pk: str | None) -> str | None:
-    if tenant_id_pk is None:
-        return None
-    return base64.urlsafe_b64encode(tenant_id_pk.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> str | None:
-    """The store's cursor (a tenant PK) from the opaque one the API hands out."""
-    if not cursor:
-        return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        raw = base64.urlsafe_b64decode(padded.encode()).decode()
-        if not raw.startswith("TENANT#") or raw == TENANT_LIST_PARTITION:
-            raise ValueError(raw)
-        tenant_pk(raw.removeprefix("TENANT#"))
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+def list_tenants(
+    store: TenantStore, *, limit: int, after: str | None
+) -> tuple[list[TenantView], str | None]:
+    """A page of tenants after the tenant PK ``after``, and the PK the next page starts
+    after (``None``: the last page). The API seals it into a signed cursor."""
+    if after is not None and (not after.startswith("TENANT#") or after == TENANT_LIST_PARTITION):
         raise ValidationFailed(
             "cursor is not one this API returned",
             details={"fields": [{"field": "cursor", "problem": "invalid cursor"}]},
-        ) from exc
-    return raw
-
-
-def list_tenants(store: TenantStore, *, limit: int, cursor: str | None) -> TenantPage:
-    tenants, last = store.list_tenants(limit=min(limit, MAX_PAGE), cursor=decode_cursor(cursor))
-    return TenantPage(items=[TenantView.of(t) for t in tenants], next_cursor=encode_cursor(last))
+        )
+    tenants, last = store.list_tenants(limit=min(limit, MAX_PAGE), cursor=after)
+    return [TenantView.of(t) for t in tenants], last
 
 
 def parse_if_match(header: str | None) -> int | None:

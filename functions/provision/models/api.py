@@ -114,13 +114,6 @@ class TenantView(BaseModel):
         return cls.model_validate(tenant.model_dump())
 
 
-class TenantPage(BaseModel):
-    """One page of tenants; pass ``next_cursor`` back as ``cursor`` for the next."""
-
-    items: list[TenantView]
-    next_cursor: str | None = None
-
-
 class PhoneStatus(StrEnum):
     PENDING = "pending"  # assigned, provisioning queued
     ACTIVE = "active"  # trunk and rule exist in LiveKit

@@ -225,15 +225,23 @@ class DynamoRunRepository(_Base):
         with storage_call("save run"):
             self._table.put_item(Item=self._run_item(run))
 
-    def list_runs(self, tenant_id: str, *, limit: int = 20) -> list[SyncRun]:
+    def list_runs(
+        self, tenant_id: str, *, limit: int = 20, after: dict[str, Any] | None = None
+    ) -> tuple[list[SyncRun], dict[str, Any] | None]:
+        query: dict[str, Any] = {
+            "KeyConditionExpression": Key(keys.PK).eq(keys.tenant_pk(tenant_id))
+            & Key(keys.SK).begins_with(RUN_PREFIX),
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if after:
+            query["ExclusiveStartKey"] = after
         with storage_call("list runs"):
-            answer = self._table.query(
-                KeyConditionExpression=Key(keys.PK).eq(keys.tenant_pk(tenant_id))
-                & Key(keys.SK).begins_with(RUN_PREFIX),
-                ScanIndexForward=False,
-                Limit=limit,
-            )
-        return [self._from_item(i) for i in answer.get("Items", [])]
+            answer = self._table.query(**query)
+        last = answer.get("LastEvaluatedKey")
+        return [self._from_item(i) for i in answer.get("Items", [])], (
+            {str(k): v for k, v in last.items()} if last else None
+        )
 
     def bump_counts(self, tenant_id: str, run_id: str, source: str, counts: SyncCounts) -> None:
         now = utc_now().isoformat()

@@ -4,18 +4,33 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
+from atende_shared.dal import keys
 from atende_shared.dal.tenants import tenant_store
 from atende_shared.http import build_resolver, documented_responses
+from atende_shared.models.common import TENANT_ID_PATTERN
 from atende_shared.observability import instrumented
+from atende_shared.pagination import (
+    DEFAULT_LIMIT,
+    CursorScope,
+    Page,
+    PageCursor,
+    PageLimit,
+    open_cursor,
+    page_of,
+)
 from atende_shared.settings import load_settings
 from functions.sync.dal.aws_io import SqsJobQueue
 from functions.sync.dal.dynamo import order_sync_repository, run_repository
 from functions.sync.logic import admin as logic
+from functions.sync.models.api import RunView
+from functions.sync.models.orders import OrderSync
 from functions.sync.settings import SyncAdminSettings
 
 app = build_resolver(title="Atende sync API")
+
+TenantPath = Annotated[str, Path(pattern=TENANT_ID_PATTERN, max_length=63)]
 
 
 @app.post(
@@ -25,8 +40,8 @@ app = build_resolver(title="Atende sync API")
     responses=documented_responses(202, "The run, queued", 400, 404),
 )
 def start_run(
-    tenant_id: Annotated[str, Path()], request: Annotated[logic.StartRun, Body()]
-) -> tuple[dict[str, Any], int]:
+    tenant_id: TenantPath, request: Annotated[logic.StartRun, Body()]
+) -> tuple[RunView, int]:
     settings = load_settings(SyncAdminSettings)
     run = logic.start_run(
         tenant_id,
@@ -45,12 +60,15 @@ def start_run(
     responses=documented_responses(200, "The most recent runs first", 404),
 )
 def list_runs(
-    tenant_id: Annotated[str, Path()], limit: Annotated[int, Query(ge=1, le=100)] = 20
-) -> dict[str, Any]:
+    tenant_id: TenantPath, limit: PageLimit = DEFAULT_LIMIT, cursor: PageCursor = None
+) -> Page[RunView]:
     settings = load_settings(SyncAdminSettings)
-    return {
-        "runs": logic.list_runs(tenant_id, runs=run_repository(settings.main_table), limit=limit)
-    }
+    scope = CursorScope("sync-runs", tenant_id)
+    after = open_cursor(cursor, scope, require={keys.PK: keys.tenant_pk(tenant_id)})
+    views, last = logic.list_runs(
+        tenant_id, runs=run_repository(settings.main_table), limit=limit, after=after
+    )
+    return page_of(views, last, scope)
 
 
 @app.get(
@@ -59,7 +77,7 @@ def list_runs(
     tags=["sync"],
     responses=documented_responses(200, "The run", 404),
 )
-def get_run(tenant_id: Annotated[str, Path()], run_id: Annotated[str, Path()]) -> dict[str, Any]:
+def get_run(tenant_id: TenantPath, run_id: Annotated[str, Path(max_length=100)]) -> RunView:
     settings = load_settings(SyncAdminSettings)
     return logic.get_run(tenant_id, run_id, runs=run_repository(settings.main_table))
 
@@ -71,8 +89,8 @@ def get_run(tenant_id: Annotated[str, Path()], run_id: Annotated[str, Path()]) -
     responses=documented_responses(200, "The order's sync status and external id", 404),
 )
 def get_order_sync(
-    tenant_id: Annotated[str, Path()], order_id: Annotated[str, Path()]
-) -> dict[str, Any]:
+    tenant_id: TenantPath, order_id: Annotated[str, Path(max_length=128)]
+) -> OrderSync:
     settings = load_settings(SyncAdminSettings)
     return logic.order_sync(tenant_id, order_id, orders=order_sync_repository(settings.main_table))
 

@@ -12,6 +12,9 @@ from atende_shared.errors import NotFound, ValidationFailed
 from atende_shared.models.common import TENANT_ID_PATTERN
 from atende_shared.models.tenant import CatalogSource
 from functions.sync.logic.ports import JobQueue, OrderSyncRepository, RunRepository
+from functions.sync.models.api import RunView
+from functions.sync.models.catalog import Quarantined
+from functions.sync.models.orders import OrderSync
 from functions.sync.models.runs import SyncJob, SyncMode, SyncRun, new_run_id
 
 PULL_SOURCES = {
@@ -32,19 +35,8 @@ def _tenant(tenant_id: str) -> str:
     return tenant_id
 
 
-def run_view(run: SyncRun, quarantine: list[Any] | None = None) -> dict[str, Any]:
-    view = run.model_dump(mode="json")
-    view["duration_seconds"] = run.duration_seconds
-    # What a progress display needs while the run is going (sources do not announce their
-    # size up front, so this is work done, not a percentage).
-    view["progress"] = {
-        "pages_read": run.pages_read,
-        "records_read": run.counts.read,
-        "running": not run.status.terminal,
-    }
-    if quarantine is not None:
-        view["quarantine"] = [q.model_dump(mode="json") for q in quarantine]
-    return view
+def run_view(run: SyncRun, quarantine: list[Quarantined] | None = None) -> RunView:
+    return RunView.of(run, quarantine)
 
 
 def start_run(
@@ -71,19 +63,23 @@ def start_run(
     return run
 
 
-def get_run(tenant_id: str, run_id: str, *, runs: RunRepository) -> dict[str, Any]:
+def get_run(tenant_id: str, run_id: str, *, runs: RunRepository) -> RunView:
     run = runs.get_run(_tenant(tenant_id), run_id)
     if run is None:
         raise NotFound(f"sync run {run_id!r} not found")
     return run_view(run, runs.quarantine(tenant_id, run_id))
 
 
-def list_runs(tenant_id: str, *, runs: RunRepository, limit: int = 20) -> list[dict[str, Any]]:
-    return [run_view(r) for r in runs.list_runs(_tenant(tenant_id), limit=limit)]
+def list_runs(
+    tenant_id: str, *, runs: RunRepository, limit: int = 20, after: dict[str, Any] | None = None
+) -> tuple[list[RunView], dict[str, Any] | None]:
+    """The newest runs first, and where the next page starts."""
+    found, last = runs.list_runs(_tenant(tenant_id), limit=limit, after=after)
+    return [run_view(r) for r in found], last
 
 
-def order_sync(tenant_id: str, order_id: str, *, orders: OrderSyncRepository) -> dict[str, Any]:
+def order_sync(tenant_id: str, order_id: str, *, orders: OrderSyncRepository) -> OrderSync:
     record = orders.get(_tenant(tenant_id), order_id)
     if record is None:
         raise NotFound(f"no write-back recorded for order {order_id!r}")
-    return record.model_dump(mode="json")
+    return record
