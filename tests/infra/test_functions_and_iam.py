@@ -186,16 +186,23 @@ def test_iam_grants_exactly_the_declared_access(synth: Synthesized, spec):
     ]
     assert bool(secret_statements) == bool(access.secret_prefixes)
     writes_secrets = False
+    read_prefixes: set[str] = set()
     for actions, resource in granted:
         if any(a.startswith("secretsmanager:") for a in actions):
-            joined = "".join(p for p in resource["Fn::Join"][1] if isinstance(p, str))
             if actions == {"secretsmanager:GetSecretValue"}:
                 prefixes = access.secret_prefixes
             else:
                 assert actions == {"secretsmanager:PutSecretValue", "secretsmanager:CreateSecret"}
                 prefixes = access.secret_write_prefixes
                 writes_secrets = True
-            assert any(f":secret:atende/{STAGE}/{p}/*" in joined for p in prefixes)
+            # one statement per grant, one resource per declared prefix
+            for one in resource if isinstance(resource, list) else [resource]:
+                joined = "".join(p for p in one["Fn::Join"][1] if isinstance(p, str))
+                matched = [p for p in prefixes if f":secret:atende/{STAGE}/{p}/*" in joined]
+                assert matched, joined
+                if actions == {"secretsmanager:GetSecretValue"}:
+                    read_prefixes.update(matched)
+    assert read_prefixes == set(access.secret_prefixes)
     assert writes_secrets == bool(access.secret_write_prefixes)
     # and nothing on "*" except X-Ray
     for actions, resource in granted:
