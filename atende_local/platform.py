@@ -216,6 +216,9 @@ class LocalPlatform:
             "POWERTOOLS_SERVICE_NAME": "atende",
             "POWERTOOLS_METRICS_NAMESPACE": "AtendeLocal",
             "POWERTOOLS_TRACE_DISABLED": "true",
+            # The demo tenant's Asaas api_key is not a real one: no verification at Asaas
+            # unless pointed at it (e.g. https://api-sandbox.asaas.com with a sandbox key).
+            "ATENDE_ASAAS_API_URL": "off",
         }.items():
             os.environ.setdefault(name, value)
         mode = "real" if self.settings.livekit_url else "offline"

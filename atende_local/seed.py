@@ -22,6 +22,7 @@ from atende_shared.models.tenant import (
     CatalogSource,
     Integrations,
     OpeningWindow,
+    OrderSettings,
     PaymentProvider,
     Tenant,
     Weekday,
@@ -30,6 +31,7 @@ from atende_shared.tenant_secrets import Integration, IntegrationSecret, write_s
 
 DEMO_TENANT_ID = "demo-pizzaria"
 DEMO_PHONE_NUMBER = "+551130000000"
+DEMO_KITCHEN_PHONE = "+5511930000001"  # the restaurant's WhatsApp (orders notifications)
 DEMO_OPENING_BALANCE_CENTS = 50_000  # R$ 500,00 of prepaid minutes
 
 #: Per integration, the secret fields the webhook verifiers read (see tenant_secrets).
@@ -75,6 +77,8 @@ def demo_tenant() -> Tenant:
             secrets_configured=sorted(DEMO_SECRETS),
         ),
         plan=BillingPlan(price_per_minute_cents=90, rounding="per_second"),
+        # The kitchen's WhatsApp: told of each new order (the local fake gateway records it).
+        orders=OrderSettings(notification_phone=DEMO_KITCHEN_PHONE),
     )
 
 

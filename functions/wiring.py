@@ -14,7 +14,7 @@ from functions.orders.wiring import ORDERS_FUNCTIONS, WHATSAPP_FUNCTIONS
 from functions.provision.wiring import PROVISION_FUNCTIONS
 from functions.sync.wiring import SYNC_FUNCTIONS
 from functions.webhooks.wiring import WEBHOOK_FUNCTIONS
-from functions.wiring_model import FunctionSpec, QueueSpec, TableSpec
+from functions.wiring_model import Access, ContainerSpec, FunctionSpec, QueueSpec, TableSpec
 
 TABLES: tuple[TableSpec, ...] = (
     TableSpec(
@@ -91,6 +91,20 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     *SYNC_FUNCTIONS,
     *ORDERS_FUNCTIONS,
     *WHATSAPP_FUNCTIONS,
+)
+
+
+#: The voice agent (``voice_fargate``, on Fargate): reads tenants and menus, writes call
+#: transcripts, publishes OrderPlaced / CallUsageReported, holds the LiveKit keys.
+AGENT = ContainerSpec(
+    name="voice-agent",
+    description="LiveKit voice agent worker: one session per call.",
+    access=Access(
+        tables_read=(Table.MAIN,),
+        bucket_write=(Bucket.ARTIFACTS,),
+        publishes_events=True,
+        livekit=True,
+    ),
 )
 
 

@@ -13,7 +13,7 @@ _ACCESS = Access(
     tables_write=(Table.MAIN,),
     sends_to=(Queue.NOTIFICATIONS,),
     publishes_events=True,
-    # WhatsApp notifications read the tenant's gateway credentials.
+    # The tenant's WhatsApp gateway secret (atende/<stage>/tenants/<id>/zapi|evolution).
     secret_prefixes=("tenants",),
 )
 

@@ -6,8 +6,10 @@ import json
 from functools import cache
 from typing import Any, Protocol
 
+from botocore.exceptions import ClientError
+
 from atende_shared.aws import client
-from atende_shared.dal.dynamo import storage_call
+from atende_shared.dal.dynamo import storage_call, storage_error
 from atende_shared.dal.keys import tenant_pk
 
 STATEMENTS_PREFIX = "statements/"
@@ -18,6 +20,9 @@ class StatementStore(Protocol):
         self, tenant_id: str, period: str, csv_text: str, summary: dict[str, Any]
     ) -> list[str]: ...
     def list_statements(self, tenant_id: str) -> list[dict[str, Any]]: ...
+    def download_links(
+        self, tenant_id: str, period: str, *, seconds: int
+    ) -> dict[str, str] | None: ...
 
 
 def statement_key(tenant_id: str, period: str, extension: str) -> str:
@@ -68,6 +73,27 @@ class S3StatementStore:
                     summary["json_key"] = obj["Key"]
                     summaries.append(summary)
         return sorted(summaries, key=lambda s: str(s.get("period", "")), reverse=True)
+
+    def download_links(self, tenant_id: str, period: str, *, seconds: int) -> dict[str, str] | None:
+        """Presigned GET URLs of the period's CSV and JSON (None when not written)."""
+        links = {}
+        for extension in ("csv", "json"):
+            key = statement_key(tenant_id, period, extension)
+            try:
+                client("s3").head_object(Bucket=self._bucket, Key=key)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                    return None
+                raise storage_error(f"find {key}", exc) from exc
+            with storage_call(f"presign {key}"):
+                links[extension] = str(
+                    client("s3").generate_presigned_url(
+                        "get_object",
+                        Params={"Bucket": self._bucket, "Key": key},
+                        ExpiresIn=seconds,
+                    )
+                )
+        return links
 
 
 @cache

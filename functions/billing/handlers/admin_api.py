@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from atende_shared.dal import keys
-from atende_shared.errors import ValidationFailed
+from atende_shared.errors import NotFound, ValidationFailed
 from atende_shared.http import build_resolver, documented_responses
 from atende_shared.models.common import TENANT_ID_PATTERN
 from atende_shared.observability import instrumented
@@ -31,6 +31,7 @@ from functions.billing.models.api import (
     CallView,
     CreditRequest,
     CreditResult,
+    StatementDownload,
     StatementList,
     StatementSummary,
 )
@@ -41,6 +42,7 @@ app = build_resolver(title="Atende billing API")
 
 TenantPath = Annotated[str, Path(pattern=TENANT_ID_PATTERN, max_length=63)]
 _TAGS = ["billing"]
+STATEMENT_LINK_SECONDS = 300
 
 
 def _known_tenant(tenant_id: str) -> None:
@@ -152,6 +154,31 @@ def get_statements(tenant_id: TenantPath) -> StatementList:
     bucket = load_settings(BillingApiSettings).artifacts_bucket
     summaries = statement_store(bucket).list_statements(tenant_id)
     return StatementList(items=[StatementSummary.model_validate(s) for s in summaries])
+
+
+@app.get(
+    "/v1/tenants/<tenant_id>/statements/<period>",
+    summary="Download links for one monthly statement",
+    tags=_TAGS,
+    responses=documented_responses(200, "Presigned URLs of the CSV and JSON (5 minutes)", 404),
+)
+def get_statement_download(
+    tenant_id: TenantPath,
+    period: Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+) -> StatementDownload:
+    _known_tenant(tenant_id)
+    bucket = load_settings(BillingApiSettings).artifacts_bucket
+    links = statement_store(bucket).download_links(
+        tenant_id, period, seconds=STATEMENT_LINK_SECONDS
+    )
+    if links is None:
+        raise NotFound(f"no statement for {period}")
+    return StatementDownload(
+        period=period,
+        csv_url=links["csv"],
+        json_url=links["json"],
+        expires_in_seconds=STATEMENT_LINK_SECONDS,
+    )
 
 
 @instrumented(BillingApiSettings)

@@ -141,3 +141,12 @@ class StatementList(BaseModel):
     """``GET .../statements``: every statement written so far, newest first."""
 
     items: list[StatementSummary]
+
+
+class StatementDownload(BaseModel):
+    """``GET .../statements/{period}``: short-lived links to one statement's files."""
+
+    period: str
+    csv_url: str
+    json_url: str
+    expires_in_seconds: int

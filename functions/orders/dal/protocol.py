@@ -17,8 +17,11 @@ CreateOutcome = Literal["created", "exists", "number_taken"]
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
+    """Items and the storage position after the last one (None: no more). The handler
+    seals the position into the API's signed cursor (``atende_shared.pagination``)."""
+
     items: list[T]
-    next_cursor: str | None = None
+    position: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ class OrderStore(Protocol):
 
     def mark_announced(self, tenant_id: str, order_id: str) -> None: ...
     def list_orders(
-        self, tenant_id: str, flt: OrderFilter, *, limit: int, cursor: str | None
+        self, tenant_id: str, flt: OrderFilter, *, limit: int, after: dict[str, Any] | None
     ) -> Page[Order]: ...
     # -- the acceptance-window index -----------------------------------------------------
     def due_for_reminder(self, now: datetime, *, limit: int) -> list[tuple[str, str]]: ...
@@ -89,7 +92,7 @@ class OrderStore(Protocol):
     def save_delivery(self, delivery: Delivery) -> None: ...
     def deliveries_for_order(self, tenant_id: str, order_id: str) -> list[Delivery]: ...
     def list_deliveries(
-        self, tenant_id: str, *, failed_only: bool, limit: int, cursor: str | None
+        self, tenant_id: str, *, failed_only: bool, limit: int, after: dict[str, Any] | None
     ) -> Page[Delivery]: ...
 
 

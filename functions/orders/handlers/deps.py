@@ -23,12 +23,11 @@ from functions.orders.settings import OrdersApiSettings, OrdersSettings
 
 
 def _sender_factory(settings: OrdersSettings) -> Callable[[Tenant], WhatsAppSender]:
-    """The tenant's gateway (retries, breaker) recording every message in the sent-message
-    log, so the WhatsApp channel recognises a notification's ``fromMe`` echo as ours (not
-    a person typing on the restaurant's phone, which would pause the bot)."""
-    secrets = SecretsManagerReader(settings.stage)
-    sent = sent_log(settings.main_table)
-    return lambda tenant: sender_for_tenant(tenant, secrets, sent_log=sent)
+    """The tenant's Z-API/Evolution sender (retries, breaker, sent-once log): built per
+    message from the cached tenant and its cached secret."""
+    reader = SecretsManagerReader(settings.stage)
+    log = sent_log(settings.main_table)
+    return lambda tenant: sender_for_tenant(tenant, reader, sent_log=log)
 
 
 def _build(settings: OrdersSettings, bucket: str | None) -> OrdersDeps:

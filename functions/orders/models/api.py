@@ -72,11 +72,6 @@ class OrderView(Order):
         )
 
 
-class OrderPage(BaseModel):
-    items: list[OrderView]
-    next_cursor: str | None = None
-
-
 class EndpointRequest(BaseModel):
     """``POST .../order-webhooks``: where to send which order events."""
 
@@ -128,8 +123,3 @@ class DeliveryView(DeliverySummary):
             replays=delivery.replays,
             created_at=delivery.created_at,
         )
-
-
-class DeliveryPage(BaseModel):
-    items: list[DeliveryView]
-    next_cursor: str | None = None
