@@ -14,6 +14,7 @@ from atende_local.bootstrap import LocalResources
 from atende_local.fake_whatsapp import FakeWhatsAppServer
 from atende_local.runtime import LambdaContext
 from atende_local.seed import demo_whatsapp_instances, seed_demo
+from atende_shared.aws import client
 from atende_shared.models.envelope import InboundEvent
 from atende_shared.whatsapp.resilience import reset_breakers
 from functions.orders.dal.sessions import conversation_store
@@ -33,11 +34,17 @@ def platform(aws: LocalResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[F
         else:
             server.fake.add_evolution(instance)
     seed_demo(main_table=aws.tables["main"], whatsapp_base_url=server.url)
+    QUEUE_ARN["messaging"] = client("sqs").get_queue_attributes(
+        QueueUrl=aws.queues["messaging"].url, AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
     whatsapp_deps.cache_clear()
     reset_breakers()
     yield server
     server.stop()
     whatsapp_deps.cache_clear()
+
+
+QUEUE_ARN: dict[str, str] = {}
 
 
 def _record(event: InboundEvent | str, group: str, n: int) -> dict[str, Any]:
@@ -50,7 +57,7 @@ def _record(event: InboundEvent | str, group: str, n: int) -> dict[str, Any]:
         "messageAttributes": {},
         "md5OfBody": "",
         "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:test-messaging.fifo",
+        "eventSourceARN": QUEUE_ARN.get("messaging", "arn:aws:sqs:us-east-1:1:x.fifo"),
         "awsRegion": "us-east-1",
     }
 
@@ -64,10 +71,10 @@ def _invoke(*records: dict[str, Any]) -> dict[str, Any]:
     return handler({"Records": list(records)}, context)
 
 
-def test_a_poison_message_fails_alone_and_other_conversations_flow(
-    platform: FakeWhatsAppServer,
+def test_a_poison_message_is_dead_lettered_alone_and_every_conversation_flows(
+    platform: FakeWhatsAppServer, aws: LocalResources
 ) -> None:
-    # Given a batch where one conversation's first message is poison
+    # Given a batch where one conversation's first message is poison (not an envelope)
     a1 = zapi("quero uma coca 2 litros", phone="5511911110001")
     a2 = zapi("e um guaraná", phone="5511911110001")
     b2 = zapi("e uma água", phone="5511922220002")
@@ -77,13 +84,38 @@ def test_a_poison_message_fails_alone_and_other_conversations_flow(
         _record(b2, "demo-pizzaria#5511922220002", 3),
         _record(a2, "demo-pizzaria#5511911110001", 4),
     )
-    # Then the poison and the rest of its conversation are returned (order kept) ...
-    assert answer == {"batchItemFailures": [{"itemIdentifier": "m2"}, {"itemIdentifier": "m3"}]}
-    # ... while the other conversation was answered, in order, through the fake Z-API
+    # Then the poison went to the DLQ at once, with its reason, holding nothing back
+    assert answer == {"batchItemFailures": []}
+    dead = client("sqs").receive_message(
+        QueueUrl=aws.queues["messaging"].dlq_url, MessageAttributeNames=["All"]
+    )["Messages"]
+    assert [m["Body"] for m in dead] == ["{not json"]
+    assert dead[0]["MessageAttributes"]["atende_failure_reason"]["StringValue"]
+    # And both conversations were answered, each in order, through the fake Z-API
     sent = platform.fake.sent()
-    assert [m["to"] for m in sent] == ["5511911110001", "5511911110001"]
+    assert [m["to"] for m in sent] == ["5511911110001", "5511922220002", "5511911110001"]
     assert "Coca-Cola 2L" in sent[0]["text"]
-    assert "Guaraná" in sent[1]["text"]
+    assert "Água" in sent[1]["text"]
+    assert "Guaraná" in sent[2]["text"]
+
+
+def test_a_transient_failure_holds_back_only_its_own_conversation(
+    platform: FakeWhatsAppServer,
+) -> None:
+    # Given the gateway down for the first message (every in-process retry fails)
+    platform.fake.fail_next(503, 503, 503)
+    a1 = zapi("quero uma coca 2 litros", phone="5511911110011")
+    a2 = zapi("e um guaraná", phone="5511911110011")
+    b1 = zapi("quero uma água", phone="5511922220012")
+    answer = _invoke(
+        _record(a1, "demo-pizzaria#5511911110011", 1),
+        _record(b1, "demo-pizzaria#5511922220012", 2),
+        _record(a2, "demo-pizzaria#5511911110011", 3),
+    )
+    # Then the failed message and the rest of its conversation are returned, in order ...
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m3"}]}
+    # ... while the other conversation was answered
+    assert [m["to"] for m in platform.fake.sent()] == ["5511922220012"]
 
 
 def test_a_gateway_outage_fails_the_record_and_the_retry_replies_once(

@@ -49,8 +49,8 @@ from functions.orders.logic.chat_texts import say
 from functions.orders.logic.inbound import parse_inbound, phone_of
 from functions.orders.logic.state_codec import dump_state, load_state
 from functions.orders.models.whatsapp import (
+    ChatMessage,
     ChatTurn,
-    InboundMessage,
     Pause,
     PauseReason,
     Session,
@@ -224,7 +224,7 @@ class _Turn:
     async def _hand_off(self) -> None:
         self.handed_off = True
 
-    async def run(self, message: InboundMessage, history: list[ChatTurn]) -> None:
+    async def run(self, message: ChatMessage, history: list[ChatTurn]) -> None:
         if message.kind == "location":
             self._location(message)
         elif message.kind == "text" or message.text.strip():
@@ -236,7 +236,7 @@ class _Turn:
         if self.handed_off:
             self.replies = [say("handed_off", self.lang)]
 
-    def _location(self, message: InboundMessage) -> None:
+    def _location(self, message: ChatMessage) -> None:
         address = message.location.as_address() if message.location else None
         if address is None:
             self.replies.append(say("location_unreadable", self.lang))
@@ -331,9 +331,7 @@ def _conversation_id(tenant_id: str, customer: str, first_message_id: str) -> st
     return f"wa-{digest[:24]}"
 
 
-def _resolve_lid(
-    tenant_id: str, message: InboundMessage, store: ConversationStore
-) -> InboundMessage:
+def _resolve_lid(tenant_id: str, message: ChatMessage, store: ConversationStore) -> ChatMessage:
     if message.lid is None or message.is_group:
         return message
     if message.phone is not None:
@@ -343,7 +341,7 @@ def _resolve_lid(
     return message.model_copy(update={"phone": phone}) if phone else message
 
 
-def _reply_to(message: InboundMessage) -> str:
+def _reply_to(message: ChatMessage) -> str:
     """The recipient of our reply: the phone when known (a ``@lid`` recipient shows badly
     on some clients), else the chat as the gateway named it."""
     if message.phone and not message.is_group:
@@ -368,7 +366,7 @@ def _pause(
 def _send(
     deps: ConversationDeps,
     tenant: Tenant,
-    message: InboundMessage,
+    message: ChatMessage,
     replies: list[str] | None,
     *,
     key: str | None = None,
@@ -393,7 +391,7 @@ def _send(
 
 
 def _notify_restaurant(
-    deps: ConversationDeps, tenant: Tenant, message: InboundMessage, conversation_id: str
+    deps: ConversationDeps, tenant: Tenant, message: ChatMessage, conversation_id: str
 ) -> None:
     """Tell the restaurant's phone that a customer asked for a person (best effort: the
     conversation is paused either way)."""

@@ -1,24 +1,26 @@
-"""The gateways' inbound message payloads, normalised into :class:`InboundMessage`.
+"""A queued gateway delivery as the channel needs it: the platform's one reading of the
+payload (:func:`atende_shared.models.whatsapp_inbound.inbound_message`: ids, chat, sender,
+``fromMe``, group, text and captions) plus what only a conversation needs from it.
 
-**Z-API** ``ReceivedCallback`` (``Z-API/z-api-docs`` ``docs/webhooks/on-message-received.md``):
-``phone`` (the chat: the customer, or the group), ``isGroup``, ``participantPhone`` (the
-group member), ``senderLid``/``chatLid`` (``...@lid``), ``fromMe``, ``fromApi``,
-``messageId``, ``senderName``, and one content object: ``text.message``, ``image.caption``,
-``audio``, ``video``, ``document``, ``sticker``, ``contact.displayName``, ``location``
-(``latitude``, ``longitude``, ``name``, ``address``), ``reaction``,
-``buttonsResponseMessage.message``, ``listResponseMessage.message``.
+The extras, from the gateways' documented payloads:
 
-**Evolution API** ``messages.upsert`` (v1 and v2 carry the Baileys message): ``data.key``
-(``remoteJid`` — ``<digits>@s.whatsapp.net``, ``<id>@g.us`` for groups, ``<id>@lid`` —,
-``fromMe``, ``id``, ``participant``; ``remoteJidAlt``/``senderPn`` carry the phone of a
-``@lid`` since v2.3, see evolution-api PR #1955 and issues #1778, #2217), ``data.pushName``
-and ``data.message``: ``conversation``, ``extendedTextMessage.text``,
-``imageMessage.caption``, ``audioMessage``, ``videoMessage``, ``documentMessage``,
-``stickerMessage``, ``locationMessage`` (``degreesLatitude``, ``degreesLongitude``,
-``name``, ``address``), ``contactMessage``, ``reactionMessage``.
-
-Gateways are loose with types (``fromMe`` as ``"true"``, numbers as strings): every field
-is read defensively; a payload that is not a message answers ``None``.
+- **what kind of message** it is, so a voice note or a sticker gets a helpful sentence:
+  Z-API (``Z-API/z-api-docs`` ``docs/webhooks/on-message-received.md``) puts one content
+  object in the callback — ``text``, ``image``, ``audio``, ``video``, ``document``,
+  ``sticker``, ``contact``, ``location``, ``reaction``, ``buttonsResponseMessage`` /
+  ``listResponseMessage`` (a tapped option, read as text); Evolution carries the Baileys
+  message in ``data.message`` — ``conversation``, ``extendedTextMessage``,
+  ``imageMessage``, ``audioMessage``, ``videoMessage``, ``documentMessage``,
+  ``stickerMessage``, ``contactMessage``, ``locationMessage``, ``reactionMessage``;
+- **the location** (Z-API ``location.{latitude, longitude, name, address}``, Evolution
+  ``locationMessage.{degreesLatitude, degreesLongitude, name, address}``), which fills the
+  delivery address;
+- **the ``@lid``** and the phone it stands for when the gateway gives both (Z-API
+  ``senderLid``/``chatLid``; Evolution ``key.remoteJid`` ``...@lid`` with
+  ``key.remoteJidAlt``/``key.senderPn`` since v2.3 — evolution-api PR #1955, issues #1778,
+  #2217);
+- Z-API's **``fromApi``**: an echo of a message sent through the API (by any integration),
+  not typed by a person.
 """
 
 from __future__ import annotations
@@ -27,40 +29,55 @@ import re
 from typing import Any
 
 from atende_shared.models.envelope import InboundEvent, Provider
-from functions.orders.models.whatsapp import InboundMessage, Location, MessageKind
+from atende_shared.models.whatsapp_inbound import flag, inbound_message
+from functions.orders.models.whatsapp import ChatMessage, Location, MessageKind
 
 _DIGITS = re.compile(r"\D")
-MAX_TEXT = 4_096
+
+_ZAPI_KINDS: tuple[MessageKind, ...] = (
+    "image",
+    "video",
+    "audio",
+    "document",
+    "sticker",
+    "contact",
+    "reaction",
+)
+_EVOLUTION_KINDS: dict[str, MessageKind] = {
+    "imageMessage": "image",
+    "videoMessage": "video",
+    "audioMessage": "audio",
+    "documentMessage": "document",
+    "documentWithCaptionMessage": "document",
+    "stickerMessage": "sticker",
+    "contactMessage": "contact",
+    "contactsArrayMessage": "contact",
+    "reactionMessage": "reaction",
+}
 
 
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _str(value: Any) -> str | None:
+def _str(value: Any, limit: int = 500) -> str | None:
     if isinstance(value, str) and value.strip():
-        return value.strip()
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
+        return value.strip()[:limit]
     return None
 
 
-def _flag(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in {"true", "1", "yes"}
-    return bool(value)
-
-
 def _float(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
     try:
-        return float(value) if value is not None and not isinstance(value, bool) else None
+        return float(value)
     except (TypeError, ValueError):
         return None
 
 
 def phone_of(value: str | None) -> str | None:
-    """E.164 for a phone-like value (``5511999990000``, ``5511...@s.whatsapp.net``,
-    ``+55 11 ...``); None for a ``@lid``, a group or anything else."""
+    """E.164 for a phone-like value (``5511999990000``, ``...@s.whatsapp.net``, ``+55 11
+    ...``); None for a ``@lid``, a group or anything else."""
     if not value or value.endswith(("@lid", "@g.us", "-group", "@broadcast", "@newsletter")):
         return None
     digits = _DIGITS.sub("", value.split("@", 1)[0])
@@ -69,121 +86,96 @@ def phone_of(value: str | None) -> str | None:
 
 def _lid(*values: Any) -> str | None:
     for value in values:
-        text = _str(value)
+        text = _str(value, 128)
         if text and text.endswith("@lid"):
             return text
     return None
 
 
-def parse_inbound(event: InboundEvent) -> InboundMessage | None:
-    """The message in a queued gateway delivery (None: not a message we can handle)."""
-    if event.provider is Provider.ZAPI:
-        return _zapi(event.payload)
-    if event.provider is Provider.EVOLUTION:
-        return _evolution(event.payload)
-    return None
-
-
-def _zapi(data: dict[str, Any]) -> InboundMessage | None:
-    message_id = _str(data.get("messageId"))
-    chat = _str(data.get("phone"))
-    if not message_id or not chat:
-        return None
-    is_group = _flag(data.get("isGroup")) or chat.endswith(("-group", "@g.us"))
-    kind: MessageKind = "other"
-    text = ""
-    location = None
-    if _dict(data.get("text")):
-        kind, text = "text", _str(_dict(data["text"]).get("message")) or ""
-    elif _dict(data.get("buttonsResponseMessage")) or _dict(data.get("listResponseMessage")):
-        reply = _dict(data.get("buttonsResponseMessage")) or _dict(data.get("listResponseMessage"))
-        kind, text = "text", _str(reply.get("message")) or ""
-    elif _dict(data.get("location")):
-        raw = _dict(data["location"])
-        kind = "location"
-        location = Location(
-            latitude=_float(raw.get("latitude")),
-            longitude=_float(raw.get("longitude")),
-            name=(_str(raw.get("name")) or "")[:500] or None,
-            address=(_str(raw.get("address")) or "")[:500] or None,
-        )
-    else:
-        for name in ("image", "video", "audio", "document", "sticker", "contact", "reaction"):
-            if _dict(data.get(name)):
-                kind = name
-                text = _str(_dict(data[name]).get("caption")) or ""
-                break
-    phone = None if is_group else phone_of(chat)
-    return InboundMessage(
-        provider="zapi",
-        message_id=message_id[:256],
-        chat_id=chat[:128],
-        phone=phone,
-        lid=_lid(chat, data.get("chatLid"), data.get("senderLid")),
-        from_me=_flag(data.get("fromMe")),
-        from_api=_flag(data["fromApi"]) if "fromApi" in data else None,
-        is_group=is_group,
-        kind=kind,
-        text=text[:MAX_TEXT],
-        location=location,
-        sender_name=(_str(data.get("senderName")) or "")[:200] or None,
+def _location(raw: dict[str, Any], lat: str, lon: str) -> Location:
+    return Location(
+        latitude=_float(raw.get(lat)),
+        longitude=_float(raw.get(lon)),
+        name=_str(raw.get("name")),
+        address=_str(raw.get("address")),
     )
 
 
-def _evolution(payload: dict[str, Any]) -> InboundMessage | None:
-    data = _dict(payload.get("data"))
+def _zapi_extras(data: dict[str, Any]) -> dict[str, Any]:
+    kind: MessageKind = "other"
+    text = None
+    location = None
+    if _dict(data.get("text")):
+        kind = "text"
+    elif _dict(data.get("buttonsResponseMessage")) or _dict(data.get("listResponseMessage")):
+        reply = _dict(data.get("buttonsResponseMessage")) or _dict(data.get("listResponseMessage"))
+        kind, text = "text", _str(reply.get("message"), 4_096)
+    elif _dict(data.get("location")):
+        kind, location = "location", _location(_dict(data["location"]), "latitude", "longitude")
+    else:
+        kind = next((k for k in _ZAPI_KINDS if _dict(data.get(k))), "other")
+    return {
+        "kind": kind,
+        "text": text,
+        "location": location,
+        "lid": _lid(data.get("phone"), data.get("chatLid"), data.get("senderLid")),
+        "alternative": None,
+        "from_api": flag(data["fromApi"]) if "fromApi" in data else None,
+    }
+
+
+def _evolution_extras(payload: dict[str, Any]) -> dict[str, Any]:
+    data = payload.get("data")
+    if isinstance(data, list):  # some versions wrap the message in a one-element list
+        data = data[0] if data else None
+    data = _dict(data)
     key = _dict(data.get("key"))
-    message_id = _str(key.get("id"))
-    remote = _str(key.get("remoteJid"))
-    if not message_id or not remote:
-        return None
-    is_group = remote.endswith("@g.us")
-    alternative = _str(key.get("remoteJidAlt")) or _str(key.get("senderPn"))
-    phone = None if is_group else (phone_of(remote) or phone_of(alternative))
     message = _dict(data.get("message"))
     kind: MessageKind = "other"
-    text = ""
     location = None
-    if _str(message.get("conversation")):
-        kind, text = "text", _str(message["conversation"]) or ""
-    elif _dict(message.get("extendedTextMessage")):
-        kind, text = "text", _str(_dict(message["extendedTextMessage"]).get("text")) or ""
+    if _str(message.get("conversation"), 4_096) or _dict(message.get("extendedTextMessage")):
+        kind = "text"
     elif _dict(message.get("locationMessage")) or _dict(message.get("liveLocationMessage")):
         raw = _dict(message.get("locationMessage")) or _dict(message.get("liveLocationMessage"))
-        kind = "location"
-        location = Location(
-            latitude=_float(raw.get("degreesLatitude")),
-            longitude=_float(raw.get("degreesLongitude")),
-            name=(_str(raw.get("name")) or "")[:500] or None,
-            address=(_str(raw.get("address")) or "")[:500] or None,
-        )
+        kind, location = "location", _location(raw, "degreesLatitude", "degreesLongitude")
     else:
-        kinds: dict[str, MessageKind] = {
-            "imageMessage": "image",
-            "videoMessage": "video",
-            "audioMessage": "audio",
-            "documentMessage": "document",
-            "documentWithCaptionMessage": "document",
-            "stickerMessage": "sticker",
-            "contactMessage": "contact",
-            "contactsArrayMessage": "contact",
-            "reactionMessage": "reaction",
-        }
-        for field, name in kinds.items():
-            if field in message:
-                kind = name
-                text = _str(_dict(message[field]).get("caption")) or ""
-                break
-    return InboundMessage(
-        provider="evolution",
-        message_id=message_id[:256],
-        chat_id=remote[:128],
+        kind = next((v for k, v in _EVOLUTION_KINDS.items() if k in message), "other")
+    alternative = _str(key.get("remoteJidAlt"), 128) or _str(key.get("senderPn"), 128)
+    return {
+        "kind": kind,
+        "text": None,
+        "location": location,
+        "lid": _lid(key.get("remoteJid"), alternative),
+        "alternative": alternative,
+        "from_api": None,
+    }
+
+
+def parse_inbound(event: InboundEvent) -> ChatMessage | None:
+    """The message in a queued gateway delivery (None: not a message)."""
+    base = inbound_message(event)
+    if base is None:
+        return None
+    if event.provider is Provider.ZAPI:
+        extras = _zapi_extras(event.payload)
+    else:
+        extras = _evolution_extras(event.payload)
+    chat = base.chat_id or base.sender_phone
+    if not chat:
+        return None
+    phone = None if base.is_group else (phone_of(chat) or phone_of(extras["alternative"]))
+    return ChatMessage(
+        provider=base.gateway,
+        message_id=base.message_id,
+        chat_id=chat[:128],
         phone=phone,
-        lid=_lid(remote, alternative),
-        from_me=_flag(key.get("fromMe")),
-        is_group=is_group,
-        kind=kind,
-        text=text[:MAX_TEXT],
-        location=location,
-        sender_name=(_str(data.get("pushName")) or "")[:200] or None,
+        lid=None if base.is_group else extras["lid"],
+        sender=base.sender_phone[:128] or None,
+        from_me=base.from_me,
+        from_api=extras["from_api"],
+        is_group=base.is_group,
+        kind=extras["kind"],
+        text=extras["text"] or base.text,
+        location=extras["location"],
+        sender_name=(base.sender_name or "")[:200] or None,
     )

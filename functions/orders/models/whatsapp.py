@@ -43,7 +43,7 @@ class Location(BaseModel):
         return None
 
 
-class InboundMessage(BaseModel):
+class ChatMessage(BaseModel):
     """One WhatsApp message, whichever gateway delivered it."""
 
     model_config = ConfigDict(frozen=True)
@@ -56,6 +56,8 @@ class InboundMessage(BaseModel):
     #: alternative of a ``@lid``).
     phone: str | None = None
     lid: str | None = None
+    #: Who wrote it: the customer, or in a group the member (as the gateway names them).
+    sender: str | None = Field(None, max_length=128)
     from_me: bool = False
     #: Z-API's ``fromApi``: sent through the API (ours or another integration), not by a
     #: person on the phone. None when the gateway does not say.
