@@ -5,7 +5,12 @@ the order placed (OrderPlaced → the orders queue, whose write-back record is r
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -199,3 +204,41 @@ def test_a_person_replying_from_the_restaurants_phone_pauses_the_bot(
     platform.http.post(f"{route}/resume", headers=platform.admin)
     assert session.deliver("e uma água").status_code == 200
     assert _eventually(lambda: len(session.sent()) == 2)
+
+
+def test_atende_chat_plays_a_script_against_the_platform(
+    platform: PlatformClient, tmp_path: Path
+) -> None:
+    # Given a script file and the running platform's state (as `make run` writes it)
+    script = tmp_path / "chat.txt"
+    script.write_text("# a comment\nquero uma coca 2 litros\n\n@audio\n", encoding="utf-8")
+    (tmp_path / "local.json").write_text(json.dumps(platform.state), encoding="utf-8")
+    env = {**os.environ, "ATENDE_STATE_DIR": str(tmp_path)}
+    # When `atende chat` runs it as an Evolution v1 customer
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "atende_local.cli",
+            "chat",
+            "--script",
+            str(script),
+            "--gateway",
+            "evolution-v1",
+            "--phone",
+            "5511970000009",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    # Then it printed each line's reply and the conversation
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    [coke, audio] = result["transcript"]
+    assert "Coca-Cola 2L" in coke["bot"]
+    assert "áudio" in audio["bot"]
+    assert result["conversation"]["cart_items"] == 1
