@@ -337,3 +337,22 @@ def test_an_echo_that_overtakes_its_sent_record_is_still_ours(world: World) -> N
     reply = world.gateway.texts()[-1]
     assert _say(world, zapi(reply, message_id="NOT-YET-RECORDED", from_me=True)) == "own_echo"
     assert world.store.get_pause("demo-pizzaria", CUSTOMER) is None
+
+
+def test_a_bug_in_a_turn_is_apologised_for_and_the_conversation_goes_on(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.orders.logic import conversation
+
+    _say(world, zapi("quero uma coca 2 litros"))
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in the brain")
+
+    monkeypatch.setattr(conversation, "respond", broken)
+    assert _say(world, zapi("e um guaraná")) == "answered"
+    assert "tive um problema" in world.gateway.texts()[-1]
+    monkeypatch.undo()
+    assert _say(world, zapi("e um guaraná")) == "answered"
+    cart = world.store.get_session("demo-pizzaria", CUSTOMER).state["cart"]
+    assert [line["item_id"] for line in cart] == ["coca-cola-2l", "guarana-lata"]

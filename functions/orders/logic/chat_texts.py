@@ -61,6 +61,10 @@ _TEXT: dict[str, dict[Lang, str]] = {
         "en": "Atende: customer {customer} asked for a person on WhatsApp. The assistant "
         "paused this conversation for {hours} h.",
     },
+    "trouble": {
+        "pt": "Desculpe, tive um problema para entender agora. Pode repetir, por favor?",
+        "en": "Sorry, I had trouble with that just now. Could you say it again, please?",
+    },
     "too_long": {
         "pt": "(Sua mensagem era longa; li só o começo.)",
         "en": "(Your message was long; I read only the beginning.)",

@@ -172,7 +172,24 @@ async def _handle(event: InboundEvent, deps: ConversationDeps) -> str:
             correlation_id=event.correlation_id,
         )
     turn = _Turn(deps=deps, tenant=tenant, state=state, lang=lang, new=live is None)
-    await turn.run(message, live.history if live else [])
+    before = dump_state(state)
+    try:
+        await turn.run(message, live.history if live else [])
+    except DependencyUnavailable:
+        raise  # storage or a provider: the record is retried
+    except Exception:
+        # A bug in a turn must not stick the conversation (its message retried until the
+        # DLQ while the customer waits): apologise, keep the state as it was, carry on.
+        logger.exception("whatsapp turn failed; apologised", extra={"customer": customer})
+        state = load_state(
+            before,
+            tenant=tenant,
+            agent_config=agent_config,
+            menu=menu,
+            correlation_id=event.correlation_id,
+        )
+        turn = _Turn(deps=deps, tenant=tenant, state=state, lang=lang, new=live is None)
+        turn.replies = [say("trouble", lang)]
 
     outcome = "answered"
     if turn.handed_off:
