@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from atende_shared.dal.tenants import tenant_store
 from atende_shared.http import build_resolver, documented_responses
+from atende_shared.models.common import TENANT_ID_PATTERN
 from atende_shared.observability import instrumented
 from atende_shared.settings import load_settings
 from functions.orders.dal.sessions import conversation_store
@@ -17,6 +18,8 @@ from functions.orders.models.whatsapp import ConversationView, PauseRequest
 
 app = build_resolver(title="Atende WhatsApp conversations API")
 _BASE = "/v1/tenants/<tenant_id>/whatsapp/conversations/<customer>"
+TenantPath = Annotated[str, Path(pattern=TENANT_ID_PATTERN, max_length=63)]
+CustomerPath = Annotated[str, Path(min_length=6, max_length=128)]
 
 
 def _context(tenant_id: str, customer: str) -> tuple[Any, str, Any]:
@@ -31,9 +34,7 @@ def _context(tenant_id: str, customer: str) -> tuple[Any, str, Any]:
     tags=["whatsapp"],
     responses=documented_responses(200, "The conversation", 404),
 )
-def get_conversation(
-    tenant_id: Annotated[str, Path()], customer: Annotated[str, Path()]
-) -> ConversationView:
+def get_conversation(tenant_id: TenantPath, customer: CustomerPath) -> ConversationView:
     tenant, key, store = _context(tenant_id, customer)
     return logic.view(tenant, key, store=store)
 
@@ -45,8 +46,8 @@ def get_conversation(
     responses=documented_responses(200, "The conversation, paused", 404),
 )
 def pause_conversation(
-    tenant_id: Annotated[str, Path()],
-    customer: Annotated[str, Path()],
+    tenant_id: TenantPath,
+    customer: CustomerPath,
     request: Annotated[PauseRequest, Body()],
 ) -> ConversationView:
     tenant, key, store = _context(tenant_id, customer)
@@ -59,9 +60,7 @@ def pause_conversation(
     tags=["whatsapp"],
     responses=documented_responses(200, "The conversation, answered by the bot again", 404),
 )
-def resume_conversation(
-    tenant_id: Annotated[str, Path()], customer: Annotated[str, Path()]
-) -> ConversationView:
+def resume_conversation(tenant_id: TenantPath, customer: CustomerPath) -> ConversationView:
     tenant, key, store = _context(tenant_id, customer)
     return logic.resume(tenant, key, store=store)
 
