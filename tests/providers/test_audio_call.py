@@ -22,10 +22,10 @@ from livekit.agents.utils import http_context
 
 from atende_local.stand_ins import StandIns
 from atende_local.stand_ins.speech import speech_seconds, synthesize
+from atende_local.voice_fakes import FakeAudioInput, FakeAudioOutput
 from tests.voice.conftest import make_state
 from tests.voice.helpers import run
 from voice_fargate.brain import OfflineBrain
-from voice_fargate.fakes import FakeAudioInput, FakeAudioOutput
 from voice_fargate.pipeline import TURN_HANDLING, build_llm, build_stt, build_tts, load_vad
 from voice_fargate.session import agent_for, new_session
 from voice_fargate.settings import ProviderSettings
