@@ -33,47 +33,75 @@ from functions.orders.models.whatsapp import ChatTurn
 OPENAI_URL = "https://api.openai.com/v1/chat/completions"
 MAX_TOOL_ROUNDS = 6
 
-#: Tool name (as the voice agent names it) → the core function and what the model is told.
-_TOOLS: dict[str, tuple[Callable[..., Any], str]] = {
-    "search_menu": (
-        tools.search_menu,
-        "Search the menu by the customer's words (an empty query lists the menu).",
-    ),
-    "describe_item": (tools.describe_item, "Describe one menu item: price, description, sizes."),
-    "add_item": (
-        tools.add_item,
-        "Add an item to the order by menu id (option_id: the size's id). Prices are computed "
-        "by the system.",
-    ),
-    "remove_item": (
-        tools.remove_item,
-        "Remove an item from the order (every size unless option_id is given).",
-    ),
-    "change_item": (
-        tools.change_item,
-        "Change the quantity and/or size (new_option_id) of an item already in the order.",
-    ),
-    "read_back_cart": (
-        tools.read_back_cart,
-        "Read the order back with the system's total, then ask what is still missing.",
-    ),
-    "set_fulfilment": (
-        tools.set_fulfilment,
-        "Record pickup or delivery (delivery needs the full address).",
-    ),
-    "confirm_order": (
-        tools.confirm_order,
-        "Place the order after the customer said yes to the read-back. Safe to call twice.",
-    ),
-    "transfer_to_human": (
-        tools.transfer_to_human,
-        "Hand the conversation to a person at the business (when the customer asks for one).",
-    ),
-    "end_call": (
-        tools.end_conversation,
-        "Say goodbye once the customer is done or the order is confirmed.",
-    ),
+#: The tools, named as the voice agent names them; each is the core function of that name
+#: (``end_call`` is the core's ``end_conversation``). Names the core does not have (yet)
+#: are left out, so the list can lead the core by a release.
+TOOL_NAMES = (
+    "search_menu",
+    "describe_item",
+    "add_item",
+    "remove_item",
+    "replace_item",
+    "set_modifiers",
+    "set_flavours",
+    "clear_cart",
+    "quote_delivery",
+    "set_payment",
+    "set_customer_name",
+    "repeat_last_order",
+    "change_item",
+    "read_back_cart",
+    "set_fulfilment",
+    "confirm_order",
+    "transfer_to_human",
+    "end_call",
+)
+_FUNCTION_OF = {"end_call": "end_conversation"}
+
+
+def _core_tools() -> dict[str, Callable[..., Any]]:
+    found = {}
+    for name in TOOL_NAMES:
+        function = getattr(tools, _FUNCTION_OF.get(name, name), None)
+        if callable(function):
+            found[name] = function
+    return found
+
+
+#: What the model is told of each tool (the voice agent tells it the same in its tools'
+#: docstrings); a tool without an entry is described by its core docstring.
+DESCRIPTIONS = {
+    "search_menu": "Search the menu by the customer's words (an empty query lists the menu).",
+    "describe_item": "Describe one menu item: price, description, sizes and options.",
+    "add_item": "Add an item to the order by menu id (option_id: the size's id). Prices are "
+    "computed by the system.",
+    "remove_item": "Remove an item from the order (every size unless option_id is given).",
+    "replace_item": "Swap an item in the order for another one.",
+    "set_modifiers": "Set an order line's modifiers (crust, extras) by their ids.",
+    "set_flavours": "Make a pizza half-and-half: the flavours' menu ids.",
+    "clear_cart": "Empty the order (the customer starts over).",
+    "quote_delivery": "Check a delivery address: zone, fee and minimum order.",
+    "set_payment": "Record how the customer pays (and the change needed for cash).",
+    "set_customer_name": "Record the customer's name for the order.",
+    "repeat_last_order": "Put the customer's previous order in the cart again.",
+    "change_item": "Change the quantity and/or size (new_option_id) of an item in the order.",
+    "read_back_cart": "Read the order back with the system's total, then ask what is missing.",
+    "set_fulfilment": "Record pickup or delivery (delivery needs the full address).",
+    "confirm_order": "Place the order after the customer said yes to the read-back. Safe to "
+    "call twice.",
+    "transfer_to_human": "Hand the conversation to a person at the business (when the "
+    "customer asks for one).",
+    "end_call": "Say goodbye once the customer is done or the order is confirmed.",
 }
+
+
+def _description(name: str, function: Callable[..., Any]) -> str:
+    if name in DESCRIPTIONS:
+        return DESCRIPTIONS[name]
+    doc = inspect.getdoc(function) or name.replace("_", " ")
+    return " ".join(doc.split("\n\n", 1)[0].split())[:1_000]
+
+
 _RUNTIME_PARAMETERS = frozenset({"state", "publisher", "hand_off"})
 
 
@@ -81,7 +109,8 @@ _RUNTIME_PARAMETERS = frozenset({"state", "publisher", "hand_off"})
 def tool_schemas() -> list[dict[str, Any]]:
     """OpenAI ``tools`` for the core's tools, from their signatures."""
     schemas = []
-    for name, (function, description) in _TOOLS.items():
+    for name, function in _core_tools().items():
+        description = _description(name, function)
         hints = typing.get_type_hints(function)
         fields: dict[str, Any] = {}
         for parameter in inspect.signature(function).parameters.values():
