@@ -26,6 +26,10 @@ ORDER_SCRIPT = [
     "sim",
 ]
 
+#: A whole order as the ordering core asks for it (the richer core asks for payment and a
+#: name too; the older one confirms earlier and reads the rest as chatter).
+FULL_ORDER = ORDER_SCRIPT
+
 
 @pytest.fixture
 def world() -> World:
@@ -356,3 +360,29 @@ def test_a_bug_in_a_turn_is_apologised_for_and_the_conversation_goes_on(
     assert _say(world, zapi("e um guaraná")) == "answered"
     cart = world.store.get_session("demo-pizzaria", CUSTOMER).state["cart"]
     assert [line["item_id"] for line in cart] == ["coca-cola-2l", "guarana-lata"]
+
+
+def test_the_customer_is_told_the_kitchens_number_when_the_core_takes_an_allocator(
+    world: World,
+) -> None:
+    import inspect
+
+    from atende_shared.ordering.dialogue import respond
+
+    if "allocate_number" not in inspect.signature(respond).parameters:
+        pytest.skip("this ordering core numbers orders itself")
+    allocated: list[tuple[str, str]] = []
+
+    def allocate(tenant_id: str, order_id: str) -> int:
+        allocated.append((tenant_id, order_id))
+        return 41
+
+    deps = world.deps()
+    deps.allocate_number = allocate
+    for line in FULL_ORDER:
+        outcome = handle_message(zapi(line), deps)
+    assert outcome == "ordered"
+    [order] = world.publisher.orders
+    assert order.order_number == 41
+    assert allocated == [("demo-pizzaria", order.order_id)]
+    assert "41" in world.gateway.texts()[-1]

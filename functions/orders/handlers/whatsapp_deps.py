@@ -10,6 +10,7 @@ from typing import Any
 from aws_lambda_powertools.utilities import parameters
 from pydantic import Field, SecretStr
 
+from atende_shared.dal.order_numbers import order_numbers
 from atende_shared.dal.tenants import tenant_store
 from atende_shared.messaging import EventBridgePublisher
 from atende_shared.models.menu import Menu
@@ -99,6 +100,7 @@ def whatsapp_deps(settings: WhatsAppChannelSettings) -> ConversationDeps:
         return sender_for_tenant(routed, secrets, sent_log=sent)
 
     key = _openai_key(settings)
+    numbers = order_numbers(settings.main_table)
     return ConversationDeps(
         store=conversation_store(settings.main_table),
         tenants=CachedTenants(settings.main_table),
@@ -106,4 +108,6 @@ def whatsapp_deps(settings: WhatsAppChannelSettings) -> ConversationDeps:
         sent=sent,
         publisher=EventBridgePublisher(settings.event_bus_name),
         chat=OpenAIChat(api_key=key, model=settings.openai_model) if key else None,
+        # The kitchen's sequential number, told to the customer at confirmation.
+        allocate_number=lambda tenant_id, _order_id: numbers.next_number(tenant_id),
     )

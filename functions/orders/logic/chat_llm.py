@@ -191,6 +191,7 @@ async def llm_turn(
     *,
     publisher: EventPublisher,
     hand_off: tools.HandOff | None,
+    options: dict[str, Any] | None = None,
 ) -> list[str]:
     """One customer message through the LLM with the core's tools; the replies to send."""
     messages: list[dict[str, Any]] = [{"role": "system", "content": _system(state)}]
@@ -221,6 +222,7 @@ async def llm_turn(
                     ToolCall(str(function.get("name")), arguments),
                     publisher=publisher,
                     hand_off=hand_off,
+                    **(options or {}),
                 )
                 output = result.output
             messages.append({"role": "tool", "tool_call_id": call.get("id"), "content": output})

@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from atende_shared.errors import DependencyUnavailable, NotFound
 from atende_shared.models.common import utc_now
@@ -56,6 +57,7 @@ from functions.orders.models.whatsapp import (
     Session,
 )
 
+_RESPOND_PARAMETERS = frozenset(inspect.signature(respond).parameters)
 #: What the brain reads of one message (the rest is acknowledged, not interpreted).
 MAX_TURN_CHARS = 1_000
 HISTORY_TURNS = 12
@@ -76,6 +78,8 @@ class SentMessages(Protocol):
 
 #: The tenant's sender through one gateway (the one the customer wrote through).
 SenderFor = Callable[[Tenant, str], WhatsAppSender]
+#: The kitchen's next order number for (tenant id, order id).
+NumberAllocator = Callable[[str, str], int]
 
 
 @dataclass
@@ -86,7 +90,15 @@ class ConversationDeps:
     sent: SentMessages
     publisher: EventPublisher
     chat: OpenAIChat | None = None
+    allocate_number: NumberAllocator | None = None
     now: Callable[[], datetime] = field(default=utc_now)
+
+    def core_options(self) -> dict[str, Any]:
+        """What the core's turn takes besides the state: the kitchen's number allocator,
+        where this core accepts one (it tells the customer the kitchen's number)."""
+        if self.allocate_number is not None and "allocate_number" in _RESPOND_PARAMETERS:
+            return {"allocate_number": self.allocate_number}
+        return {}
 
 
 def handle_message(event: InboundEvent, deps: ConversationDeps) -> str:
@@ -271,7 +283,11 @@ class _Turn:
         said = await self._llm(words, history) if self.deps.chat else None
         if said is None:
             reply = await respond(
-                self.state, words, publisher=self.deps.publisher, hand_off=self._hand_off
+                self.state,
+                words,
+                publisher=self.deps.publisher,
+                hand_off=self._hand_off,
+                **self.deps.core_options(),
             )
             goodbye = text("goodbye", self.lang)  # the phone's "thanks for calling"
             said = [m for m in reply.messages if m != goodbye]
@@ -300,6 +316,7 @@ class _Turn:
                 words,
                 publisher=self.deps.publisher,
                 hand_off=self._hand_off,
+                options=self.deps.core_options(),
             )
         except LLMUnavailable as exc:
             logger.warning("llm unavailable; offline brain", extra={"reason": str(exc)})
