@@ -386,3 +386,11 @@ def test_the_customer_is_told_the_kitchens_number_when_the_core_takes_an_allocat
     assert order.order_number == 41
     assert allocated == [("demo-pizzaria", order.order_id)]
     assert "41" in world.gateway.texts()[-1]
+
+
+def test_a_suspended_tenant_takes_no_orders_on_whatsapp(world: World) -> None:
+    from atende_shared.models.tenant import SuspensionReason
+
+    world.tenants.tenant = world.tenants.tenant.held(SuspensionReason.BALANCE)
+    assert _say(world, zapi("quero uma coca 2 litros")) == "ignored_tenant_inactive"
+    assert world.gateway.sent == []

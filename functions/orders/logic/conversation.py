@@ -37,7 +37,7 @@ from atende_shared.errors import DependencyUnavailable, NotFound
 from atende_shared.models.common import utc_now
 from atende_shared.models.envelope import InboundEvent
 from atende_shared.models.menu import Menu
-from atende_shared.models.tenant import AgentConfig, Tenant
+from atende_shared.models.tenant import AgentConfig, Tenant, TenantStatus
 from atende_shared.observability import logger
 from atende_shared.ordering import tools
 from atende_shared.ordering.dialogue import respond, speakable
@@ -117,6 +117,10 @@ async def _handle(event: InboundEvent, deps: ConversationDeps) -> str:
         return "ignored_unknown_tenant"
     if not tenant.whatsapp.enabled:
         return "ignored_disabled"
+    if tenant.status is not TenantStatus.ACTIVE:
+        # Suspended (balance, admin) or closed: the bot takes no orders, as the phone
+        # refuses calls; the restaurant's own phone still gets the messages.
+        return "ignored_tenant_inactive"
     message = parse_inbound(event)
     if message is None:
         return "ignored_not_a_message"
