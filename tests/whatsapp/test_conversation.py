@@ -394,3 +394,18 @@ def test_a_suspended_tenant_takes_no_orders_on_whatsapp(world: World) -> None:
     world.tenants.tenant = world.tenants.tenant.held(SuspensionReason.BALANCE)
     assert _say(world, zapi("quero uma coca 2 litros")) == "ignored_tenant_inactive"
     assert world.gateway.sent == []
+
+
+def test_a_refused_reply_is_a_permanent_failure_and_a_gateway_outage_a_transient_one(
+    world: World,
+) -> None:
+    from atende_shared.consumers import PermanentFailure, permanent_reason
+
+    world.gateway.failures.append(WhatsAppSendError("401 bad token", transient=False))
+    with pytest.raises(PermanentFailure) as refused:
+        _say(world, zapi("quero uma coca 2 litros"))
+    assert permanent_reason(refused.value) == "whatsapp_refused"
+    world.gateway.failures.append(WhatsAppSendError("503", transient=True))
+    with pytest.raises(DependencyUnavailable) as down:
+        _say(world, zapi("e um guaraná"))
+    assert permanent_reason(down.value) is None

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from atende_shared.consumers import PermanentFailure
 from atende_shared.errors import DependencyUnavailable, NotFound
 from atende_shared.models.common import utc_now
 from atende_shared.models.envelope import InboundEvent
@@ -423,9 +424,12 @@ def _send(
     try:
         deps.sender_for(tenant, message.provider).send_text(outbound)
     except WhatsAppSendError as exc:
-        # Retried with the record (the reply is stored with the session: a redelivery
-        # re-sends it); after the queue's attempts it waits in the DLQ for a replay.
-        raise DependencyUnavailable(f"reply not sent: {exc.reason}") from exc
+        # The reply is stored with the session: a redelivery re-sends it. A gateway that is
+        # down is retried with the record; a refusal (a wrong token, a number not on
+        # WhatsApp) goes to the DLQ at once, to replay once the tenant's setup is fixed.
+        if exc.transient:
+            raise DependencyUnavailable(f"reply not sent: {exc.reason}") from exc
+        raise PermanentFailure("whatsapp_refused", f"reply refused: {exc.reason}") from exc
 
 
 def _notify_restaurant(
