@@ -137,14 +137,14 @@ def from_evolution(body: Any) -> InboundMessage | None:
         data = data[0] if data else None
     if not isinstance(data, dict):
         return None
-    key = data.get("key") if isinstance(data.get("key"), dict) else {}
+    key = data["key"] if isinstance(data.get("key"), dict) else {}
     message_id = _text(key.get("id"), 256)
     chat = _text(key.get("remoteJid"), 128)
     if not message_id or not chat:
         return None
     is_group = chat.endswith("@g.us")
     participant = _phone(key.get("participant"))
-    message = data.get("message") if isinstance(data.get("message"), dict) else {}
+    message = data["message"] if isinstance(data.get("message"), dict) else {}
     extended = message.get("extendedTextMessage")
     text = _text(message.get("conversation"))
     if not text and isinstance(extended, dict):
