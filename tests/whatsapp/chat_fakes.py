@@ -239,3 +239,23 @@ def evolution(
         "server_url": "http://evolution.local",
     }
     return envelope(Provider.EVOLUTION, payload, mid)
+
+
+#: What the ordering core may still ask before it confirms (a richer core asks for the
+#: neighbourhood, the payment and a name), and what the customer answers.
+ANSWERS = (
+    ("Qual é o bairro", "Pinheiros"),
+    ("Which neighbourhood", "Pinheiros"),
+    ("Como vai pagar", "pix"),
+    ("How will you pay", "pix"),
+    ("Em nome de quem", "Ana"),
+    ("What name", "Ana"),
+    ("Posso confirmar", "sim"),
+    ("Shall I confirm", "yes"),
+)
+
+
+def answer_to(reply: str) -> str | None:
+    """The customer's answer to the core's last question in ``reply`` (None: nothing asked)."""
+    asked = [(reply.rfind(question), answer) for question, answer in ANSWERS if question in reply]
+    return max(asked)[1] if asked else None

@@ -4,12 +4,21 @@ same cart, the same order and the same total, on the same ordering core."""
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 from atende_shared.models.tenant import AgentConfig
 from functions.orders.logic.conversation import handle_message
 from tests.voice.conftest import menu_en, menu_pt
 from tests.whatsapp.chat_fakes import CUSTOMER, World, zapi
+
+#: The generated suite (``tests/voice/conversations.py``) supersedes these hand-picked
+#: scenarios where it exists: ``test_conversation_suite.py`` runs all of it.
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("tests.voice.conversations") is not None,
+    reason="the generated conversation suite runs instead (test_conversation_suite.py)",
+)
 
 SCENARIOS = {
     "pt-order-with-corrections": (
