@@ -10,7 +10,7 @@ from __future__ import annotations
 from atende_shared.dal import keys
 from atende_shared.resources import Bucket, Queue, Table
 from functions.billing.wiring import BILLING_FUNCTIONS
-from functions.orders.wiring import ORDERS_FUNCTIONS
+from functions.orders.wiring import ORDERS_FUNCTIONS, WHATSAPP_FUNCTIONS
 from functions.provision.wiring import PROVISION_FUNCTIONS
 from functions.sync.wiring import SYNC_FUNCTIONS
 from functions.webhooks.wiring import WEBHOOK_FUNCTIONS
@@ -48,7 +48,8 @@ QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec(name=Queue.CATALOG, fifo=True, visibility_timeout_seconds=300, max_receive_count=5),
     # Payment provider events; per-tenant order matters (credit before refund).
     QueueSpec(name=Queue.PAYMENTS, fifo=True, visibility_timeout_seconds=60, max_receive_count=5),
-    # WhatsApp gateway messages.
+    # WhatsApp gateway messages; one message group per conversation. The visibility
+    # timeout exceeds the conversation consumer's timeout (50 s) as SQS requires.
     QueueSpec(name=Queue.MESSAGING, fifo=True, visibility_timeout_seconds=60, max_receive_count=5),
     # Orders placed by the agent, on their way back to the tenant's ERP.
     QueueSpec(
@@ -75,7 +76,7 @@ QUEUES: tuple[QueueSpec, ...] = (
     # DelaySeconds (the delivery records its attempts); the DLQ only catches crashes.
     QueueSpec(
         name=Queue.NOTIFICATIONS,
-        visibility_timeout_seconds=120,
+        visibility_timeout_seconds=180,
         max_receive_count=5,
         subscribes_to=("OrderStatusChanged",),
     ),
@@ -89,6 +90,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     *BILLING_FUNCTIONS,
     *SYNC_FUNCTIONS,
     *ORDERS_FUNCTIONS,
+    *WHATSAPP_FUNCTIONS,
 )
 
 
