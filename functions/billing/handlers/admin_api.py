@@ -5,13 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from atende_shared.dal import keys
 from atende_shared.errors import ValidationFailed
-from atende_shared.http import build_resolver, documented_responses
-from atende_shared.models.common import TENANT_ID_PATTERN
+from atende_shared.http import (
+    TenantPath,
+    build_resolver,
+    documented_responses,
+    request_correlation_id,
+)
 from atende_shared.observability import instrumented
 from atende_shared.pagination import (
     DEFAULT_LIMIT,
@@ -39,7 +43,6 @@ from functions.billing.settings import BillingApiSettings
 
 app = build_resolver(title="Atende billing API")
 
-TenantPath = Annotated[str, Path(pattern=TENANT_ID_PATTERN, max_length=63)]
 _TAGS = ["billing"]
 
 
@@ -134,7 +137,7 @@ def post_credit(tenant_id: TenantPath, body: Annotated[CreditRequest, Body()]) -
         _actor(),
         body.idempotency_key,
         deps=default_deps(),
-        correlation_id=str(app.current_event.request_context.request_id or "admin"),
+        correlation_id=request_correlation_id(app),
     )
     return CreditResult(
         applied=result.applied, balance=BalanceView.of(result.balance), entry=result.entry
