@@ -318,3 +318,26 @@ def test_a_ledger_cursor_cannot_reach_another_tenant(moto_deps):
     status, rest = ledger(TENANT, {"cursor": mine["next_cursor"]})
     assert status == 200
     assert {e["tenant_id"] for e in rest["items"]} == {TENANT}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"amount_cents": "100", "reason": "welcome bonus", "idempotency_key": "s-1"},
+        {"amount_cents": 100.0, "reason": "welcome bonus", "idempotency_key": "s-2"},
+        {"amount_cents": True, "reason": "welcome bonus", "idempotency_key": "s-3"},
+        {"amount_cents": 5_000_001, "reason": "welcome bonus", "idempotency_key": "s-4"},
+        {"amount_cents": -5_000_001, "reason": "big correction", "idempotency_key": "s-5"},
+        {"amount_cents": 100, "reason": "     ", "idempotency_key": "s-6"},
+        {"amount_cents": 100, "idempotency_key": "s-7"},
+    ],
+)
+def test_manual_money_is_strict_cents_within_limits_with_a_reason(moto_deps, body):
+    # When an admin posts a credit whose amount is a string, a float, a bool, over the
+    # manual limit, or has no real reason
+    status, answer = api("POST", "/credits", body=body)
+    # Then it is refused with the field named, and nothing reaches the ledger
+    assert status == 422, answer
+    assert answer["error"]["code"] == "validation_failed"
+    _, ledger = api("GET", "/ledger")
+    assert ledger["items"] == []

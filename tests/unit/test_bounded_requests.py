@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from atende_shared.errors import MalformedRequest, PayloadTooLarge, Unauthorized
 from atende_shared.http import build_resolver
 from atende_shared.jsonbody import MAX_DEPTH, MAX_INT_DIGITS, read_json
+from atende_shared.models.common import Cents
 
 DEEP = "[" * 1_000 + "]" * 1_000
 HUGE_INT = '{"amount_cents": ' + "9" * 4_301 + "}"
@@ -50,7 +51,7 @@ def test_ordinary_json_reads_and_the_cap_comes_first() -> None:
 
 class Thing(BaseModel):
     name: str
-    amount_cents: int
+    amount_cents: Cents
 
 
 def _app(**kwargs: Any):
@@ -102,7 +103,8 @@ def _answer(app: Any, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         (NOT_UTF8, {}, 400, "malformed_request"),
         ("{" * 10_000, {}, 413, "payload_too_large"),  # over the cap AND invalid: 413 first
         ('{"name": "x", "amount_cents": 1}', {"Content-Type": "text/plain"}, 415, None),
-        ('{"name": "x", "amount_cents": "1"}', {}, 200, None),  # lax int: see money tests
+        ('{"name": "x", "amount_cents": "1"}', {}, 422, "validation_failed"),  # strict cents
+        ('{"name": "x", "amount_cents": 1}', {}, 200, None),
     ],
 )
 def test_every_refusal_carries_the_error_body_and_the_correlation_id(
