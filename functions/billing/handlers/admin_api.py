@@ -25,6 +25,7 @@ from atende_shared.pagination import (
     PageLimit,
     open_cursor,
     page_of,
+    page_slice,
 )
 from atende_shared.settings import load_settings
 from functions.billing.dal.artifacts import statement_store
@@ -35,7 +36,6 @@ from functions.billing.models.api import (
     CallView,
     CreditRequest,
     CreditResult,
-    StatementList,
     StatementSummary,
 )
 from functions.billing.models.ledger import LedgerEntry
@@ -150,11 +150,18 @@ def post_credit(tenant_id: TenantPath, body: Annotated[CreditRequest, Body()]) -
     tags=_TAGS,
     responses=documented_responses(200, "The statements written so far", 404),
 )
-def get_statements(tenant_id: TenantPath) -> StatementList:
+def get_statements(
+    tenant_id: TenantPath, limit: PageLimit = DEFAULT_LIMIT, cursor: PageCursor = None
+) -> Page[StatementSummary]:
     _known_tenant(tenant_id)
     bucket = load_settings(BillingApiSettings).artifacts_bucket
     summaries = statement_store(bucket).list_statements(tenant_id)
-    return StatementList(items=[StatementSummary.model_validate(s) for s in summaries])
+    return page_slice(
+        [StatementSummary.model_validate(s) for s in summaries],
+        limit=limit,
+        cursor=cursor,
+        scope=CursorScope("statements", tenant_id),
+    )
 
 
 @instrumented(BillingApiSettings)

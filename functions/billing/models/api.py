@@ -153,9 +153,3 @@ class StatementSummary(BaseModel):
     generated_at: str | None = None
     csv_key: str
     json_key: str
-
-
-class StatementList(BaseModel):
-    """``GET .../statements``: every statement written so far, newest first."""
-
-    items: list[StatementSummary]

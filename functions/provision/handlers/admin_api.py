@@ -32,6 +32,7 @@ from atende_shared.pagination import (
     PageLimit,
     open_cursor,
     page_of,
+    page_slice,
 )
 from atende_shared.settings import load_settings
 from functions.provision.dal.phones import PhoneStore, phone_store
@@ -42,7 +43,6 @@ from functions.provision.models.api import (
     AgentConfigView,
     MenuView,
     PhoneNumberAssign,
-    PhoneNumberList,
     PhoneNumberView,
     StatusChange,
     TenantCreate,
@@ -263,9 +263,14 @@ def assign_number(
     tags=_PHONES,
     responses=_responses(200, "The tenant's numbers", 404),
 )
-def list_numbers(tenant_id: TenantPath) -> PhoneNumberList:
+def list_numbers(
+    tenant_id: TenantPath, limit: PageLimit = DEFAULT_LIMIT, cursor: PageCursor = None
+) -> Page[PhoneNumberView]:
     records = phones.list_numbers(_store(), _phones(), tenant_id)
-    return PhoneNumberList(items=[PhoneNumberView.model_validate(r.model_dump()) for r in records])
+    views = [PhoneNumberView.model_validate(r.model_dump()) for r in records]
+    return page_slice(
+        views, limit=limit, cursor=cursor, scope=CursorScope("phone-numbers", tenant_id)
+    )
 
 
 @app.delete(

@@ -7,7 +7,13 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from atende_shared.http import TenantPath, build_resolver, path_parameter, request_correlation_id
+from atende_shared.http import (
+    TenantPath,
+    build_resolver,
+    documented_responses,
+    path_parameter,
+    request_correlation_id,
+)
 from atende_shared.observability import instrumented
 from atende_shared.settings import load_settings
 from atende_shared.tenant_secrets import SecretsManagerReader
@@ -52,7 +58,14 @@ def _jobs(settings: IngestSettings) -> SqsJobQueue:
     )
 
 
-@app.post("/v1/ingest/<tenant_id>/<stream>")
+@app.post(
+    "/v1/ingest/<tenant_id>/<stream>",
+    summary="Push one batch of a snapshot",
+    tags=["ingest"],
+    responses=documented_responses(
+        202, "Accepted (200: the same batch was already accepted)", 401, 413, 415
+    ),
+)
 def post_batch(
     tenant_id: TenantPath,
     stream: Annotated[Stream, Path()],
@@ -73,7 +86,12 @@ def post_batch(
     ), 202 if answer.status == "accepted" else 200
 
 
-@app.post("/v1/ingest/<tenant_id>/<stream>/complete")
+@app.post(
+    "/v1/ingest/<tenant_id>/<stream>/complete",
+    summary="Close a snapshot: every batch was sent",
+    tags=["ingest"],
+    responses=documented_responses(202, "Accepted", 401, 413, 415),
+)
 def post_complete(
     tenant_id: TenantPath,
     stream: Annotated[Stream, Path()],
