@@ -29,6 +29,7 @@ test: $(STAMP) lint typecheck pytest ## ruff + mypy + the whole pytest suite
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy layers/atende_shared functions infra_cdk atende_local atende_extract voice_fargate

@@ -273,7 +273,7 @@ def test_payments_fifo_batch_stops_a_tenant_at_its_first_failure(moto_deps):
 
 def test_grant_credit_builds_its_dependencies_from_the_environment(moto_deps):
     # Given only the environment (what the local platform's seed has)
-    from functions.billing.logic import grant_credit
+    from functions.billing.handlers.deps import grant_credit
 
     # When the seed credits the opening balance twice with the same reference
     first = grant_credit(tenant_id=TENANT, amount_cents=50_000, reference="demo-opening-balance")

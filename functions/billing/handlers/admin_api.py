@@ -29,8 +29,8 @@ from atende_shared.pagination import (
 )
 from atende_shared.settings import load_settings
 from functions.billing.dal.artifacts import statement_store
+from functions.billing.handlers.deps import default_deps
 from functions.billing.logic import credits
-from functions.billing.logic.factory import default_deps
 from functions.billing.models.api import (
     BalanceView,
     CallView,

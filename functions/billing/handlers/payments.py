@@ -16,7 +16,7 @@ from atende_shared.observability import (
     correlation_id_from_sqs_record,
     instrumented,
 )
-from functions.billing.logic.factory import default_deps
+from functions.billing.handlers.deps import default_deps
 from functions.billing.logic.messages import process_payments_message
 from functions.billing.settings import BillingSettings
 

@@ -26,12 +26,11 @@ from datetime import datetime
 
 from livekit.protocol.sip import SIPDispatchRuleInfo, SIPInboundTrunkInfo
 
-from atende_shared.dal.tenants import TenantStore
 from atende_shared.models.common import utc_now
 from atende_shared.models.tenant import TenantStatus
-from functions.provision.dal.leases import LeaseStore
+from atende_shared.ports.tenants import TenantStore
 from functions.provision.dal.livekit_sip import SipApi
-from functions.provision.dal.phones import PhoneStore
+from functions.provision.dal.protocol import LeaseStore, PhoneStore
 from functions.provision.logic.desired import (
     Tag,
     bound_to,

@@ -25,8 +25,8 @@ from typing import Any
 
 from livekit.protocol.sip import SIPDispatchRuleInfo, SIPInboundTrunkInfo
 
-from atende_shared.dal.tenants import iter_tenants
 from atende_shared.models.tenant import TenantStatus
+from atende_shared.ports.tenants import iter_tenants
 from functions.provision.logic.desired import Tag, bound_to, desired_rule, read_tag, rule_matches
 from functions.provision.logic.provisioner import SipDeps, ensure, number_lease, release
 from functions.provision.models.api import PhoneStatus

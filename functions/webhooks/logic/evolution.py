@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from atende_shared.errors import MalformedRequest
+from atende_shared.ports.secrets import matches_any
 from atende_shared.resources import Queue
-from atende_shared.tenant_secrets import matches_any
 from functions.webhooks.logic.common import (
     AdapterContext,
     accepted,

@@ -5,8 +5,8 @@ own echoes (``fromMe: true``) are dropped."""
 
 from __future__ import annotations
 
+from atende_shared.ports.secrets import matches_any
 from atende_shared.resources import Queue
-from atende_shared.tenant_secrets import matches_any
 from functions.webhooks.logic.common import (
     AdapterContext,
     accepted,
