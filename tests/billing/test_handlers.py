@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from atende_local import apigw
 from atende_local.runtime import LambdaContext
 from atende_shared.aws import client
 from atende_shared.dal.dynamo import table
@@ -60,26 +61,10 @@ def sqs_event(bodies: list[str], *, fifo: bool = False) -> dict[str, Any]:
 def api_event(
     method: str, path: str, *, body: Any = None, query: dict[str, str] | None = None, user_arn=None
 ) -> dict[str, Any]:
-    resource = path.replace(TENANT, "{tenant_id}")
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": {"content-type": "application/json"},
-        "multiValueHeaders": {"content-type": ["application/json"]},
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
-        "pathParameters": {"tenant_id": path.split("/")[3]},
-        "requestContext": {
-            "requestId": str(uuid.uuid4()),
-            "resourcePath": resource,
-            "httpMethod": method,
-            "stage": "test",
-            "identity": {"userArn": user_arn, "caller": None, "sourceIp": "127.0.0.1"},
-        },
-        "body": json.dumps(body) if body is not None else None,
-        "isBase64Encoded": False,
-    }
+    """The API Gateway event for a billing route (the local gateway's own builder)."""
+    return apigw.api_event(
+        method, path, body=body, query=query, caller={"userArn": user_arn} if user_arn else None
+    )
 
 
 def call_bodies(room: str, seconds: int) -> list[str]:
