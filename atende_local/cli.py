@@ -4,7 +4,9 @@
     atende tenants list | tenants show ID | tenants onboard ID --name N [--number E164 ...]
     atende balance ID | ledger ID | sync ID [--full] [--wait]
     atende dlq list | dlq peek QUEUE | dlq replay QUEUE
-    atende call [ARGS...]            (the voice agent's local call, voice_fargate.local_call)
+    atende call [ARGS...]            (the voice agent's local call, atende_local.call)
+    atende orders list ID [--watch] | orders show ID ORDER | orders status ID ORDER STATUS
+    atende calls list ID | calls show ID CALL | statements get ID YYYY-MM
 
 Talks to ``ATENDE_URL`` (else ``http://127.0.0.1:$ATENDE_PORT``) with the bearer token
 ``ATENDE_ADMIN_TOKEN`` (else the one the running local platform wrote to its state file);
@@ -430,18 +432,220 @@ def cmd_dlq_peek(args: argparse.Namespace) -> int:
 
 def cmd_call(args: argparse.Namespace) -> int:
     try:
-        module = importlib.import_module("voice_fargate.local_call")
+        module = importlib.import_module("atende_local.call")
     except ImportError as exc:
-        raise CliError(
-            f"the local call tool is not available (voice_fargate.local_call: {exc})"
-        ) from exc
+        raise CliError(f"the local call tool is not available (atende_local.call: {exc})") from exc
     entry = getattr(module, "main", None)
     if not callable(entry):
-        raise CliError("voice_fargate.local_call has no main(argv) function")
+        raise CliError("atende_local.call has no main(argv) function")
     return int(entry(list(args.call_args)) or 0)
 
 
 # -- parser ------------------------------------------------------------------------------------
+
+
+# -- orders, call records, statements (the orders domain) -------------------------------
+
+
+_ORDER_COLUMNS = (
+    "#",
+    "status",
+    "channel",
+    "fulfilment",
+    "total",
+    "customer",
+    "placed_at",
+    "order_id",
+)
+
+
+def _order_row(order: dict[str, Any]) -> dict[str, Any]:
+    customer = order.get("customer") or {}
+    return {
+        "#": order.get("order_number"),
+        "status": order.get("status"),
+        "channel": order.get("channel"),
+        "fulfilment": order.get("fulfilment"),
+        "total": _money(order.get("total_cents")),
+        "customer": " ".join(str(v) for v in (customer.get("name"), customer.get("phone")) if v),
+        "placed_at": order.get("placed_at"),
+        "order_id": order.get("order_id"),
+    }
+
+
+def _orders_path(args: argparse.Namespace) -> str:
+    path = route_path("orders-admin-api", "GET", "/orders", tenant_id=args.tenant_id)
+    query = {
+        k: v
+        for k, v in (
+            ("status", args.status),
+            ("channel", args.channel),
+            ("from", args.since),
+            ("limit", str(args.limit)),
+        )
+        if v
+    }
+    return f"{path}?{urlencode(query)}" if query else path
+
+
+def _render_orders(args: argparse.Namespace, data: Any) -> None:
+    rows = [_order_row(o) for o in _items(data, "items")]
+    _table(f"orders of {args.tenant_id} (newest first)", rows, _ORDER_COLUMNS)
+
+
+def cmd_orders_list(args: argparse.Namespace) -> int:
+    client = make_client(args)
+    if not getattr(args, "watch", False):
+        _emit(args, client.get(_orders_path(args)), lambda d: _render_orders(args, d))
+        return 0
+    import time
+
+    from rich.live import Live
+
+    def board() -> Table:
+        rows = [_order_row(o) for o in _items(client.get(_orders_path(args)), "items")]
+        table = Table(title=f"orders of {args.tenant_id} (live, Ctrl-C to stop)")
+        for column in _ORDER_COLUMNS:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*(_cell(row.get(c)) for c in _ORDER_COLUMNS))
+        return table
+
+    try:
+        with Live(board(), console=out, refresh_per_second=2) as live:
+            while True:
+                time.sleep(args.interval)
+                live.update(board())
+    except KeyboardInterrupt:
+        return 0
+
+
+def _order_path(args: argparse.Namespace) -> str:
+    ref = str(args.order)
+    if ref.lstrip("#").isdigit():
+        return route_path(
+            "orders-admin-api", "GET", "/by-number/{number}", tenant_id=args.tenant_id
+        ).replace("{number}", ref.lstrip("#"))
+    return route_path(
+        "orders-admin-api", "GET", "/orders/{order_id}", tenant_id=args.tenant_id
+    ).replace("{order_id}", ref)
+
+
+def _render_order(order: Any) -> None:
+    if not isinstance(order, dict):
+        out.print(order)
+        return
+    _kv(
+        f"order #{order.get('order_number')} "
+        f"({order.get('status')}, version {order.get('version')})",
+        {
+            **{k: v for k, v in _order_row(order).items() if k != "#"},
+            "address": (order.get("address") or {}).get("raw"),
+            "notes": order.get("notes"),
+            "allowed next": ", ".join(order.get("allowed_transitions") or []),
+        },
+    )
+    lines = [
+        {
+            "qty": ln.get("quantity"),
+            "item": ln.get("name"),
+            "unit": _money(ln.get("unit_price_cents")),
+            "total": _money(ln.get("line_total_cents")),
+        }
+        for ln in order.get("lines") or []
+    ]
+    _table("lines", lines, ("qty", "item", "unit", "total"))
+    history = [
+        {k: h.get(k) for k in ("version", "from_status", "to_status", "at", "actor", "reason")}
+        for h in order.get("history") or []
+    ]
+    _table("history", history, ("version", "from_status", "to_status", "at", "actor", "reason"))
+    sent = order.get("notifications") or []
+    if sent:
+        _table(
+            "notifications", sent, ("kind", "target", "event_type", "status", "attempts", "reason")
+        )
+
+
+def cmd_orders_show(args: argparse.Namespace) -> int:
+    _emit(args, make_client(args).get(_order_path(args)), _render_order)
+    return 0
+
+
+def cmd_orders_status(args: argparse.Namespace) -> int:
+    client = make_client(args)
+    order = client.get(_order_path(args))
+    path = route_path("orders-admin-api", "POST", "/status", tenant_id=args.tenant_id).replace(
+        "{order_id}", str(order["order_id"])
+    )
+    headers = {"If-Match": f'"{args.if_match}"'} if args.if_match else None
+    payload = {"status": args.status, "reason": args.reason}
+    data = client.request("POST", path, payload, extra_headers=headers)
+    _emit(args, data, _render_order)
+    return 0
+
+
+_CALL_COLUMNS = ("call_id", "started_at", "duration_seconds", "charged", "outcome", "order")
+
+
+def cmd_calls_list(args: argparse.Namespace) -> int:
+    path = route_path("orders-admin-api", "GET", "/call-records", tenant_id=args.tenant_id)
+    data = make_client(args).get(path)
+
+    def render(d: Any) -> None:
+        rows = [
+            {
+                **c,
+                "charged": _money(c.get("charged_cents"))
+                if c.get("charged_cents") is not None
+                else "",
+                "order": f"#{c['order_number']}" if c.get("order_number") else "",
+            }
+            for c in _items(d, "items")
+        ]
+        _table(f"calls of {args.tenant_id}", rows, _CALL_COLUMNS)
+
+    _emit(args, data, render)
+    return 0
+
+
+def cmd_calls_show(args: argparse.Namespace) -> int:
+    path = route_path(
+        "orders-admin-api", "GET", "/call-records/{call_id}", tenant_id=args.tenant_id
+    ).replace("{call_id}", args.call_id)
+    data = make_client(args).get(path)
+
+    def render(d: Any) -> None:
+        transcript = d.pop("transcript", None) or {}
+        _kv(f"call {d.get('call_id')}", d)
+        for turn in transcript.get("turns") or []:
+            role = turn.get("role", "?")
+            text = turn.get("text") or turn.get("content") or ""
+            out.print(f"[bold]{role}:[/] {text}", highlight=False)
+
+    _emit(args, data, render)
+    return 0
+
+
+def cmd_statements_get(args: argparse.Namespace) -> int:
+    import httpx
+
+    path = route_path(
+        "billing-admin-api", "GET", "/statements/{period}", tenant_id=args.tenant_id
+    ).replace("{period}", args.period)
+    links = make_client(args).get(path)
+    url = links[f"{args.format}_url"]
+    target = args.output or Path(f"{args.tenant_id}-{args.period}.{args.format}")
+    answer = httpx.get(url, timeout=30)
+    if answer.status_code != 200:
+        raise CliError(f"download failed: HTTP {answer.status_code}")
+    target.write_bytes(answer.content)
+    _emit(
+        args,
+        {"period": args.period, "file": str(target), "bytes": len(answer.content)},
+        lambda d: out.print(f"statement {d['period']} saved to {d['file']} ({d['bytes']} bytes)"),
+    )
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -534,10 +738,57 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--prefix", help="(AWS) only queues whose name starts with this")
         command.set_defaults(func=func)
 
+    _add_orders_commands(sub, common)
+
     call = sub.add_parser("call", help="a local test call with the voice agent", add_help=False)
     call.add_argument("call_args", nargs=argparse.REMAINDER)
     call.set_defaults(func=cmd_call)
     return parser
+
+
+def _add_orders_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``atende orders list|show|status``, ``atende calls list|show``, ``atende statements get``."""
+    orders = sub.add_parser("orders", help="a tenant's orders", parents=[common])
+    orders_sub = orders.add_subparsers(dest="orders_command", required=True, metavar="ACTION")
+    listing = orders_sub.add_parser("list", help="orders, newest first", parents=[common])
+    listing.add_argument("tenant_id")
+    listing.add_argument("--status", help="only this status (received, accepted, ...)")
+    listing.add_argument("--channel", choices=("voice", "whatsapp"))
+    listing.add_argument("--since", help="placed at or after (ISO time with zone)")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--watch", action="store_true", help="live board, refreshed")
+    listing.add_argument("--interval", type=float, default=2.0, help="seconds between refreshes")
+    listing.set_defaults(func=cmd_orders_list)
+    show = orders_sub.add_parser("show", help="one order (id or kitchen number)", parents=[common])
+    show.add_argument("tenant_id")
+    show.add_argument("order", help="order id, or the kitchen's number (e.g. 12 or #12)")
+    show.set_defaults(func=cmd_orders_show)
+    status = orders_sub.add_parser("status", help="change an order's status", parents=[common])
+    status.add_argument("tenant_id")
+    status.add_argument("order", help="order id, or the kitchen's number")
+    status.add_argument("status", help="accepted, preparing, ready, out_for_delivery, ...")
+    status.add_argument("--reason", help="required to refuse or cancel")
+    status.add_argument("--if-match", type=int, help="only if the order is still at this version")
+    status.set_defaults(func=cmd_orders_status)
+
+    calls = sub.add_parser("calls", help="a tenant's call records", parents=[common])
+    calls_sub = calls.add_subparsers(dest="calls_command", required=True, metavar="ACTION")
+    calls_list = calls_sub.add_parser("list", help="calls with outcome and order", parents=[common])
+    calls_list.add_argument("tenant_id")
+    calls_list.set_defaults(func=cmd_calls_list)
+    calls_show = calls_sub.add_parser("show", help="one call with its transcript", parents=[common])
+    calls_show.add_argument("tenant_id")
+    calls_show.add_argument("call_id", help="SIP call id or room name")
+    calls_show.set_defaults(func=cmd_calls_show)
+
+    statements = sub.add_parser("statements", help="monthly statements", parents=[common])
+    st_sub = statements.add_subparsers(dest="statements_command", required=True, metavar="ACTION")
+    get = st_sub.add_parser("get", help="download one month's statement", parents=[common])
+    get.add_argument("tenant_id")
+    get.add_argument("period", help="YYYY-MM")
+    get.add_argument("--format", choices=("csv", "json"), default="csv")
+    get.add_argument("--output", type=Path, help="file to write (default <tenant>-<period>.<fmt>)")
+    get.set_defaults(func=cmd_statements_get)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

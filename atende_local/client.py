@@ -56,10 +56,17 @@ class AdminClient:
         SigV4Auth(credentials.get_frozen_credentials(), "execute-api", region).add_auth(request)
         headers.update(dict(request.headers.items()))
 
-    def request(self, method: str, path: str, payload: Any = None) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        payload: Any = None,
+        *,
+        extra_headers: dict[str, str] | None = None,
+    ) -> Any:
         url = self.base_url.rstrip("/") + path
         body = b"" if payload is None else json.dumps(payload).encode("utf-8")
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "application/json", **(extra_headers or {})}
         if payload is not None:
             headers["Content-Type"] = "application/json"
         if self.is_aws:

@@ -25,6 +25,7 @@ from aws_lambda_powertools import Logger
 
 from atende_local import apigw, openapi
 from atende_local.apigw import HttpRequest, HttpResponse, error_response, json_response
+from atende_local.fake_whatsapp import FakeWhatsApp
 from atende_local.runtime import (
     FunctionRegistry,
     HandlerUnavailable,
@@ -59,6 +60,7 @@ class Gateway:
         replay: Callable[[str], dict[str, Any]] | None = None,
         peek: Callable[[str], list[dict[str, Any]]] | None = None,
         server_url: Callable[[], str] = lambda: "http://127.0.0.1:8000",
+        whatsapp: FakeWhatsApp | None = None,
     ) -> None:
         self.registry = registry
         self.routes = apigw.RouteTable(registry.specs.values())
@@ -70,6 +72,7 @@ class Gateway:
         self._replay = replay
         self._peek = peek
         self._server_url = server_url
+        self._whatsapp = whatsapp
 
     # -- auth ------------------------------------------------------------------------
 
@@ -249,6 +252,13 @@ class Gateway:
             except LookupError as exc:
                 return error_response(404, "not_found", str(exc.args[0]), request_id=request_id)
             return json_response(200 if result.get("ok") else 502, result)
+        if path == "/_local/whatsapp/messages" and self._whatsapp is not None:
+            # What the fake Z-API/Evolution gateways accepted (DELETE forgets it).
+            if method == "GET":
+                return json_response(200, {"messages": self._whatsapp.sent()})
+            if method == "DELETE":
+                self._whatsapp.clear()
+                return json_response(200, {"cleared": True})
         if path == "/_local/queues" and method == "GET" and self._queues is not None:
             return json_response(200, {"queues": self._queues()})
         replay = _REPLAY.match(path)

@@ -24,6 +24,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from moto.server import ThreadedMotoServer
 
+from atende_local import fake_whatsapp
 from atende_local.apigw import HttpRequest
 from atende_local.bootstrap import LocalResources, create_resources
 from atende_local.dlq import find_queue, list_queues, move_messages
@@ -32,7 +33,7 @@ from atende_local.gateway import Gateway, LocalHttpServer
 from atende_local.pumps import PumpSet, QueuePump
 from atende_local.runtime import LOCAL_REGION, FunctionRegistry
 from atende_local.schedules import Scheduler
-from atende_local.seed import SeedReport, seed_demo
+from atende_local.seed import SeedReport, demo_whatsapp_instances, seed_demo
 from atende_local.settings import DEV_LIVEKIT_API_KEY, LocalSettings
 from atende_shared.aws import client, reset_clients
 from atende_shared.resources import Table, table_env
@@ -94,6 +95,7 @@ class LocalPlatform:
         self.server: LocalHttpServer | None = None
         self.gateway: Gateway | None = None
         self.fake_livekit: Any = None
+        self.fake_whatsapp: fake_whatsapp.FakeWhatsAppServer | None = None
         self.seed_error: str | None = None
         self.info: PlatformInfo | None = None
         self._token = (
@@ -133,10 +135,14 @@ class LocalPlatform:
                 )
         reset_settings_cache()
 
+        whatsapp_url = self._start_whatsapp()
         seed = None
         if self.settings.seed_demo:
             try:
-                seed = seed_demo(main_table=self.resources.env[table_env(Table.MAIN)])
+                seed = seed_demo(
+                    main_table=self.resources.env[table_env(Table.MAIN)],
+                    whatsapp_base_url=whatsapp_url,
+                )
             except Exception as exc:  # a broken seed must not keep the platform down
                 self.seed_error = f"{type(exc).__name__}: {exc}"
                 log.exception("demo tenant not seeded")
@@ -158,6 +164,7 @@ class LocalPlatform:
             replay=self.replay,
             peek=self.peek,
             server_url=lambda: self.url,
+            whatsapp=self.fake_whatsapp.fake if self.fake_whatsapp else None,
         )
         self.server.gateway = self.gateway
         if seed is not None:
@@ -209,6 +216,9 @@ class LocalPlatform:
             "POWERTOOLS_SERVICE_NAME": "atende",
             "POWERTOOLS_METRICS_NAMESPACE": "AtendeLocal",
             "POWERTOOLS_TRACE_DISABLED": "true",
+            # The demo tenant's Asaas api_key is not a real one: no verification at Asaas
+            # unless pointed at it (e.g. https://api-sandbox.asaas.com with a sandbox key).
+            "ATENDE_ASAAS_API_URL": "off",
         }.items():
             os.environ.setdefault(name, value)
         mode = "real" if self.settings.livekit_url else "offline"
@@ -234,6 +244,17 @@ class LocalPlatform:
             api_key=livekit.api_key,
             api_secret=livekit.api_secret,
         )
+
+    def _start_whatsapp(self) -> str:
+        """Serve the fake Z-API and Evolution send APIs (the demo tenant's instances) and
+        answer the fake's URL, which the seed writes into the demo tenant's secrets."""
+        self.fake_whatsapp = fake_whatsapp.start("127.0.0.1", 0)
+        for instance in demo_whatsapp_instances():
+            if isinstance(instance, fake_whatsapp.ZapiInstance):
+                self.fake_whatsapp.fake.add_zapi(instance)
+            else:
+                self.fake_whatsapp.fake.add_evolution(instance)
+        return self.fake_whatsapp.url
 
     def _assign_demo_number(self, seed: SeedReport) -> None:
         """Assign the demo number through the provisioning admin API (its own code path:
@@ -374,6 +395,8 @@ class LocalPlatform:
             self.scheduler.stop()
         if self.fake_livekit is not None:
             self.fake_livekit.stop()
+        if self.fake_whatsapp is not None:
+            self.fake_whatsapp.stop()
         if self.moto is not None:
             self.moto.stop()
         self._remove_state()

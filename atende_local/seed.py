@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 
+from atende_local.fake_whatsapp import EvolutionInstance, ZapiInstance
 from atende_shared.dal.tenants import tenant_store
 from atende_shared.models.menu import Menu, MenuItem, MenuOption
 from atende_shared.models.tenant import (
@@ -21,6 +22,7 @@ from atende_shared.models.tenant import (
     CatalogSource,
     Integrations,
     OpeningWindow,
+    OrderSettings,
     PaymentProvider,
     Tenant,
     Weekday,
@@ -29,6 +31,7 @@ from atende_shared.tenant_secrets import Integration, IntegrationSecret, write_s
 
 DEMO_TENANT_ID = "demo-pizzaria"
 DEMO_PHONE_NUMBER = "+551130000000"
+DEMO_KITCHEN_PHONE = "+5511930000001"  # the restaurant's WhatsApp (orders notifications)
 DEMO_OPENING_BALANCE_CENTS = 50_000  # R$ 500,00 of prepaid minutes
 
 #: Per integration, the secret fields the webhook verifiers read (see tenant_secrets).
@@ -36,8 +39,18 @@ DEMO_SECRETS: dict[Integration, dict[str, str]] = {
     "bling": {"client_id": "demo-bling-client", "client_secret": "demo-bling-client-secret"},
     "asaas": {"webhook_token": "demo-asaas-webhook-token", "api_key": "demo-asaas-api-key"},
     "pluggto": {"path_secret": "demo-pluggto-path-secret"},
-    "zapi": {"client_token": "demo-zapi-client-token"},
-    "evolution": {"apikey": "demo-evolution-apikey"},
+    # Inbound webhooks present client_token/apikey; sending also needs the instance (the
+    # base_url of the local fake gateways is added at seed time, see seed_demo).
+    "zapi": {
+        "client_token": "demo-zapi-client-token",
+        "instance_id": "DEMOZAPIINSTANCE",
+        "instance_token": "demo-zapi-instance-token",
+    },
+    "evolution": {
+        "apikey": "demo-evolution-apikey",
+        "instance": "demo-pizzaria",
+        "api_version": "v2",
+    },
     "custom": {
         "signing_secret": "whsec_"
         + base64.b64encode(b"atende-demo-custom-signing-key!!").decode("ascii")
@@ -64,6 +77,8 @@ def demo_tenant() -> Tenant:
             secrets_configured=sorted(DEMO_SECRETS),
         ),
         plan=BillingPlan(price_per_minute_cents=90, rounding="per_second"),
+        # The kitchen's WhatsApp: told of each new order (the local fake gateway records it).
+        orders=OrderSettings(notification_phone=DEMO_KITCHEN_PHONE),
     )
 
 
@@ -194,14 +209,34 @@ class SeedReport:
     notes: list[str] = field(default_factory=list)
 
 
-def seed_demo(*, main_table: str, stage: str = "local") -> SeedReport:
-    """Write the demo tenant, its agent config, menu and webhook secrets."""
+def demo_whatsapp_instances() -> tuple[ZapiInstance, EvolutionInstance]:
+    """The demo tenant's Z-API and Evolution instances, as the local fakes must know them."""
+    zapi, evolution = DEMO_SECRETS["zapi"], DEMO_SECRETS["evolution"]
+    return (
+        ZapiInstance(
+            instance_id=zapi["instance_id"],
+            instance_token=zapi["instance_token"],
+            client_token=zapi["client_token"],
+        ),
+        EvolutionInstance(name=evolution["instance"], apikey=evolution["apikey"], version="v2"),
+    )
+
+
+def seed_demo(
+    *, main_table: str, stage: str = "local", whatsapp_base_url: str | None = None
+) -> SeedReport:
+    """Write the demo tenant, its agent config, menu and webhook secrets. With
+    ``whatsapp_base_url`` (the local fake gateways) the Z-API and Evolution secrets point
+    their sends there."""
     report = SeedReport()
     store = tenant_store(main_table)
     store.put_tenant(demo_tenant())
     store.put_agent_config(demo_agent_config())
     store.put_menu(DEMO_TENANT_ID, demo_menu())
     for integration, values in DEMO_SECRETS.items():
+        values = dict(values)
+        if whatsapp_base_url and integration in ("zapi", "evolution"):
+            values["base_url"] = whatsapp_base_url
         write_secret(stage, DEMO_TENANT_ID, integration, IntegrationSecret(current=values))
         report.secrets[integration] = dict(values)
     _seed_balance(report)

@@ -2,7 +2,7 @@
 
 1. **Per-turn overhead.** The real ``AgentSession`` runs its full audio path — audio in →
    VAD → STT → end of turn → LLM (the offline brain and the real tools) → TTS → audio out —
-   with fake providers of fixed, known delays (:mod:`voice_fargate.fakes`) and fake audio
+   with fake providers of fixed, known delays (:mod:`atende_local.voice_fakes`) and fake audio
    I/O paced in real time. Per turn: end of the caller's utterance (last loud frame) →
    first audio frame of the reply, minus the injected delays (VAD silence + each LLM
    request's TTFT + TTS TTFB) = what the framework and our code add. p50/p95 over
@@ -50,9 +50,9 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 async def _pipeline(turns: int) -> dict[str, Any]:
+    from atende_local.voice_fakes import DelayedLLM, FakeCaller, FakeSTT, FakeTTS, FakeVAD
     from tests.voice.conftest import make_state  # the tests' fake services and menu
     from voice_fargate.brain import OfflineBrain
-    from voice_fargate.fakes import DelayedLLM, FakeCaller, FakeSTT, FakeTTS, FakeVAD
     from voice_fargate.pipeline import TURN_HANDLING
     from voice_fargate.session import agent_for, new_session
 

@@ -32,8 +32,13 @@ RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 DELIVERIES = int(os.environ.get("BENCH_DELIVERIES", "200"))
 REPO = Path(__file__).resolve().parents[1]
 
-#: As the function runs in Lambda: Powertools builds the X-Ray Tracer there.
-IN_LAMBDA = {"AWS_LAMBDA_FUNCTION_NAME": "atende-bench-webhooks"}
+#: As the function runs in Lambda: Powertools builds the X-Ray Tracer there, and the X-Ray
+#: SDK, seeing ``LAMBDA_TASK_ROOT``, takes its Lambda mode (the facade segment and a local
+#: sampler; outside it builds an X-Ray API client for centralized sampling instead).
+IN_LAMBDA = {
+    "AWS_LAMBDA_FUNCTION_NAME": "atende-bench-webhooks",
+    "LAMBDA_TASK_ROOT": str(REPO),
+}
 #: The same with ``-c traceSubsegments=false`` (Lambda's own traces, no X-Ray SDK).
 IN_LAMBDA_UNTRACED = {**IN_LAMBDA, "POWERTOOLS_TRACE_DISABLED": "true"}
 _INGRESS = "import functions.webhooks.handlers.ingress"
@@ -63,7 +68,7 @@ def _fresh_import_ms(statement: str, extra_env: dict[str, str]) -> float:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"AWS_LAMBDA_FUNCTION_NAME", "POWERTOOLS_TRACE_DISABLED"}
+        if k not in {"AWS_LAMBDA_FUNCTION_NAME", "POWERTOOLS_TRACE_DISABLED", "LAMBDA_TASK_ROOT"}
     }
     out = subprocess.run(
         [sys.executable, "-c", code],

@@ -10,17 +10,22 @@ from __future__ import annotations
 from atende_shared.dal import keys
 from atende_shared.resources import Bucket, Queue, Table
 from functions.billing.wiring import BILLING_FUNCTIONS
+from functions.orders.wiring import ORDERS_FUNCTIONS
 from functions.provision.wiring import PROVISION_FUNCTIONS
 from functions.sync.wiring import SYNC_FUNCTIONS
 from functions.webhooks.wiring import WEBHOOK_FUNCTIONS
-from functions.wiring_model import FunctionSpec, QueueSpec, TableSpec
+from functions.wiring_model import Access, ContainerSpec, FunctionSpec, QueueSpec, TableSpec
 
 TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         name=Table.MAIN,
         partition_key=keys.PK,
         sort_key=keys.SK,
-        gsis=((keys.GSI1, keys.GSI1_PK, keys.GSI1_SK),),
+        gsis=(
+            (keys.GSI1, keys.GSI1_PK, keys.GSI1_SK),
+            # A tenant's orders, newest first (docs/data-model.md, "Orders").
+            (keys.GSI2, keys.GSI2_PK, keys.GSI2_SK),
+        ),
         ttl_attribute=keys.TTL_ATTRIBUTE,
     ),
     TableSpec(
@@ -59,6 +64,21 @@ QUEUES: tuple[QueueSpec, ...] = (
         max_receive_count=6,
         subscribes_to=("TenantSuspended", "TenantResumed"),
     ),
+    # The orders domain's intake: one order record per OrderPlaced, call outcomes.
+    QueueSpec(
+        name=Queue.KITCHEN,
+        visibility_timeout_seconds=60,
+        max_receive_count=8,
+        subscribes_to=("OrderPlaced", "CallUsageReported"),
+    ),
+    # Order webhooks and WhatsApp messages. Retries with backoff are re-enqueues with
+    # DelaySeconds (the delivery records its attempts); the DLQ only catches crashes.
+    QueueSpec(
+        name=Queue.NOTIFICATIONS,
+        visibility_timeout_seconds=120,
+        max_receive_count=5,
+        subscribes_to=("OrderStatusChanged",),
+    ),
 )
 
 BUCKETS: tuple[Bucket, ...] = (Bucket.ARTIFACTS,)
@@ -68,6 +88,21 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     *PROVISION_FUNCTIONS,
     *BILLING_FUNCTIONS,
     *SYNC_FUNCTIONS,
+    *ORDERS_FUNCTIONS,
+)
+
+
+#: The voice agent (``voice_fargate``, on Fargate): reads tenants and menus, writes call
+#: transcripts, publishes OrderPlaced / CallUsageReported, holds the LiveKit keys.
+AGENT = ContainerSpec(
+    name="voice-agent",
+    description="LiveKit voice agent worker: one session per call.",
+    access=Access(
+        tables_read=(Table.MAIN,),
+        bucket_write=(Bucket.ARTIFACTS,),
+        publishes_events=True,
+        livekit=True,
+    ),
 )
 
 

@@ -36,7 +36,7 @@ from infra_cdk.constants import (
     RUNTIME_PROVIDED_PACKAGES,
 )
 
-DOMAINS = ("webhooks", "sync", "billing", "provision")
+DOMAINS = ("webhooks", "sync", "billing", "provision", "orders")
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", "py.typed~")
 #: Wiring modules describe deployment; no handler imports them at run time.
 _WIRING_FILES = ("wiring.py",)

@@ -46,6 +46,13 @@ STATEMENTS_PREFIX = "statements/"
 QUARANTINE_PREFIX = "quarantine/"
 TRANSCRIPTS_TO_IA_DAYS = 30
 QUARANTINE_EXPIRY_DAYS = 90
+#: How long the artifacts bucket keeps an overwritten object's previous version.
+NONCURRENT_VERSION_DAYS = 90
+#: Scheduled (asynchronous) invocations: retries after a function error, and the oldest
+#: event still worth running; then the event goes to the schedule-failures queue.
+SCHEDULE_RETRY_ATTEMPTS = 2
+SCHEDULE_MAX_EVENT_AGE_SECONDS = 3_600
+SCHEDULE_FAILURES_RETENTION_DAYS = 14
 
 EVENT_ARCHIVE_RETENTION_DAYS = 30
 #: The FIFO message group EventBridge uses when it delivers into a FIFO queue.

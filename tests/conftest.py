@@ -10,6 +10,7 @@ from hypothesis import settings
 from moto import mock_aws
 
 from atende_local.bootstrap import LocalResources, create_resources
+from atende_local.media.stack import MediaStack
 from atende_shared.aws import reset_clients
 from atende_shared.settings import reset_settings_cache
 from tests.moto_support import serialised_moto_requests
@@ -58,3 +59,31 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalResources]:
         yield resources
     reset_clients()
     reset_settings_cache()
+
+
+@pytest.fixture(scope="session")
+def media_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaStack]:
+    """Given the real Redis + livekit-server + livekit-sip on loopback, once per session.
+
+    Skips (with the reason) when the media tools are not installed; ``make test`` and
+    ``.ci/run`` install them (``atende_local/media/install.sh``). The server's webhooks go to
+    ``stack.gateway_port``, reserved here for the local platform the media tests start.
+    """
+    from atende_local.fake_livekit import DEV_API_KEY, DEV_API_SECRET
+    from atende_local.media import stack as media
+
+    missing = media.missing_tools()
+    if missing:
+        pytest.skip(f"media stack not installed ({', '.join(missing)}): run make test")
+    gateway_port = media.free_tcp_port()
+    running = media.start(
+        tmp_path_factory.mktemp("media-stack"),
+        api_key=DEV_API_KEY,
+        api_secret=DEV_API_SECRET,
+        webhook_urls=[f"http://127.0.0.1:{gateway_port}/webhooks/livekit"],
+    )
+    running.gateway_port = gateway_port
+    try:
+        yield running
+    finally:
+        running.stop()

@@ -12,7 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from atende_shared.models.tenant import AfterHoursBehaviour, AgentConfig, Tenant, TenantStatus
-from voice_fargate.prompts import lang_of, text
+from atende_shared.ordering.prompts import lang_of, text
 from voice_fargate.state import Outcome
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

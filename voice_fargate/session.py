@@ -15,9 +15,9 @@ from livekit.agents import Agent, AgentSession, llm, stt, tts, vad
 from livekit.agents.types import NOT_GIVEN
 
 from atende_shared.models.common import utc_now
+from atende_shared.ordering.prompts import text
 from voice_fargate.admission import check_admission
 from voice_fargate.agent import OrderingAgent, RefusalAgent
-from voice_fargate.prompts import text
 from voice_fargate.state import CallServices, CallState
 from voice_fargate.tenant_cache import TenantBundle
 

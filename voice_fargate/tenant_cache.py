@@ -25,7 +25,7 @@ from atende_shared.dal.tenants import TenantStore
 from atende_shared.events import CatalogChanged, DomainEvent, TenantResumed, TenantSuspended
 from atende_shared.models.menu import Menu
 from atende_shared.models.tenant import AgentConfig, Tenant
-from voice_fargate.catalog import MenuIndex
+from atende_shared.ordering.catalog import MenuIndex
 
 _INVALIDATING = (CatalogChanged, TenantSuspended, TenantResumed)
 

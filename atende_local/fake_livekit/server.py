@@ -9,15 +9,27 @@ docs/provisioning.md and /work/shared/DESIGN.md:
 - ids are generated (``ST_...`` trunks, ``SDR_...`` dispatch rules), never chosen;
 - a second inbound trunk with a number already in use fails with ``invalid_argument``
   "Conflicting inbound SIP Trunks ..."; a second dispatch rule with the same
-  trunk+number+PIN fails with ``invalid_argument`` "Conflicting SIP Dispatch Rules ...";
+  trunk+number+PIN fails with ``invalid_argument`` "Dispatch rule for the same trunk,
+  inbound number, number, and PIN combination already exists ...";
 - both checks are *not* atomic with the insert: two concurrent creates can both
-  succeed (a race window is kept open on purpose, like the real server);
+  succeed (a race window is kept open on purpose: the real server lists, validates and
+  stores in separate steps without a lock, but its window is far narrower);
+- an update re-validates only against trunks/rules the *stored* record already shared a
+  number/trunk with, so moving a trunk wholesale onto a taken number is accepted;
+- an inbound trunk needs numbers, allowed addresses or a username+password;
 - deleting an unknown trunk succeeds, deleting an unknown rule is ``not_found``,
   deleting a trunk leaves its rules in place;
 - list filters are loose: ``numbers`` also returns trunks with no numbers and
-  ``trunk_ids`` on rules also returns rules bound to no trunk;
-- faults can be injected: latency, 5xx answers, timeouts (server sleeps past the
-  client's deadline, optionally applying the effect anyway).
+  ``trunk_ids`` on rules also returns rules bound to no trunk; lists are ordered by id,
+  ``page.after_id`` skips ids up to it and ``page.limit`` is a page size the server
+  follows itself (the answer holds every remaining item);
+- ``created_at``/``updated_at`` are left unset, as the real server leaves them;
+- authentication failures answer 401 in plain text (not a Twirp body); a valid token
+  without ``sip.admin`` is Twirp ``unauthenticated`` "permissions denied";
+- JSON Twirp answers use the proto field names and print unset fields.
+
+Every point above was checked against the real livekit-server (v1.13.5) by
+``tests/provision/test_fake_livekit.py`` run both ways (``sip_server`` fake|real).
 """
 
 from __future__ import annotations
@@ -36,7 +48,6 @@ from typing import Any, TypeVar
 import jwt
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
-from google.protobuf.timestamp_pb2 import Timestamp
 from livekit.api.access_token import TokenVerifier
 from livekit.protocol import sip as proto
 
@@ -67,23 +78,21 @@ _TWIRP_STATUS = {
 
 
 class TwirpFailure(Exception):
-    """An error answered as a Twirp JSON error body."""
+    """An error answered as a Twirp JSON error body (or, ``plain``, as bare text: what
+    the real server's auth middleware answers before Twirp sees the request)."""
 
-    def __init__(self, code: str, msg: str, status: int | None = None) -> None:
+    def __init__(
+        self, code: str, msg: str, status: int | None = None, *, plain: bool = False
+    ) -> None:
         super().__init__(msg)
         self.code = code
         self.msg = msg
         self.status = status or _TWIRP_STATUS.get(code, 500)
+        self.plain = plain
 
 
 def _new_id(prefix: str) -> str:
     return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(12))
-
-
-def _now() -> Timestamp:
-    stamp = Timestamp()
-    stamp.GetCurrentTime()
-    return stamp
 
 
 @dataclass
@@ -209,13 +218,26 @@ class FakeLiveKit:
 
     def authorize(self, header: str | None) -> None:
         if not header or not header.startswith("Bearer "):
-            raise TwirpFailure("unauthenticated", "no authorization header")
+            raise TwirpFailure(
+                "unauthenticated",
+                "invalid authorization header. Must start with Bearer ",
+                plain=True,
+            )
+        token = header.removeprefix("Bearer ").strip()
         try:
-            claims = self._verifier.verify(header.removeprefix("Bearer ").strip())
+            jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError as exc:
+            raise TwirpFailure(
+                "unauthenticated", "invalid authorization token", plain=True
+            ) from exc
+        try:
+            claims = self._verifier.verify(token)
         except (jwt.PyJWTError, ValueError) as exc:
-            raise TwirpFailure("unauthenticated", f"invalid token: {exc}") from exc
+            raise TwirpFailure(
+                "unauthenticated", f"invalid token: {token}, error: {exc}", plain=True
+            ) from exc
         if claims.sip is None or not claims.sip.admin:
-            raise TwirpFailure("permission_denied", "permissions denied: sip.admin is required")
+            raise TwirpFailure("unauthenticated", "permissions denied")
 
     def dispatch(self, method: str, body: bytes, content_type: str, auth: str | None) -> bytes:
         self.calls.append(method)
@@ -239,18 +261,27 @@ class FakeLiveKit:
 
     # -- SIP operations ------------------------------------------------------------------
 
-    def _trunk_conflicts(self, trunk: proto.SIPInboundTrunkInfo) -> None:
-        """Raise LiveKit's error when another trunk already holds one of ``trunk``'s numbers."""
-        for other in self.state.trunks.values():
+    def _trunk_conflicts(self, trunk: proto.SIPInboundTrunkInfo, *, update: bool = False) -> None:
+        """Raise LiveKit's error when another trunk already holds one of ``trunk``'s numbers.
+
+        On an update the real server lists trunks by the *new* numbers and swaps in the
+        updated record only if its stored version is among them, so a trunk moved
+        wholesale onto a taken number is not caught (``UpdateSIPInboundTrunk``)."""
+        if update:
+            stored = self.state.trunks.get(trunk.sip_trunk_id)
+            if stored is None or (stored.numbers and not set(stored.numbers) & set(trunk.numbers)):
+                return
+        for other in sorted(self.state.trunks.values(), key=lambda t: t.sip_trunk_id):
             if other.sip_trunk_id == trunk.sip_trunk_id:
                 continue
             shared = sorted(set(trunk.numbers) & set(other.numbers))
             if shared:
+                quoted = " ".join(json.dumps(n) for n in shared)
                 raise TwirpFailure(
                     "invalid_argument",
-                    f'Conflicting inbound SIP Trunks: "{trunk.sip_trunk_id}" and '
+                    f'Conflicting inbound SIP Trunks: "{trunk.sip_trunk_id or "<new>"}" and '
                     f'"{other.sip_trunk_id}", '
-                    f"using the same number(s) [{' '.join(shared)}] without AllowedNumbers set",
+                    f"using the same number(s) [{quoted}] without AllowedNumbers set",
                 )
 
     def create_inbound_trunk(
@@ -259,15 +290,23 @@ class FakeLiveKit:
         if not request.HasField("trunk"):
             raise TwirpFailure("invalid_argument", "trunk is required")
         if request.trunk.sip_trunk_id:
-            raise TwirpFailure("invalid_argument", "trunk ID must be empty")
+            raise TwirpFailure("invalid_argument", "trunk id must not be set")
         trunk = _copy(request.trunk)
-        trunk.sip_trunk_id = _new_id("ST_")
+        if (
+            not trunk.numbers
+            and not trunk.allowed_addresses
+            and not (trunk.auth_username and trunk.auth_password)
+        ):
+            raise TwirpFailure(
+                "invalid_argument",
+                "for security, one of the fields must be set: "
+                "AuthUsername+AuthPassword, AllowedAddresses or Numbers",
+            )
         with self.state.lock:
-            self._trunk_conflicts(trunk)
+            self._trunk_conflicts(trunk)  # id still empty: the message names "<new>"
+        trunk.sip_trunk_id = _new_id("ST_")
         # The real server validates and inserts in separate steps; keep the window open.
         time.sleep(self.race_window_seconds)
-        trunk.created_at.CopyFrom(_now())
-        trunk.updated_at.CopyFrom(trunk.created_at)
         with self.state.lock:
             self.state.trunks[trunk.sip_trunk_id] = trunk
             return _copy(trunk)
@@ -297,11 +336,10 @@ class FakeLiveKit:
         with self.state.lock:
             current = self.state.trunks.get(request.sip_trunk_id)
             if current is None:
-                raise TwirpFailure("not_found", f"trunk {request.sip_trunk_id} not found")
+                raise TwirpFailure("not_found", "requested sip trunk does not exist")
             if request.HasField("replace"):
                 updated = _copy(request.replace)
                 updated.sip_trunk_id = current.sip_trunk_id
-                updated.created_at.CopyFrom(current.created_at)
             elif request.HasField("update"):
                 updated = _copy(current)
                 change = request.update
@@ -311,9 +349,8 @@ class FakeLiveKit:
                     if change.HasField(name):
                         setattr(updated, name, getattr(change, name))
             else:
-                raise TwirpFailure("invalid_argument", "replace or update is required")
-            self._trunk_conflicts(updated)
-            updated.updated_at.CopyFrom(_now())
+                raise TwirpFailure("internal", "missing or unsupported action")
+            self._trunk_conflicts(updated, update=True)
             self.state.trunks[updated.sip_trunk_id] = updated
             return _copy(updated)
 
@@ -328,9 +365,16 @@ class FakeLiveKit:
             info.inbound_numbers.extend(gone.numbers)
         return info
 
-    def _rule_conflicts(self, rule: proto.SIPDispatchRuleInfo) -> None:
+    def _rule_conflicts(self, rule: proto.SIPDispatchRuleInfo, *, update: bool = False) -> None:
         """Raise LiveKit's error when another rule already takes one of ``rule``'s
-        trunk+number+PIN combinations."""
+        trunk+number+PIN combinations (on an update, only when the stored rule is among
+        those listed by the new trunk ids, as ``UpdateSIPDispatchRule`` does)."""
+        if update:
+            stored = self.state.rules.get(rule.sip_dispatch_rule_id)
+            if stored is None or (
+                stored.trunk_ids and not set(stored.trunk_ids) & set(rule.trunk_ids)
+            ):
+                return
 
         def keys(r: proto.SIPDispatchRuleInfo) -> set[tuple[str, str, str]]:
             trunks = list(r.trunk_ids) or [""]
@@ -339,12 +383,13 @@ class FakeLiveKit:
             return {(t, n, pin) for t in trunks for n in numbers}
 
         mine = keys(rule)
-        for other in self.state.rules.values():
+        for other in sorted(self.state.rules.values(), key=lambda r: r.sip_dispatch_rule_id):
             if other.sip_dispatch_rule_id != rule.sip_dispatch_rule_id and mine & keys(other):
                 raise TwirpFailure(
                     "invalid_argument",
-                    "Conflicting SIP Dispatch Rules: same Trunk+Number+PIN combination for rules "
-                    f'"{other.sip_dispatch_rule_id}" and "{rule.sip_dispatch_rule_id}"',
+                    "Dispatch rule for the same trunk, inbound number, number, and PIN "
+                    f'combination already exists in dispatch rule "{other.sip_dispatch_rule_id}" '
+                    f'"{other.name or "<blank name>"}"',
                 )
 
     def create_dispatch_rule(
@@ -366,15 +411,13 @@ class FakeLiveKit:
             if request.HasField("room_config"):
                 rule.room_config.CopyFrom(request.room_config)
         if rule.sip_dispatch_rule_id:
-            raise TwirpFailure("invalid_argument", "dispatch rule ID must be empty")
+            raise TwirpFailure("invalid_argument", "rule id must not be set")
         if not rule.HasField("rule") or rule.rule.WhichOneof("rule") is None:
-            raise TwirpFailure("invalid_argument", "dispatch rule is required")
-        rule.sip_dispatch_rule_id = _new_id("SDR_")
+            raise TwirpFailure("invalid_argument", "missing rule")
         with self.state.lock:
             self._rule_conflicts(rule)
+        rule.sip_dispatch_rule_id = _new_id("SDR_")
         time.sleep(self.race_window_seconds)
-        rule.created_at.CopyFrom(_now())
-        rule.updated_at.CopyFrom(rule.created_at)
         with self.state.lock:
             self.state.rules[rule.sip_dispatch_rule_id] = rule
             return _copy(rule)
@@ -404,13 +447,10 @@ class FakeLiveKit:
         with self.state.lock:
             current = self.state.rules.get(request.sip_dispatch_rule_id)
             if current is None:
-                raise TwirpFailure(
-                    "not_found", f"dispatch rule {request.sip_dispatch_rule_id} not found"
-                )
+                raise TwirpFailure("not_found", "requested sip dispatch rule does not exist")
             if request.HasField("replace"):
                 updated = _copy(request.replace)
                 updated.sip_dispatch_rule_id = current.sip_dispatch_rule_id
-                updated.created_at.CopyFrom(current.created_at)
             elif request.HasField("update"):
                 updated = _copy(current)
                 change = request.update
@@ -425,9 +465,8 @@ class FakeLiveKit:
                     updated.attributes.clear()
                     updated.attributes.update(dict(change.attributes))
             else:
-                raise TwirpFailure("invalid_argument", "replace or update is required")
-            self._rule_conflicts(updated)
-            updated.updated_at.CopyFrom(_now())
+                raise TwirpFailure("internal", "missing or unsupported action")
+            self._rule_conflicts(updated, update=True)
             self.state.rules[updated.sip_dispatch_rule_id] = updated
             return _copy(updated)
 
@@ -437,9 +476,7 @@ class FakeLiveKit:
         with self.state.lock:
             gone = self.state.rules.pop(request.sip_dispatch_rule_id, None)
         if gone is None:
-            raise TwirpFailure(
-                "not_found", f"dispatch rule {request.sip_dispatch_rule_id} not found"
-            )
+            raise TwirpFailure("not_found", "requested sip dispatch rule does not exist")
         return gone
 
 
@@ -450,23 +487,19 @@ def _copy(message: M) -> M:
 
 
 def _select(items: Iterable[S], wanted: Callable[[S], bool]) -> list[S]:
-    """Copies of the ``wanted`` items, oldest first (the order LiveKit lists in)."""
-    return [_copy(i) for i in sorted(items, key=_created) if wanted(i)]
+    """Copies of the ``wanted`` items."""
+    return [_copy(i) for i in items if wanted(i)]
 
 
 def _page(items: list[Any], request: Any, ident: Callable[[Any], str]) -> list[Any]:
-    """LiveKit's ``Pagination``: ordered by id, strictly after ``after_id``, ``limit`` items."""
-    if not request.HasField("page"):
-        return items
-    after, limit = request.page.after_id, request.page.limit
+    """LiveKit's ``Pagination`` as the real server applies it: ordered by id, strictly after
+    ``after_id``; ``limit`` is only the page size of the server's own iteration over its
+    store (``ListPageIter``), so every remaining item is answered."""
     ordered = sorted(items, key=ident)
+    after = request.page.after_id if request.HasField("page") else ""
     if after:
         ordered = [i for i in ordered if ident(i) > after]
-    return ordered[:limit] if limit > 0 else ordered
-
-
-def _created(item: proto.SIPInboundTrunkInfo | proto.SIPDispatchRuleInfo) -> tuple[int, int]:
-    return (item.created_at.seconds, item.created_at.nanos)
+    return ordered
 
 
 def _apply_list(target: Any, change: Any) -> None:
@@ -494,7 +527,12 @@ def _decode(request_type: type[Message], body: bytes, content_type: str) -> Mess
 
 def _encode(message: Message, content_type: str) -> bytes:
     if "json" in content_type:
-        return json_format.MessageToJson(message).encode()
+        # The real server answers protojson with the proto field names and unset fields.
+        return json_format.MessageToJson(
+            message,
+            preserving_proto_field_name=True,
+            always_print_fields_with_no_presence=True,
+        ).encode()
     return message.SerializeToString()
 
 
@@ -534,6 +572,9 @@ def _make_handler(fake: FakeLiveKit) -> type[BaseHTTPRequestHandler]:
                 )
                 self._answer(HTTPStatus.OK, payload, content_type)
             except TwirpFailure as failure:
+                if failure.plain:
+                    self._answer(failure.status, failure.msg.encode(), "text/plain")
+                    return
                 error = json.dumps({"code": failure.code, "msg": failure.msg}).encode()
                 self._answer(failure.status, error, "application/json")
             except (BrokenPipeError, ConnectionResetError):

@@ -82,7 +82,9 @@ class State(Construct):
             encryption=s3.BucketEncryption.S3_MANAGED,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
-            versioned=False,
+            # Transcripts and statements are records: an overwrite or a bad write keeps the
+            # previous version, kept NONCURRENT_VERSION_DAYS, then expired.
+            versioned=True,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix=f"{bucket.value}/",
             lifecycle_rules=[
@@ -100,6 +102,11 @@ class State(Construct):
                     id="expire-quarantine",
                     prefix=constants.QUARANTINE_PREFIX,
                     expiration=Duration.days(constants.QUARANTINE_EXPIRY_DAYS),
+                ),
+                s3.LifecycleRule(
+                    id="expire-noncurrent-versions",
+                    noncurrent_version_expiration=Duration.days(constants.NONCURRENT_VERSION_DAYS),
+                    expired_object_delete_marker=True,
                 ),
                 s3.LifecycleRule(
                     id="abort-incomplete-uploads",

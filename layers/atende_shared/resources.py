@@ -26,6 +26,8 @@ class Queue(StrEnum):
     MESSAGING = "messaging"
     ORDERS = "orders"
     PROVISIONING = "provisioning"
+    KITCHEN = "kitchen"  # the orders domain's intake: OrderPlaced and call outcomes
+    NOTIFICATIONS = "notifications"  # order webhooks and WhatsApp messages, retried with backoff
 
 
 class Bucket(StrEnum):

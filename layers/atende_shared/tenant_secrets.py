@@ -7,8 +7,10 @@ Name: ``atende/<stage>/tenants/<tenant_id>/<integration>``. Value (JSON)::
      "previous_valid_until": "2026-11-22T12:00:00Z"} # until then both are accepted
 
 Fields per integration: bling ``client_id``, ``client_secret`` (+ OAuth tokens kept by
-sync); asaas ``webhook_token``, ``api_key``; pluggto ``path_secret``; zapi ``client_token``;
-evolution ``apikey``; custom ``signing_secret`` (``whsec_...``); ingest ``token``.
+sync); asaas ``webhook_token``, ``api_key``; pluggto ``path_secret``; zapi ``client_token``
+(+ ``instance_id``, ``instance_token``, optional ``base_url`` to send); evolution ``apikey``
+(+ ``base_url``, ``instance``, optional ``api_version`` v1/v2 to send); custom
+``signing_secret`` (``whsec_...``); ingest ``token``.
 Reads go through Powertools Parameters (cached for ``max_age`` seconds), so a webhook
 burst costs one Secrets Manager call per tenant and integration, not one per delivery.
 """

@@ -143,9 +143,9 @@ class RunningPlatform:
         return int(self.process.returncode)
 
 
-def start_platform(workdir: Path, **extra_env: str) -> RunningPlatform:
-    """Start ``atende local run`` on a free port and wait for /health 200."""
-    port = free_port()
+def start_platform(workdir: Path, *, port: int | None = None, **extra_env: str) -> RunningPlatform:
+    """Start ``atende local run`` on ``port`` (default: a free one); wait for /health 200."""
+    port = port or free_port()
     token = secrets.token_hex(16)
     env = {
         k: v
@@ -200,7 +200,10 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformClien
     """Given ``atende local run`` in a subprocess on a free port, healthy."""
     workdir = tmp_path_factory.mktemp("atende-local")
     running = start_platform(
-        workdir, ATENDE_LOCAL_VISIBILITY_TIMEOUT_SECONDS=str(VISIBILITY_TIMEOUT_SECONDS)
+        workdir,
+        ATENDE_LOCAL_VISIBILITY_TIMEOUT_SECONDS=str(VISIBILITY_TIMEOUT_SECONDS),
+        # Order-notification retries after 1, 2, 4... s instead of 30 s, 1 min... (orders).
+        ATENDE_ORDERS_RETRY_BASE_SECONDS="1",
     )
     try:
         yield running.client

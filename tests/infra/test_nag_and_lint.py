@@ -52,6 +52,14 @@ def test_acknowledge_refuses_an_empty_reason():
         acknowledge(stack, "AwsSolutions-S1", "  ")
 
 
+def test_every_cfn_lint_acknowledgment_has_a_reason():
+    from infra_cdk.nag import CFN_LINT_ACKNOWLEDGMENTS
+
+    assert CFN_LINT_ACKNOWLEDGMENTS
+    for rule, reason in CFN_LINT_ACKNOWLEDGMENTS.items():
+        assert len(reason.strip()) >= 20, rule
+
+
 def test_cfn_lint_passes(synth: Synthesized):
     # cfn-lint was started by the fixture right after synth (see conftest)
     output, _ = synth.cfn_lint.communicate(timeout=120)

@@ -193,3 +193,25 @@ def test_default_carrier_cidrs_are_a_documentation_range_and_the_internet_is_ref
         DeploymentConfig(carrier_cidrs=("0.0.0.0/0",))
     with pytest.raises(ValueError, match="does not appear to be an IPv4 or IPv6 network"):
         DeploymentConfig(carrier_cidrs=("not-a-cidr",))
+
+
+def test_the_agents_environment_and_secrets_follow_its_declared_access(synth: Synthesized):
+    from atende_shared.resources import EVENT_BUS_ENV, bucket_env, table_env
+    from functions.wiring import AGENT
+
+    # Given the agent's container as synthesized
+    task = _task_with_container(synth, "agent")
+    container = next(c for c in task["ContainerDefinitions"] if c["Name"] == "agent")
+    env = {e["Name"] for e in container["Environment"]}
+    secrets = {s["Name"] for s in container.get("Secrets", [])}
+    access = AGENT.access
+    # Then it names exactly the resources its wiring declares
+    expected = {table_env(t) for t in (*access.tables_read, *access.tables_write)}
+    expected |= {bucket_env(b) for b in (*access.bucket_read, *access.bucket_write)}
+    if access.publishes_events:
+        expected.add(EVENT_BUS_ENV)
+    resource_env = {n for n in env if n.endswith(("_TABLE", "_BUCKET")) or n == EVENT_BUS_ENV}
+    assert resource_env == expected
+    # And the LiveKit keys arrive as ECS secrets, where LiveKit is declared
+    assert ({"LIVEKIT_API_KEY", "LIVEKIT_API_SECRET"} <= secrets) == access.livekit
+    assert "LIVEKIT_URL" in env

@@ -96,7 +96,7 @@ def test_call_delegates_to_the_voice_tool_or_says_it_is_missing(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given no local call tool
-    monkeypatch.setitem(sys.modules, "voice_fargate.local_call", None)
+    monkeypatch.setitem(sys.modules, "atende_local.call", None)
     assert cli.main(["call", "--text", "oi"]) == 1
     assert "not available" in capsys.readouterr().err
     # Given a tool, its argv is passed through and its status returned
@@ -107,7 +107,7 @@ def test_call_delegates_to_the_voice_tool_or_says_it_is_missing(
         return 3
 
     fake = types.SimpleNamespace(main=fake_main)
-    monkeypatch.setitem(sys.modules, "voice_fargate.local_call", fake)
+    monkeypatch.setitem(sys.modules, "atende_local.call", fake)
     assert cli.main(["call", "--text", "oi"]) == 3
     assert seen == [["--text", "oi"]]
 

@@ -172,3 +172,22 @@ class Stack:
                     QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"]
                 )
         return dict(answer)
+
+
+@pytest.fixture(params=["fake", pytest.param("real", marks=pytest.mark.media)])
+def sip_server(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Given a LiveKit SIP API: the fake, or the real livekit-server (the same contract).
+
+    The real one is the session's media stack (skipped when it is not installed), wiped
+    before each test; the fake is fresh per test.
+    """
+    if request.param == "fake":
+        yield request.getfixturevalue("fake_lk")
+        return
+    from tests.provision.servers import RealSipServer
+
+    stack = request.getfixturevalue("media_stack")
+    server = RealSipServer(stack.http_url, API_KEY, API_SECRET)
+    server.reset()
+    yield server
+    server.reset()

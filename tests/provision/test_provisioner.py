@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import Any
 
 import pytest
 
@@ -26,19 +27,29 @@ def world(fake_lk: FakeLiveKit) -> World:
     return w
 
 
-def test_ensure_creates_one_trunk_and_one_rule_shaped_for_the_tenant(world: World) -> None:
+@pytest.fixture
+def both(sip_server: Any) -> World:
+    """The world over the fake or the real livekit-server (tests that need no fault
+    injection or call log run against both: the real server is the contract)."""
+    w = World(sip_server)
+    w.add_tenant("pizzaria-bella")
+    w.add_tenant("burger-joint")
+    return w
+
+
+def test_ensure_creates_one_trunk_and_one_rule_shaped_for_the_tenant(both: World) -> None:
     # Given a number assigned to the tenant
-    world.assign("pizzaria-bella", NUMBER)
+    both.assign("pizzaria-bella", NUMBER)
     # When ensure runs
-    record = world.ensure("pizzaria-bella", NUMBER)
+    record = both.ensure("pizzaria-bella", NUMBER)
     # Then exactly one trunk holds the number, tagged with the tenant
-    [trunk] = world.fake.trunks()
+    [trunk] = both.fake.trunks()
     assert list(trunk.numbers) == [NUMBER]
     assert trunk.sip_trunk_id.startswith("ST_")
     assert "pizzaria-bella" in trunk.name
     assert json.loads(trunk.metadata)["tenant_id"] == "pizzaria-bella"
     # And one rule: individual room per call under the tenant's prefix, explicit dispatch
-    [rule] = world.fake.rules()
+    [rule] = both.fake.rules()
     assert rule.sip_dispatch_rule_id.startswith("SDR_")
     assert list(rule.trunk_ids) == [trunk.sip_trunk_id]
     assert rule.rule.dispatch_rule_individual.room_prefix == "atd_pizzaria-bella_"
@@ -121,40 +132,40 @@ def test_without_the_lease_the_fake_lets_concurrent_creates_both_succeed(world: 
     assert len(world.fake.trunks()) == 2
 
 
-def test_crash_between_trunk_and_rule_converges_on_the_next_run(world: World) -> None:
-    world.assign("pizzaria-bella", NUMBER)
+def test_crash_between_trunk_and_rule_converges_on_the_next_run(both: World) -> None:
+    both.assign("pizzaria-bella", NUMBER)
 
     def crash(trunk_id: str) -> None:
         raise RuntimeError("Lambda died after creating " + trunk_id)
 
     # Given a run that dies right after creating (and storing) the trunk
     with pytest.raises(RuntimeError):
-        world.ensure("pizzaria-bella", NUMBER, after_trunk=crash)
-    assert len(world.fake.trunks()) == 1
-    assert world.fake.rules() == []
+        both.ensure("pizzaria-bella", NUMBER, after_trunk=crash)
+    assert len(both.fake.trunks()) == 1
+    assert both.fake.rules() == []
     # And a lease that was never released (the process died): expire it
-    world.leases.leases.clear()
+    both.leases.leases.clear()
     # When the message is redelivered
-    record = world.ensure("pizzaria-bella", NUMBER)
+    record = both.ensure("pizzaria-bella", NUMBER)
     # Then one trunk (the same) and one rule exist
-    [trunk] = world.fake.trunks()
-    assert len(world.fake.rules()) == 1
+    [trunk] = both.fake.trunks()
+    assert len(both.fake.rules()) == 1
     assert record is not None
     assert record.trunk_id == trunk.sip_trunk_id
     assert record.status == PhoneStatus.ACTIVE
 
 
-def test_a_crash_that_lost_the_stored_trunk_id_adopts_the_tagged_trunk(world: World) -> None:
+def test_a_crash_that_lost_the_stored_trunk_id_adopts_the_tagged_trunk(both: World) -> None:
     # Given a trunk created for this tenant and number, unknown to DynamoDB
-    world.assign("pizzaria-bella", NUMBER)
-    world.run(lambda d: d.sip.create_trunk(desired_trunk("pizzaria-bella", NUMBER)))
-    [existing] = world.fake.trunks()
+    both.assign("pizzaria-bella", NUMBER)
+    both.run(lambda d: d.sip.create_trunk(desired_trunk("pizzaria-bella", NUMBER)))
+    [existing] = both.fake.trunks()
     # When ensure runs
-    record = world.ensure("pizzaria-bella", NUMBER)
+    record = both.ensure("pizzaria-bella", NUMBER)
     # Then it adopts the trunk instead of failing on the conflict
     assert record is not None
     assert record.trunk_id == existing.sip_trunk_id
-    assert len(world.fake.trunks()) == 1
+    assert len(both.fake.trunks()) == 1
 
 
 def test_timed_out_create_that_did_succeed_converges(world: World) -> None:
@@ -170,21 +181,21 @@ def test_timed_out_create_that_did_succeed_converges(world: World) -> None:
     assert len(world.fake.rules()) == 1
 
 
-def test_another_tenants_trunk_is_refused_and_marked_error(world: World) -> None:
+def test_another_tenants_trunk_is_refused_and_marked_error(both: World) -> None:
     # Given LiveKit already has a trunk for the number, tagged for another tenant
-    world.run(lambda d: d.sip.create_trunk(desired_trunk("burger-joint", NUMBER)))
-    world.assign("pizzaria-bella", NUMBER)
+    both.run(lambda d: d.sip.create_trunk(desired_trunk("burger-joint", NUMBER)))
+    both.assign("pizzaria-bella", NUMBER)
     # When ensure runs for pizzaria-bella
     with pytest.raises(NumberOwnedElsewhere) as refused:
-        world.ensure("pizzaria-bella", NUMBER)
+        both.ensure("pizzaria-bella", NUMBER)
     # Then the number shows error with the reason, and the other trunk is untouched
     assert refused.value.status == 409
-    record = world.record("pizzaria-bella", NUMBER)
+    record = both.record("pizzaria-bella", NUMBER)
     assert record.status == PhoneStatus.ERROR
     assert record.error is not None
     assert "not managed by Atende" in record.error
-    assert len(world.fake.trunks()) == 1
-    assert world.fake.rules() == []
+    assert len(both.fake.trunks()) == 1
+    assert both.fake.rules() == []
 
 
 def test_livekit_4xx_is_not_retried_and_marks_the_number_error(world: World) -> None:
@@ -241,40 +252,40 @@ def test_release_deletes_rule_then_trunk_and_is_safe_to_repeat(world: World) -> 
     assert world.release("pizzaria-bella", NUMBER) is False
 
 
-def test_release_never_touches_another_tenants_trunk(world: World) -> None:
-    world.run(lambda d: d.sip.create_trunk(desired_trunk("burger-joint", NUMBER)))
-    world.release("pizzaria-bella", NUMBER)
-    assert len(world.fake.trunks()) == 1
+def test_release_never_touches_another_tenants_trunk(both: World) -> None:
+    both.run(lambda d: d.sip.create_trunk(desired_trunk("burger-joint", NUMBER)))
+    both.release("pizzaria-bella", NUMBER)
+    assert len(both.fake.trunks()) == 1
 
 
-def test_suspended_tenant_keeps_dispatch_in_suspended_mode(world: World) -> None:
+def test_suspended_tenant_keeps_dispatch_in_suspended_mode(both: World) -> None:
     from functions.provision.logic.provisioner import apply_tenant_status
 
-    world.assign("pizzaria-bella", NUMBER)
-    world.ensure("pizzaria-bella", NUMBER)
+    both.assign("pizzaria-bella", NUMBER)
+    both.ensure("pizzaria-bella", NUMBER)
     # When the tenant is suspended and the status is applied
-    world.add_tenant("pizzaria-bella", TenantStatus.SUSPENDED)
-    outcome = world.run(lambda d: apply_tenant_status(d, "pizzaria-bella"))
+    both.add_tenant("pizzaria-bella", TenantStatus.SUSPENDED)
+    outcome = both.run(lambda d: apply_tenant_status(d, "pizzaria-bella"))
     # Then calls still reach the agent (same trunk and rule) in suspended mode
     assert outcome.updated == [NUMBER]
-    [rule] = world.fake.rules()
+    [rule] = both.fake.rules()
     assert rule.attributes["atende.mode"] == "suspended"
     assert len(rule.room_config.agents) == 1
-    assert world.record("pizzaria-bella", NUMBER).status == PhoneStatus.SUSPENDED
+    assert both.record("pizzaria-bella", NUMBER).status == PhoneStatus.SUSPENDED
     # And resuming flips it back, keeping the same rule id
-    world.add_tenant("pizzaria-bella", TenantStatus.ACTIVE)
-    world.run(lambda d: apply_tenant_status(d, "pizzaria-bella"))
-    [after] = world.fake.rules()
+    both.add_tenant("pizzaria-bella", TenantStatus.ACTIVE)
+    both.run(lambda d: apply_tenant_status(d, "pizzaria-bella"))
+    [after] = both.fake.rules()
     assert after.attributes["atende.mode"] == "active"
     assert after.sip_dispatch_rule_id == rule.sip_dispatch_rule_id
-    assert world.record("pizzaria-bella", NUMBER).status == PhoneStatus.ACTIVE
+    assert both.record("pizzaria-bella", NUMBER).status == PhoneStatus.ACTIVE
 
 
-def test_ensure_skips_a_number_being_released(world: World) -> None:
-    record = world.assign("pizzaria-bella", NUMBER)
-    world.phones.save(record.model_copy(update={"status": PhoneStatus.RELEASING}))
-    assert world.ensure("pizzaria-bella", NUMBER) is None
-    assert world.fake.trunks() == []
+def test_ensure_skips_a_number_being_released(both: World) -> None:
+    record = both.assign("pizzaria-bella", NUMBER)
+    both.phones.save(record.model_copy(update={"status": PhoneStatus.RELEASING}))
+    assert both.ensure("pizzaria-bella", NUMBER) is None
+    assert both.fake.trunks() == []
 
 
 def test_ten_concurrent_tasks_in_one_loop_leave_one_trunk_and_one_rule(world: World) -> None:

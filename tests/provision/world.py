@@ -23,7 +23,8 @@ AGENT = "atende-voice-agent"
 
 @dataclass
 class World:
-    fake: FakeLiveKit
+    #: The SIP API: a FakeLiveKit, or tests.provision.servers.RealSipServer (same read-backs).
+    fake: FakeLiveKit | Any
     tenants: MemoryTenants = field(default_factory=MemoryTenants)
     phones: MemoryPhones = field(default_factory=MemoryPhones)
     leases: MemoryLeases = field(default_factory=MemoryLeases)

@@ -164,7 +164,13 @@ def test_messages_are_recorded_once_and_echoes_ignored(sync_aws):
             "eventSource": "aws:sqs",
         }
 
-    inbound = {"phone": "5511999990000", "fromMe": False, "text": {"message": "oi"}}
+    inbound = {
+        "type": "ReceivedCallback",
+        "messageId": "3EB0A1",
+        "phone": "5511999990000",
+        "fromMe": False,
+        "text": {"message": "oi"},
+    }
     event = {
         "Records": [
             record("m1", inbound, "w1"),

@@ -11,11 +11,11 @@ import pytest
 from livekit.agents import RunResult
 
 from atende_shared.events import OrderPlaced
+from atende_shared.ordering.understand import extract_address, interpret
 from tests.voice.conftest import FakePublisher, FakeTransferer, make_state
 from tests.voice.helpers import closes, run, spoken, started, tool_calls, turn, watch_close
 from voice_fargate.brain import OfflineBrain, speakable
 from voice_fargate.state import CallState
-from voice_fargate.understand import extract_address, interpret
 
 
 def _cart(state: CallState) -> list[tuple[str, str | None, int]]:

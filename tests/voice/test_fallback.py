@@ -7,11 +7,11 @@ import json
 
 from livekit.agents import llm, tts
 
+from atende_local.voice_fakes import DelayedLLM, FakeCaller, FakeSTT, FakeTTS, FakeVAD
 from tests.voice.conftest import make_state
 from tests.voice.helpers import closes, run, started, tool_calls, turn, watch_close
 from tests.voice.scripted_llm import ScriptedLLM, call, say
 from voice_fargate.brain import OfflineBrain
-from voice_fargate.fakes import DelayedLLM, FakeCaller, FakeSTT, FakeTTS, FakeVAD
 from voice_fargate.pipeline import TURN_HANDLING
 from voice_fargate.session import agent_for, new_session
 from voice_fargate.telemetry import EmfWriter, attach_latency_metrics

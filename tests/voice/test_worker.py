@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from atende_local.bootstrap import LocalResources
+from atende_local.call import LiveKitWebhooks, LocalCallSettings, Platform, resolve_platform
 from atende_shared.dal.tenants import tenant_store
 from atende_shared.errors import ConfigurationError
 from atende_shared.models.tenant import AgentConfig, Tenant, TenantStatus
@@ -18,7 +19,6 @@ from atende_shared.rooms import dispatch_metadata, room_prefix
 from atende_shared.settings import load_settings
 from tests.voice.conftest import FakePublisher, FakeTranscripts, FakeTransferer, menu_pt
 from tests.voice.helpers import run
-from voice_fargate.local_call import LiveKitWebhooks, LocalCallSettings, Platform, resolve_platform
 from voice_fargate.pipeline import build_llm, build_stt, build_tts, offline_parts
 from voice_fargate.settings import VoiceSettings
 from voice_fargate.state import CallServices

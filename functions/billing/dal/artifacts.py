@@ -6,8 +6,10 @@ import json
 from functools import cache
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from atende_shared.aws import client
-from atende_shared.dal.dynamo import storage_call
+from atende_shared.dal.dynamo import storage_call, storage_error
 from atende_shared.dal.keys import tenant_pk
 from functions.billing.dal.protocol import StatementStore
 
@@ -64,6 +66,27 @@ class S3StatementStore:
                     summary["json_key"] = obj["Key"]
                     summaries.append(summary)
         return sorted(summaries, key=lambda s: str(s.get("period", "")), reverse=True)
+
+    def download_links(self, tenant_id: str, period: str, *, seconds: int) -> dict[str, str] | None:
+        """Presigned GET URLs of the period's CSV and JSON (None when not written)."""
+        links = {}
+        for extension in ("csv", "json"):
+            key = statement_key(tenant_id, period, extension)
+            try:
+                client("s3").head_object(Bucket=self._bucket, Key=key)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                    return None
+                raise storage_error(f"find {key}", exc) from exc
+            with storage_call(f"presign {key}"):
+                links[extension] = str(
+                    client("s3").generate_presigned_url(
+                        "get_object",
+                        Params={"Bucket": self._bucket, "Key": key},
+                        ExpiresIn=seconds,
+                    )
+                )
+        return links
 
 
 @cache

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from atende_shared.dal import keys
-from atende_shared.errors import ValidationFailed
+from atende_shared.errors import NotFound, ValidationFailed
 from atende_shared.http import (
     TenantPath,
     build_resolver,
@@ -36,6 +36,7 @@ from functions.billing.models.api import (
     CallView,
     CreditRequest,
     CreditResult,
+    StatementDownload,
     StatementSummary,
 )
 from functions.billing.models.ledger import LedgerEntry
@@ -44,6 +45,7 @@ from functions.billing.settings import BillingApiSettings
 app = build_resolver(title="Atende billing API")
 
 _TAGS = ["billing"]
+STATEMENT_LINK_SECONDS = 300
 
 
 def _known_tenant(tenant_id: str) -> None:
@@ -161,6 +163,31 @@ def get_statements(
         limit=limit,
         cursor=cursor,
         scope=CursorScope("statements", tenant_id),
+    )
+
+
+@app.get(
+    "/v1/tenants/<tenant_id>/statements/<period>",
+    summary="Download links for one monthly statement",
+    tags=_TAGS,
+    responses=documented_responses(200, "Presigned URLs of the CSV and JSON (5 minutes)", 404),
+)
+def get_statement_download(
+    tenant_id: TenantPath,
+    period: Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+) -> StatementDownload:
+    _known_tenant(tenant_id)
+    bucket = load_settings(BillingApiSettings).artifacts_bucket
+    links = statement_store(bucket).download_links(
+        tenant_id, period, seconds=STATEMENT_LINK_SECONDS
+    )
+    if links is None:
+        raise NotFound(f"no statement for {period}")
+    return StatementDownload(
+        period=period,
+        csv_url=links["csv"],
+        json_url=links["json"],
+        expires_in_seconds=STATEMENT_LINK_SECONDS,
     )
 
 

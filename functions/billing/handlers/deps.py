@@ -10,9 +10,12 @@ from functools import cache
 from atende_shared.dal.tenants import tenant_store
 from atende_shared.messaging import EventBridgePublisher
 from atende_shared.settings import load_settings
+from atende_shared.tenant_secrets import SecretsManagerReader
+from functions.billing.dal.asaas import AsaasPaymentSource
 from functions.billing.dal.dynamo import billing_store
 from functions.billing.logic.credits import CreditResult, credit
 from functions.billing.logic.engine import BillingDeps
+from functions.billing.logic.verification import NoPaymentSource, PaymentSource
 from functions.billing.models.pricing import ProviderPriceTable
 from functions.billing.settings import BillingSettings
 
@@ -24,6 +27,13 @@ def price_table(settings: BillingSettings) -> ProviderPriceTable:
     else:
         table = ProviderPriceTable()
     return table.model_copy(update={"usd_brl": Decimal(settings.usd_brl_rate)})
+
+
+def payment_source(settings: BillingSettings) -> PaymentSource:
+    """Asaas' own API with each tenant's key (``ATENDE_ASAAS_API_URL=off``: none)."""
+    if settings.asaas_api_url.strip().lower() in ("", "off"):
+        return NoPaymentSource()
+    return AsaasPaymentSource(SecretsManagerReader(settings.stage), base_url=settings.asaas_api_url)
 
 
 @cache
@@ -38,6 +48,7 @@ def default_deps() -> BillingDeps:
         end_grace_seconds=settings.end_grace_seconds,
         max_commit_attempts=settings.max_commit_attempts,
         tenant_cache_seconds=settings.tenant_cache_seconds,
+        payment_source=payment_source(settings),
     )
 
 

@@ -153,3 +153,12 @@ class StatementSummary(BaseModel):
     generated_at: str | None = None
     csv_key: str
     json_key: str
+
+
+class StatementDownload(BaseModel):
+    """``GET .../statements/{period}``: short-lived links to one statement's files."""
+
+    period: str
+    csv_url: str
+    json_url: str
+    expires_in_seconds: int

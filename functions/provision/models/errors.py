@@ -22,8 +22,12 @@ class SipRejected(Conflict):
 
     @property
     def conflicting(self) -> bool:
-        """LiveKit's "Conflicting inbound SIP Trunks / SIP Dispatch Rules" refusal."""
-        return self.twirp_code == "invalid_argument" and "Conflicting" in self.message
+        """LiveKit's refusal of a duplicate: "Conflicting inbound SIP Trunks ..." for a
+        trunk, "Dispatch rule for the same trunk, inbound number, number, and PIN
+        combination already exists ..." for a rule (livekit-server 1.13's wording)."""
+        return self.twirp_code == "invalid_argument" and (
+            "Conflicting" in self.message or "combination already exists" in self.message
+        )
 
     @property
     def not_found(self) -> bool:

@@ -1,11 +1,15 @@
-"""Inbound WhatsApp messages: kept against the tenant, once, never our own echoes."""
+"""Inbound WhatsApp messages: kept against the tenant, once, never our own echoes.
+
+The gateway's JSON is read with the shared :mod:`atende_shared.models.whatsapp_inbound`
+(the one reading of Z-API and Evolution payloads)."""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from atende_shared.errors import MalformedRequest
+from atende_shared.errors import MalformedRequest, PermanentFailure
 from atende_shared.models.envelope import InboundEvent
+from atende_shared.models.whatsapp_inbound import inbound_message
 
 
 class MessageLog(Protocol):
@@ -14,32 +18,14 @@ class MessageLog(Protocol):
         ...
 
 
-def _from_me(payload: dict[str, Any]) -> bool:
-    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
-    key = (data or {}).get("key") or {}
-    return bool(payload.get("fromMe") or key.get("fromMe"))
-
-
-def _text(payload: dict[str, Any]) -> str:
-    text = payload.get("text")
-    if isinstance(text, dict):
-        return str(text.get("message", ""))[:4_000]
-    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
-    message = (data or {}).get("message") or {}
-    return str(message.get("conversation") or "")[:4_000]
-
-
-def _phone(payload: dict[str, Any]) -> str:
-    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
-    key = (data or {}).get("key") or {}
-    return str(payload.get("phone") or key.get("remoteJid") or "")[:64]
-
-
 def record_message(event: InboundEvent, *, log: MessageLog) -> str:
     if event.tenant_id is None:
         raise MalformedRequest("message without a tenant")
+    message = inbound_message(event)
+    if message is None:
+        raise PermanentFailure("not_a_message", f"{event.provider} {event.type} is no message")
     # Gateways echo what we send with fromMe: true; those are not customer messages.
-    if _from_me(event.payload):
+    if message.from_me:
         return "ignored_own"
     fresh = log.record(
         event.tenant_id,
@@ -47,8 +33,10 @@ def record_message(event: InboundEvent, *, log: MessageLog) -> str:
         {
             "provider": event.provider.value,
             "type": event.type,
-            "phone": _phone(event.payload),
-            "text": _text(event.payload),
+            "phone": message.sender_phone,
+            "chat": message.chat_id,
+            "is_group": message.is_group,
+            "text": message.text,
             "occurred_at": event.occurred_at.isoformat(),
             "correlation_id": event.correlation_id,
         },

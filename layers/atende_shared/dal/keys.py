@@ -15,6 +15,9 @@ SK = "SK"
 GSI1 = "GSI1"
 GSI1_PK = "GSI1PK"
 GSI1_SK = "GSI1SK"
+GSI2 = "GSI2"
+GSI2_PK = "GSI2PK"
+GSI2_SK = "GSI2SK"
 TTL_ATTRIBUTE = "expires_at"  # main table; the idempotency table uses "expiration"
 IDEMPOTENCY_KEY = "id"
 IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
@@ -38,10 +41,14 @@ MENU_ITEM_PREFIX = "MENU#ITEM#"
 PHONE_PREFIX = "PHONE#"
 CALL_PREFIX = "CALL#"
 ORDER_PREFIX = "ORDER#"
+ORDER_NUMBER_PREFIX = "ORDERNO#"
+ORDER_COUNTER_SK = "COUNTER#ORDER_NUMBER"
 LEDGER_PREFIX = "LEDGER#"
 SYNC_CURSOR_PREFIX = "SYNC#CURSOR#"
 SYNC_RUN_PREFIX = "SYNC#RUN#"
 LEASE_PREFIX = "LEASE#"
+WHATSAPP_SENT_PREFIX = "WA#SENT#"  # a logical WhatsApp message sent (by idempotency key)
+WHATSAPP_OUT_PREFIX = "WA#OUT#"  # a WhatsApp message we sent, by the gateway's message id
 
 
 def menu_item_sk(item_id: str) -> str:

@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from voice_fargate.catalog import Mention, normalise
-from voice_fargate.state import CallState
+from atende_shared.ordering.catalog import Mention, normalise
+from atende_shared.ordering.state import OrderState
 
 NUMBER_WORDS: dict[str, int] = {
     # Portuguese
@@ -170,7 +170,7 @@ def extract_address(utterance: str) -> str | None:
     return address if len(address) >= 5 else None
 
 
-def _fulfilment(utterance: str, norm: str, state: CallState) -> ToolCall | None:
+def _fulfilment(utterance: str, norm: str, state: OrderState) -> ToolCall | None:
     if state.awaiting == "address":
         if _has(PICKUP_PHRASES, norm):
             return ToolCall("set_fulfilment", {"method": "pickup"})
@@ -185,7 +185,7 @@ def _fulfilment(utterance: str, norm: str, state: CallState) -> ToolCall | None:
     return None
 
 
-def _item_calls(words: list[str], mentions: list[Mention], state: CallState) -> list[ToolCall]:
+def _item_calls(words: list[str], mentions: list[Mention], state: OrderState) -> list[ToolCall]:
     calls: list[ToolCall] = []
     removing = False
     previous_end = 0
@@ -229,7 +229,7 @@ def _item_calls(words: list[str], mentions: list[Mention], state: CallState) -> 
     return calls
 
 
-def interpret(utterance: str, state: CallState) -> Understanding:
+def interpret(utterance: str, state: OrderState) -> Understanding:
     """Decide what to do with ``utterance`` given the call's state (pure; no side effects)."""
     norm = normalise(utterance)
     words = norm.split()  # the same tokens: normalise joins them with single spaces

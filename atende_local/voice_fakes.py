@@ -1,6 +1,8 @@
-"""Test and bench doubles for the audio pipeline: VAD, STT, TTS, LLM delay, audio I/O.
+"""Test and bench doubles for the voice agent's audio pipeline: VAD, STT, TTS, LLM delay,
+audio I/O.
 
-None of these is used in production. They let the real ``AgentSession`` run its full
+None of these is used in production (they live in ``atende_local``, outside the agent's
+image). They let the real ``AgentSession`` run its full
 audio path (audio in → VAD → STT → turn end → LLM → tools → TTS → audio out) on this
 machine, with **fixed, known provider delays**, so a benchmark can subtract them and
 report the agent's own overhead, and tests can make a provider fail mid-call.
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from livekit import rtc
-from livekit.agents import AgentSession, APIConnectionError, llm, stt, tts, vad
+from livekit.agents import AgentSession, APIConnectionError, stt, tts, vad
 from livekit.agents.language import LanguageCode
 from livekit.agents.llm import ChatContext
 from livekit.agents.types import (
@@ -31,6 +33,8 @@ from livekit.agents.types import (
 )
 from livekit.agents.utils import AudioBuffer
 from livekit.agents.voice.io import AudioInput, AudioOutput, AudioOutputCapabilities
+
+from voice_fargate.reply_llm import LLMReply, ReplyLLM
 
 SAMPLE_RATE = 16_000
 FRAME_MS = 20
@@ -286,50 +290,24 @@ class _FakeChunkedStream(tts.ChunkedStream):
 # -- LLM -----------------------------------------------------------------------------------
 
 
-class DelayedLLM(llm.LLM):
-    """Wraps an LLM (the offline brain) with a fixed time to first token per request."""
+class DelayedLLM(ReplyLLM):
+    """Wraps a reply model (the offline brain) with a fixed time to first token per request."""
 
-    def __init__(self, inner: llm.LLM, *, ttft: float = 0.2, fail_after: int | None = None) -> None:
-        super().__init__()
+    def __init__(
+        self, inner: ReplyLLM, *, ttft: float = 0.2, fail_after: int | None = None
+    ) -> None:
+        super().__init__(model=f"delayed-{inner.model}", provider="fake")
         self.inner = inner
         self.ttft = ttft
         self.fail_after = fail_after
         self.request_times: list[float] = []
 
-    @property
-    def model(self) -> str:
-        return f"delayed-{self.inner.model}"
-
-    @property
-    def provider(self) -> str:
-        return "fake"
-
-    def chat(
-        self,
-        *,
-        chat_ctx: ChatContext,
-        tools: list[llm.Tool] | None = None,
-        conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
-        parallel_tool_calls: NotGivenOr[bool] = NOT_GIVEN,
-        tool_choice: NotGivenOr[llm.ToolChoice] = NOT_GIVEN,
-        extra_kwargs: NotGivenOr[dict[str, Any]] = NOT_GIVEN,
-    ) -> llm.LLMStream:
+    async def reply(self, chat_ctx: ChatContext) -> LLMReply:
         self.request_times.append(time.perf_counter())
-        return _DelayedStream(self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options)
-
-
-class _DelayedStream(llm.LLMStream):
-    async def _run(self) -> None:
-        delayed = self._llm
-        assert isinstance(delayed, DelayedLLM)
-        if delayed.fail_after is not None and len(delayed.request_times) > delayed.fail_after:
-            raise APIConnectionError(f"{delayed.model} is down", retryable=False)
-        await asyncio.sleep(delayed.ttft)
-        async with delayed.inner.chat(
-            chat_ctx=self._chat_ctx, tools=self._tools, conn_options=self._conn_options
-        ) as inner:
-            async for chunk in inner:
-                self._event_ch.send_nowait(chunk)
+        if self.fail_after is not None and len(self.request_times) > self.fail_after:
+            raise APIConnectionError(f"{self.model} is down", retryable=False)
+        await asyncio.sleep(self.ttft)
+        return await self.inner.reply(chat_ctx)
 
 
 # -- audio I/O -----------------------------------------------------------------------------

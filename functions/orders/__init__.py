@@ -1,0 +1,1 @@
+"""The orders domain: the order record and its lifecycle, call records, notifications."""

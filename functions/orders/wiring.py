@@ -1,0 +1,76 @@
+"""Wiring of the orders domain: the order record, its lifecycle, call records, notifications."""
+
+from __future__ import annotations
+
+from atende_shared.resources import Bucket, Queue, Table
+from functions.wiring_model import Access, FunctionSpec, HttpRoute, QueueTrigger, Schedule
+
+_ADMIN = "admin"
+_T = "/v1/tenants/{tenant_id}"
+_ACCESS = Access(
+    tables_read=(Table.MAIN,),
+    tables_write=(Table.MAIN,),
+    sends_to=(Queue.NOTIFICATIONS,),
+    publishes_events=True,
+    # The tenant's WhatsApp gateway secret (atende/<stage>/tenants/<id>/zapi|evolution).
+    secret_prefixes=("tenants",),
+)
+
+ORDERS_FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec(
+        name="orders-intake",
+        domain="orders",
+        handler="functions.orders.handlers.intake.handler",
+        description="OrderPlaced -> one order record per order id; call outcomes.",
+        queues=(QueueTrigger(queue=Queue.KITCHEN, batch_size=10),),
+        access=_ACCESS,
+    ),
+    FunctionSpec(
+        name="orders-notify",
+        domain="orders",
+        handler="functions.orders.handlers.notify.handler",
+        description="Order webhooks and WhatsApp messages: fan out, deliver, retry, dead-letter.",
+        timeout_seconds=60,
+        queues=(QueueTrigger(queue=Queue.NOTIFICATIONS, batch_size=5),),
+        access=_ACCESS,
+    ),
+    FunctionSpec(
+        name="orders-reminders",
+        domain="orders",
+        handler="functions.orders.handlers.reminders.handler",
+        description="Orders not accepted in time: remind the restaurant, then its timeout action.",
+        timeout_seconds=120,
+        reserved_concurrency=1,
+        schedules=(Schedule(name="acceptance-reminders", expression="rate(1 minute)"),),
+        access=_ACCESS,
+    ),
+    FunctionSpec(
+        name="orders-admin-api",
+        domain="orders",
+        handler="functions.orders.handlers.admin_api.handler",
+        description="Admin API: orders, status changes, call records, webhook endpoints.",
+        routes=(
+            HttpRoute(method="GET", path=f"{_T}/orders", auth=_ADMIN),
+            HttpRoute(method="GET", path=f"{_T}/orders/{{order_id}}", auth=_ADMIN),
+            HttpRoute(method="GET", path=f"{_T}/orders/by-number/{{number}}", auth=_ADMIN),
+            HttpRoute(method="POST", path=f"{_T}/orders/{{order_id}}/status", auth=_ADMIN),
+            HttpRoute(method="GET", path=f"{_T}/call-records", auth=_ADMIN),
+            HttpRoute(method="GET", path=f"{_T}/call-records/{{call_id}}", auth=_ADMIN),
+            HttpRoute(method="POST", path=f"{_T}/order-webhooks", auth=_ADMIN),
+            HttpRoute(method="GET", path=f"{_T}/order-webhooks", auth=_ADMIN),
+            HttpRoute(method="DELETE", path=f"{_T}/order-webhooks/{{endpoint_id}}", auth=_ADMIN),
+            HttpRoute(method="GET", path=f"{_T}/notifications", auth=_ADMIN),
+            HttpRoute(method="GET", path=f"{_T}/notifications/{{delivery_id}}", auth=_ADMIN),
+            HttpRoute(
+                method="POST", path=f"{_T}/notifications/{{delivery_id}}/replay", auth=_ADMIN
+            ),
+        ),
+        access=Access(
+            tables_read=(Table.MAIN,),
+            tables_write=(Table.MAIN,),
+            sends_to=(Queue.NOTIFICATIONS,),
+            publishes_events=True,
+            bucket_read=(Bucket.ARTIFACTS,),
+        ),
+    ),
+)
