@@ -76,7 +76,7 @@ QUEUES: tuple[QueueSpec, ...] = (
     # DelaySeconds (the delivery records its attempts); the DLQ only catches crashes.
     QueueSpec(
         name=Queue.NOTIFICATIONS,
-        visibility_timeout_seconds=120,
+        visibility_timeout_seconds=180,
         max_receive_count=5,
         subscribes_to=("OrderStatusChanged",),
     ),
@@ -95,12 +95,15 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
 
 
 #: The voice agent (``voice_fargate``, on Fargate): reads tenants and menus, writes call
-#: transcripts, publishes OrderPlaced / CallUsageReported, holds the LiveKit keys.
+#: transcripts, publishes OrderPlaced / CallUsageReported, holds the LiveKit keys; writes the
+#: main table for the kitchen's order number (allocated at confirmation) and the customers
+#: it remembers (name, last order).
 AGENT = ContainerSpec(
     name="voice-agent",
     description="LiveKit voice agent worker: one session per call.",
     access=Access(
         tables_read=(Table.MAIN,),
+        tables_write=(Table.MAIN,),
         bucket_write=(Bucket.ARTIFACTS,),
         publishes_events=True,
         livekit=True,

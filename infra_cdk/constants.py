@@ -15,10 +15,13 @@ BUILD_DIR = REPO_ROOT / "build"
 LAYER_BUILD_DIR = BUILD_DIR / "layer"
 FUNCTIONS_BUILD_DIR = BUILD_DIR / "functions"
 
-# Lambda: the newest Python runtime aws-cdk-lib 2.275 knows (Runtime.PYTHON_3_14), on
-# arm64; the layer's wheels are built for exactly this. Plain data here so that
+# Lambda: python3.13 on arm64, the runtime `make test-runtime` runs the Lambda suites on
+# (python3.11, the development interpreter, left Lambda support on 2026-06-30; 3.13 and
+# 3.14 are both supported until 2029-06-30, and 3.13 is the one CI can run here). See
+# docs/infrastructure.md, "The Lambda runtime". The layer's wheels are built for exactly
+# this. Plain data here so that
 # `python -m infra_cdk.assets` needs no jsii/Node start-up.
-LAMBDA_PYTHON_VERSION = "3.14"
+LAMBDA_PYTHON_VERSION = "3.13"
 LAMBDA_RUNTIME_NAME = f"python{LAMBDA_PYTHON_VERSION}"
 LAMBDA_PLATFORM = "manylinux2014_aarch64"
 # Shipped with the Lambda Python runtime: never packaged into the layer.

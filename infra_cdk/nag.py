@@ -72,6 +72,13 @@ def acknowledge_findings(stack: AtendeStack) -> None:
     )
     acknowledge(
         functions,
+        "AwsSolutions-L1",
+        f"python{constants.LAMBDA_PYTHON_VERSION}, not the newest runtime: it is the one CI runs "
+        "the Lambda suites on (make test-runtime), and it has the same Lambda deprecation "
+        "date as python3.14, 2029-06-30 (docs/infrastructure.md, The Lambda runtime).",
+    )
+    acknowledge(
+        functions,
         "AwsSolutions-IAM5[Resource::*]",
         "X-Ray tracing (xray:PutTraceSegments/PutTelemetryRecords) supports no "
         "resource-level permissions; nothing else is granted on '*'.",

@@ -31,8 +31,10 @@ ORDERS_FUNCTIONS: tuple[FunctionSpec, ...] = (
         domain="orders",
         handler="functions.orders.handlers.notify.handler",
         description="Order webhooks and WhatsApp messages: fan out, deliver, retry, dead-letter.",
-        timeout_seconds=60,
-        queues=(QueueTrigger(queue=Queue.NOTIFICATIONS, batch_size=5),),
+        # A WhatsApp send may retry inside (3 attempts) and a webhook POST waits up to 10 s:
+        # small batches keep a slow provider well inside the timeout.
+        timeout_seconds=90,
+        queues=(QueueTrigger(queue=Queue.NOTIFICATIONS, batch_size=3),),
         access=_ACCESS,
     ),
     FunctionSpec(
