@@ -5,6 +5,7 @@
     atende balance ID | ledger ID | sync ID [--full] [--wait]
     atende dlq list | dlq peek QUEUE | dlq replay QUEUE
     atende call [ARGS...]            (the voice agent's local call, atende_local.call)
+    atende chat --script FILE [...]  (a WhatsApp customer, atende_local.chat)
     atende orders list ID [--watch] | orders show ID ORDER | orders status ID ORDER STATUS
     atende calls list ID | calls show ID CALL | statements get ID YYYY-MM
 
@@ -410,6 +411,12 @@ def cmd_call(args: argparse.Namespace) -> int:
     return int(entry(list(args.call_args)) or 0)
 
 
+def cmd_chat(args: argparse.Namespace) -> int:
+    from atende_local import chat
+
+    return int(chat.main(list(args.chat_args)) or 0)
+
+
 # -- parser ------------------------------------------------------------------------------------
 
 
@@ -699,6 +706,9 @@ def build_parser() -> argparse.ArgumentParser:
     call = sub.add_parser("call", help="a local test call with the voice agent", add_help=False)
     call.add_argument("call_args", nargs=argparse.REMAINDER)
     call.set_defaults(func=cmd_call)
+    chat = sub.add_parser("chat", help="play a WhatsApp customer (--script FILE)", add_help=False)
+    chat.add_argument("chat_args", nargs=argparse.REMAINDER)
+    chat.set_defaults(func=cmd_chat)
     return parser
 
 
@@ -753,6 +763,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if raw[:1] == ["call"]:
         # Everything after "call" belongs to the voice tool, options included.
         args = argparse.Namespace(func=cmd_call, call_args=raw[1:])
+    elif raw[:1] == ["chat"]:
+        args = argparse.Namespace(func=cmd_chat, chat_args=raw[1:])
     else:
         args = parser.parse_args(raw)
     for name, default in (("json", False), ("url", None), ("token", None)):

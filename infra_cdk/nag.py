@@ -26,6 +26,9 @@ CFN_LINT_ACKNOWLEDGMENTS: dict[str, str] = {
     "implies the dependency; harmless and generated, not written by us.",
     "I1022": "CDK renders joined ARNs and URLs as Fn::Join with an empty delimiter; "
     "Fn::Sub would be equivalent, and the template is generated, never edited.",
+    "I3010": "The one stack holds ~460 of CloudFormation's 500 resources (20 functions, 56 "
+    "API resources): known, and the next domains need a second stack; E3010 still fails "
+    "the lint at the hard limit.",
 }
 
 

@@ -2,8 +2,8 @@
 
 * :func:`caller_audio` synthesises the caller's sentence with espeak-ng (pt-br voice) and
   converts it with sox to what sipp's ``rtp_stream`` plays: 8 kHz mono G.711 µ-law (PCMU,
-  RTP payload type 0), raw (sipp 3.6 would stream a WAV header as audio). Silence before and after the
-  sentence keeps RTP flowing while the agent greets and answers.
+  RTP payload type 0), raw (sipp 3.6 would stream a WAV header as audio). Silence before
+  and after the sentence keeps RTP flowing while the agent greets and answers.
 * :func:`scenario` writes the sipp UAC scenario: INVITE with a PCMU SDP offer, ACK, play the
   file, hang up after the given time (BYE); a BYE from the other side ends it early.
 * :class:`Capture` records the loopback traffic with tcpdump (pcap) while calls run;
@@ -29,6 +29,14 @@ SAMPLE_RATE = 8_000
 FRAME_SAMPLES = 160  # 20 ms at 8 kHz, the ptime sipp and LiveKit SIP use
 
 
+def _tool(name: str) -> str:
+    """The absolute path of a Debian tool (``install.sh`` installs them)."""
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(f"{name} is not installed (atende_local/media/install.sh)")
+    return found
+
+
 def caller_audio(
     text: str,
     path: Path,
@@ -42,16 +50,17 @@ def caller_audio(
     Returns (start, end) of the sentence in seconds from the start of the file."""
     raw = path.with_suffix(".espeak.wav")
     subprocess.run(  # noqa: S603 - fixed argv
-        ["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), text], check=True
+        [_tool("espeak-ng"), "-v", voice, "-s", "150", "-w", str(raw), text], check=True
     )
     speech = path.with_suffix(".speech.wav")
     subprocess.run(  # noqa: S603
-        ["sox", str(raw), "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", str(speech)], check=True
+        [_tool("sox"), str(raw), "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", str(speech)],
+        check=True,
     )
     spoken = _wav_seconds(speech)
     subprocess.run(  # noqa: S603
         [
-            "sox",
+            _tool("sox"),
             str(speech),
             "-r",
             str(SAMPLE_RATE),
@@ -182,7 +191,7 @@ def sipp_argv(
 ) -> list[str]:
     """sipp as a UAC over UDP on 127.0.0.1, ``calls`` calls at ``rate`` per second."""
     return [
-        "sipp",
+        _tool("sipp"),
         sip_address,
         "-sf",
         str(scenario_file),
@@ -230,7 +239,7 @@ class Capture:
 
     def start(self, bpf: str) -> Capture:
         self.process = subprocess.Popen(  # noqa: S603
-            ["tcpdump", "-i", "lo", "-U", "-n", "-s", "0", "-w", str(self.path), bpf],
+            [_tool("tcpdump"), "-i", "lo", "-U", "-n", "-s", "0", "-w", str(self.path), bpf],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
@@ -265,6 +274,11 @@ class RtpStream:
     payload_type: int
     times: list[float] = field(default_factory=list)
     payloads: list[bytes] = field(default_factory=list)
+
+    def time_at(self, seconds: float) -> float:
+        """Wall-clock arrival of the packet carrying the audio ``seconds`` into the stream."""
+        index = int(seconds * SAMPLE_RATE / FRAME_SAMPLES)
+        return self.times[min(max(index, 0), len(self.times) - 1)]
 
     def pcm(self) -> tuple[float, np.ndarray]:
         """(time of the first packet, decoded 16-bit samples laid out by arrival)."""

@@ -186,20 +186,32 @@ def test_iam_grants_exactly_the_declared_access(synth: Synthesized, spec):
     ]
     assert bool(secret_statements) == bool(access.secret_prefixes)
     writes_secrets = False
+    read_prefixes: set[str] = set()
     for actions, resource in granted:
         if any(a.startswith("secretsmanager:") for a in actions):
-            joined = "".join(p for p in resource["Fn::Join"][1] if isinstance(p, str))
-            if actions == {"secretsmanager:GetSecretValue"}:
-                reads = access.secret_prefixes
-                assert any(f":secret:atende/{STAGE}/{p}/*" in joined for p in reads)
-            else:
-                # writes name exactly the declared secrets, never a whole prefix
-                assert actions == {"secretsmanager:PutSecretValue", "secretsmanager:CreateSecret"}
-                assert any(
-                    joined.endswith(f":secret:atende/{STAGE}/{name}-??????")
-                    for name in access.secret_writes
-                ), joined
-                writes_secrets = True
+            # one statement per grant, one resource per declared prefix (or written name)
+            for one in resource if isinstance(resource, list) else [resource]:
+                joined = "".join(p for p in one["Fn::Join"][1] if isinstance(p, str))
+                if actions == {"secretsmanager:GetSecretValue"}:
+                    matched = [
+                        p
+                        for p in access.secret_prefixes
+                        if f":secret:atende/{STAGE}/{p}/*" in joined
+                    ]
+                    assert matched, joined
+                    read_prefixes.update(matched)
+                else:
+                    # writes name exactly the declared secrets, never a whole prefix
+                    assert actions == {
+                        "secretsmanager:PutSecretValue",
+                        "secretsmanager:CreateSecret",
+                    }
+                    assert any(
+                        joined.endswith(f":secret:atende/{STAGE}/{name}-??????")
+                        for name in access.secret_writes
+                    ), joined
+                    writes_secrets = True
+    assert read_prefixes == set(access.secret_prefixes)
     assert writes_secrets == bool(access.secret_writes)
     # and nothing on "*" except X-Ray
     for actions, resource in granted:

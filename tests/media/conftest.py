@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,19 +35,28 @@ ALWAYS_OPEN = [
 ]
 
 
+#: What the caller says in the speech test: words of pocketsphinx's bundled English
+#: dictionary, so the local OpenAI stand-in's recogniser can hear it (it knows no Portuguese).
+CALLER_PHRASE = "i would like two large pizzas please"
+
+
 @dataclass
 class MediaWorld:
     stack: MediaStack
     platform: PlatformClient
     worker_log: Path
     number: str
+    #: The OpenAI stand-in (``atende_local.stand_ins``) when installed: speech in and out.
+    stand_ins: Any = None
 
     @property
     def tenant_id(self) -> str:
         return self.platform.demo_tenant_id
 
 
-def worker_env(stack: MediaStack, platform: PlatformClient, prefix: str = "atende-local") -> dict[str, str]:
+def worker_env(
+    stack: MediaStack, platform: PlatformClient, prefix: str = "atende-local"
+) -> dict[str, str]:
     """The agent worker's environment: the real LiveKit, the platform's moto resources."""
     env = {
         k: v
@@ -79,9 +89,28 @@ def worker_env(stack: MediaStack, platform: PlatformClient, prefix: str = "atend
     return env
 
 
+@contextmanager
+def speech_stand_ins() -> Iterator[Any]:
+    """The local OpenAI stand-in (speech synthesis with espeak-ng, transcription with
+    pocketsphinx) when it is installed, else None (the agent then has no STT/TTS). Its chat
+    endpoint is made to fail, so the worker's LLM fallback chain lands on the offline brain."""
+    try:
+        from atende_local.stand_ins import start_all
+        from atende_local.stand_ins.speech import pocketsphinx_available
+    except ImportError:
+        yield None
+        return
+    if not pocketsphinx_available():
+        yield None
+        return
+    with start_all(phrases=[CALLER_PHRASE], voice="pt-br") as stand_ins:
+        stand_ins.openai.fail(None, endpoint="chat")
+        yield stand_ins
+
+
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
-        return subprocess.Popen(  # noqa: S603
+        return subprocess.Popen(
             # `dev`: the same worker, without the production load threshold (0.7 of the
             # machine's CPU), which a shared 2-core test machine exceeds at random and
             # which would leave the call ringing with no worker available.
@@ -106,9 +135,13 @@ def wait_registered(log: Path, process: subprocess.Popen[bytes], timeout: float 
 
 
 @pytest.fixture(scope="session")
-def media_world(media_stack: MediaStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaWorld]:
+def media_world(
+    media_stack: MediaStack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MediaWorld]:
     """Given the real stack, the local platform wired to it and the agent worker."""
     workdir = tmp_path_factory.mktemp("media-platform")
+    speech = ExitStack()
+    stand_ins = speech.enter_context(speech_stand_ins())
     running = start_platform(
         workdir,
         port=media_stack.gateway_port,
@@ -127,9 +160,13 @@ def media_world(media_stack: MediaStack, tmp_path_factory: pytest.TempPathFactor
         assert answer.status_code == 200, answer.text
         numbers = platform.wait_for(lambda: _active_numbers(platform, tenant), timeout=60)
         log = workdir / "worker.log"
-        worker = start_worker(worker_env(media_stack, platform), log)
+        env = worker_env(media_stack, platform)
+        if stand_ins is not None:  # OpenAI only: its transcription behind VAD is the STT
+            env["OPENAI_API_KEY"] = stand_ins.env()["OPENAI_API_KEY"]
+            env["OPENAI_BASE_URL"] = stand_ins.openai_url
+        worker = start_worker(env, log)
         wait_registered(log, worker)
-        yield MediaWorld(media_stack, platform, log, numbers[0])
+        yield MediaWorld(media_stack, platform, log, numbers[0], stand_ins)
     finally:
         if worker is not None and worker.poll() is None:
             worker.send_signal(signal.SIGTERM)
@@ -138,10 +175,13 @@ def media_world(media_stack: MediaStack, tmp_path_factory: pytest.TempPathFactor
             except subprocess.TimeoutExpired:
                 worker.kill()
         running.stop()
+        speech.close()
 
 
 def _active_numbers(platform: PlatformClient, tenant: str) -> list[str] | None:
     answer = platform.http.get(f"/v1/tenants/{tenant}/phone-numbers", headers=platform.admin)
-    items: list[dict[str, Any]] = answer.json().get("items", []) if answer.status_code == 200 else []
+    items: list[dict[str, Any]] = (
+        answer.json().get("items", []) if answer.status_code == 200 else []
+    )
     active = [str(i["number"]) for i in items if i.get("status") == "active"]
     return active or None

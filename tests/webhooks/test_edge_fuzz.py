@@ -60,6 +60,9 @@ KNOWN_5XX = frozenset(
         "POST /v1/ingest/{tenant_id}/{stream}",
         "POST /v1/ingest/{tenant_id}/{stream}/complete",
         "POST /v1/tenants/{tenant_id}/sync-runs",
+        "POST /v1/tenants/{tenant_id}/orders/{order_id}/status",
+        "POST /v1/tenants/{tenant_id}/order-webhooks",
+        "POST /v1/tenants/{tenant_id}/whatsapp/conversations/{customer}/pause",
     }
 )
 

@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from atende_shared.dal import keys
@@ -31,6 +31,7 @@ from functions.orders.logic import calls, endpoints, lifecycle, notify
 from functions.orders.models.api import (
     DeliveryView,
     EndpointCreated,
+    EndpointDeleted,
     EndpointList,
     EndpointRequest,
     EndpointView,
@@ -70,8 +71,7 @@ def _correlation_id() -> str:
     return str(app.current_event.request_context.request_id or "admin")
 
 
-def _if_match() -> int | None:
-    value = app.current_event.get_header_value("if-match", case_sensitive=False)
+def _if_match(value: str | None) -> int | None:
     if value is None or value.strip() in {"", "*"}:
         return None
     match = _IF_MATCH.fullmatch(value.strip())
@@ -158,7 +158,13 @@ def get_order(tenant_id: TenantPath, order_id: IdPath) -> OrderView:
     responses=documented_responses(200, "The order after the change", 400, 404, 409, 412),
 )
 def change_order_status(
-    tenant_id: TenantPath, order_id: IdPath, body: Annotated[StatusChangeRequest, Body()]
+    tenant_id: TenantPath,
+    order_id: IdPath,
+    body: Annotated[StatusChangeRequest, Body()],
+    if_match: Annotated[
+        str | None,
+        Header(alias="If-Match", description='the version you saw, e.g. "3" (optional)'),
+    ] = None,
 ) -> OrderView:
     result = lifecycle.change_status(
         api_deps(),
@@ -167,7 +173,7 @@ def change_order_status(
         body.status,
         actor=_actor(),
         reason=body.reason,
-        if_match=_if_match(),
+        if_match=_if_match(if_match),
         correlation_id=_correlation_id(),
     )
     return OrderView.of(result.order)
@@ -240,9 +246,9 @@ def list_endpoints(tenant_id: TenantPath) -> EndpointList:
     tags=_HOOKS,
     responses=documented_responses(200, "Removed", 404),
 )
-def delete_endpoint(tenant_id: TenantPath, endpoint_id: IdPath) -> dict[str, Any]:
+def delete_endpoint(tenant_id: TenantPath, endpoint_id: IdPath) -> EndpointDeleted:
     endpoints.delete_endpoint(api_deps(), tenant_id, endpoint_id)
-    return {"deleted": endpoint_id}
+    return EndpointDeleted(deleted=endpoint_id)
 
 
 @app.get(

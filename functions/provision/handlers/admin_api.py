@@ -15,11 +15,17 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from atende_shared.dal.customers import customer_store
 from atende_shared.dal.tenants import TenantStore, tenant_store
-from atende_shared.errors import PayloadTooLarge, UnsupportedMediaType, error_body
+from atende_shared.errors import (
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+    error_body,
+)
 from atende_shared.http import build_resolver, documented_responses
 from atende_shared.messaging import EventBridgePublisher, SqsQueueSender
-from atende_shared.models.common import TENANT_ID_PATTERN
+from atende_shared.models.common import TENANT_ID_PATTERN, normalise_e164
 from atende_shared.models.menu import MenuUpload
 from atende_shared.observability import CORRELATION_HEADER, instrumented
 from atende_shared.pagination import (
@@ -287,6 +293,28 @@ def release_number(
         correlation_id=_correlation_id(),
     )
     return PhoneNumberView.model_validate(record.model_dump())
+
+
+# -- customers (LGPD) ----------------------------------------------------------------------
+
+
+@app.delete(
+    "/v1/tenants/<tenant_id>/customers/<phone>",
+    status_code=204,
+    summary="Forget a customer (name and last order), on their request",
+    tags=["customers"],
+    responses=_responses(204, "Forgotten (or never known)", 404),
+)
+def forget_customer(
+    tenant_id: TenantPath,
+    phone: Annotated[str, Path(min_length=3, max_length=32, description="E.164, URL-encoded")],
+) -> None:
+    _store().get_tenant(tenant_id)  # 404 for an unknown tenant
+    try:
+        number = normalise_e164(unquote(phone))
+    except ValueError as exc:
+        raise ValidationFailed(str(exc)) from exc
+    customer_store(_settings().main_table).delete(tenant_id, number)
 
 
 # -- test calls ----------------------------------------------------------------------------

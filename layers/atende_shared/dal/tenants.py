@@ -160,6 +160,14 @@ class DynamoTenantStore(TableStore):
                     "entity": "menu_meta",
                     "currency": menu.currency,
                     "item_count": len(menu.items),
+                    # the shared modifier-group library items name by id
+                    **to_item(
+                        {
+                            "modifier_groups": [
+                                g.model_dump(mode="json") for g in menu.modifier_groups
+                            ]
+                        }
+                    ),
                 }
             )
 
@@ -167,12 +175,16 @@ class DynamoTenantStore(TableStore):
         pk = keys.tenant_pk(tenant_id)
         items: list[MenuItem] = []
         currency = "BRL"
+        groups: list[Any] = []
         for raw in self._query_prefix(pk, "MENU#"):
             if raw[keys.SK] == keys.MENU_META_SK:
                 currency = str(raw.get("currency", "BRL"))
+                groups = list(_strip(raw).get("modifier_groups") or [])
             else:
                 items.append(MenuItem.model_validate(_strip(raw)))
-        return Menu(items=items, currency=currency)
+        return Menu.model_validate(
+            {"items": items, "currency": currency, "modifier_groups": groups}
+        )
 
     # -- helpers -------------------------------------------------------------------------
 

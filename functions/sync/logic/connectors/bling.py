@@ -290,9 +290,44 @@ def bling_datetime(moment: datetime) -> str:
     return moment.astimezone(_BLING_TZ).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def is_variation(product: Mapping[str, Any]) -> bool:
+    """A variation of another product (Bling lists them with ``idProdutoPai``)."""
+    return str(product.get("idProdutoPai") or "0") not in ("", "0")
+
+
+def variation_options(parent: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A product with variations (``formato`` V): its ``variacoes`` as the item's options.
+
+    A variation's label is ``variacao.nome`` ("Tamanho:Grande;Borda:Catupiry" → "Grande
+    Catupiry"), else its name without the parent's; its price falls back to the parent's."""
+    parent_name = str(parent.get("nome") or "")
+    options: list[dict[str, Any]] = []
+    for variation in parent.get("variacoes") or []:
+        if not isinstance(variation, Mapping) or variation.get("situacao") == "E":
+            continue
+        label = str((variation.get("variacao") or {}).get("nome") or "")
+        if label:
+            name = " ".join(part.split(":", 1)[-1].strip() for part in label.split(";"))
+        else:
+            name = str(variation.get("nome") or "").removeprefix(parent_name).strip(" -")
+        price = variation.get("preco")
+        options.append(
+            {
+                "option_id": str(variation.get("codigo") or variation.get("id")),
+                "name": name or str(variation.get("id")),
+                "price": price if price not in (None, 0, 0.0) else parent.get("preco"),
+                "available": variation.get("situacao", "A") == "A",
+            }
+        )
+    return options
+
+
 def product_record(product: Mapping[str, Any], stock: float | None = None) -> dict[str, Any]:
-    """A Bling product (list or detail shape) as a canonical record."""
+    """A Bling product (list or detail shape) as a canonical record; a product with
+    variations becomes one item whose options are its variations (folded, not mirrored as
+    separate items)."""
     category = product.get("categoria") or {}
+    options = variation_options(product) if product.get("formato") == "V" else []
     return {
         "source_id": str(product.get("id", "")),
         "sku": product.get("codigo"),
@@ -302,8 +337,9 @@ def product_record(product: Mapping[str, Any], stock: float | None = None) -> di
         "category": str(category.get("descricao") or "") if isinstance(category, dict) else "",
         # I (inactive) is mirrored as unavailable; E never gets here (see read_page).
         "available": product.get("situacao") == "A",
-        "stock": stock,
+        "stock": None if options else stock,
         "source_version": product.get("dataAlteracao"),
+        "options": options,
     }
 
 
@@ -335,7 +371,10 @@ class BlingCatalogConnector:
             params["dataAlteracaoInicial"] = bling_datetime(since)
         products = self._api.request("GET", "/produtos", params=params).get("data", [])
         removed = [str(p["id"]) for p in products if p.get("situacao") == "E"]
-        kept = [p for p in products if p.get("situacao") in ("A", "I")]
+        # Variations are folded into their parent's options (read from its detail, which
+        # lists them all whatever page they fall on), never mirrored as items of their own.
+        kept = [p for p in products if p.get("situacao") in ("A", "I") and not is_variation(p)]
+        kept = [self._with_variations(p) for p in kept]
         stock = self.balances([str(p["id"]) for p in kept]) if kept else {}
         return SourcePage(
             records=[product_record(p, stock.get(str(p["id"]))) for p in kept],
@@ -350,10 +389,18 @@ class BlingCatalogConnector:
             product = self._api.request("GET", f"/produtos/{product_id}").get("data") or {}
         except BlingNotFound:
             return None
+        if is_variation(product):  # a variation changed: its parent's item carries it
+            return self.read_product(str(product["idProdutoPai"]))
         if product.get("situacao") not in ("A", "I"):
             return None
         stock = self.balances([str(product_id)]).get(str(product_id))
         return product_record(product, stock)
+
+    def _with_variations(self, product: Mapping[str, Any]) -> Mapping[str, Any]:
+        if product.get("formato") != "V" or product.get("variacoes"):
+            return product
+        detail = self._api.request("GET", f"/produtos/{product['id']}").get("data") or {}
+        return {**product, "variacoes": detail.get("variacoes") or []}
 
 
 class BlingOrderTarget:
