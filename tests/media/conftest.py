@@ -192,9 +192,8 @@ def _active_numbers(platform: PlatformClient, tenant: str) -> list[str] | None:
 
 @pytest.fixture(scope="module")
 def agent_worker(media_world: MediaWorld, request: pytest.FixtureRequest) -> Iterator[Path]:
-    """Given the agent worker registered with the real server (one per test module: a
-    `dev`-mode worker was seen to refuse a second job after its first one ended, so every
-    module's calls get a fresh one); yields its log file."""
+    """Given the agent worker registered with the real server, one per test module (each
+    module's calls start from a fresh worker); yields its log file."""
     log = media_world.workdir / f"worker-{request.module.__name__.rsplit('.', 1)[-1]}.log"
     worker = start_worker(media_world.worker_env, log)
     try:
