@@ -44,6 +44,7 @@ from functions.wiring_model import FunctionSpec, HttpRoute
 TABLE = RouteTable(FUNCTIONS)
 EXAMPLES_PER_ROUTE = 12
 
+
 def _route_param(spec: FunctionSpec, route: HttpRoute) -> Any:
     return pytest.param(spec, route, id=f"{route.method} {route.path}")
 
