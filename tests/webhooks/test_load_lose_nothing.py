@@ -25,7 +25,7 @@ from atende_shared.settings import load_settings
 from atende_shared.tenant_secrets import SecretsManagerReader
 from functions.billing.handlers import calls as calls_consumer
 from functions.billing.handlers import payments as payments_consumer
-from functions.billing.logic.factory import default_deps, reset_default_deps
+from functions.billing.handlers.deps import default_deps, reset_default_deps
 from functions.billing.models.ledger import EntryKind
 from functions.webhooks.dal.dedupe import dedupe_store
 from functions.webhooks.logic.pipeline import IngressDeps, ingest_event

@@ -33,8 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from atende_shared.consumers import PermanentFailure
-from atende_shared.errors import DependencyUnavailable, NotFound
+from atende_shared.errors import DependencyUnavailable, NotFound, PermanentFailure
 from atende_shared.models.common import utc_now
 from atende_shared.models.envelope import InboundEvent
 from atende_shared.models.menu import Menu
