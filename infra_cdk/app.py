@@ -52,8 +52,6 @@ def build_app(
         config=config,
         sources=sources,
         env=Environment(account=config.account, region=config.region),
-        # CloudFormation takes at most 1 MB of template; indentation alone is ~20 % of it.
-        suppress_template_indentation=True,
     )
     Tags.of(stack).add("project", constants.APP_NAME)
     Tags.of(stack).add("stage", config.stage)

@@ -144,7 +144,12 @@ def test_the_agent_runs_on_arm64_fargate_without_inbound_ports(synth: Synthesize
     )
 
 
-def test_the_agent_may_protect_its_own_tasks_and_reads_only_the_main_table(synth: Synthesized):
+def test_the_agent_may_protect_its_own_tasks_and_writes_only_what_its_wiring_says(
+    synth: Synthesized,
+):
+    from atende_shared.resources import Table
+    from functions.wiring import AGENT
+
     task = _task_with_container(synth, "agent")
     role_id = task["TaskRoleArn"]["Fn::GetAtt"][0]
     statements = [
@@ -163,7 +168,8 @@ def test_the_agent_may_protect_its_own_tasks_and_reads_only_the_main_table(synth
     assert {"ecs:UpdateTaskProtection", "ecs:GetTaskProtection"} <= actions
     assert "s3:PutObject" in actions
     assert "events:PutEvents" in actions
-    assert not {a for a in actions if a in ("dynamodb:PutItem", "dynamodb:UpdateItem")}
+    writes = {a for a in actions if a in ("dynamodb:PutItem", "dynamodb:UpdateItem")}
+    assert bool(writes) == (Table.MAIN in AGENT.access.tables_write)
 
 
 def test_no_nat_gateway_by_default_but_free_gateway_endpoints(synth: Synthesized):
