@@ -36,6 +36,7 @@ test: $(STAMP) media stand-ins lint typecheck pytest ## tool installs + ruff + m
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy layers/atende_shared functions infra_cdk atende_local atende_extract voice_fargate

@@ -353,7 +353,7 @@ def seed_demo(
 
 def _seed_balance(report: SeedReport) -> None:
     try:
-        from functions.billing.logic import grant_credit
+        from functions.billing.handlers.deps import grant_credit
 
         grant_credit(
             tenant_id=DEMO_TENANT_ID,

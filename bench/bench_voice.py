@@ -58,7 +58,10 @@ def big_menu(items: int = MENU_ITEMS) -> Any:
 
     demo = demo_menu()
     template = next(i for i in demo.items if i.item_id == "pizza-margherita")
-    words = ["napolitana", "toscana", "siciliana", "rucula", "palmito", "atum", "lombo", "escarola", "brocolis", "alho", "milho", "bacon", "cheddar", "peru", "abobrinha"]
+    words = [
+        "napolitana", "toscana", "siciliana", "rucula", "palmito", "atum", "lombo",
+        "escarola", "brocolis", "alho", "milho", "bacon", "cheddar", "peru", "abobrinha",
+    ]  # fmt: skip
     generated = []
     for n in range(items - len(demo.items)):
         a, b = words[n % len(words)], words[(n // len(words)) % len(words)]

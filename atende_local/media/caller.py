@@ -164,6 +164,80 @@ _SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 """
 
 
+_TRANSFER_TAIL = """  <recv request="REFER" timeout="{hold_ms}" ontimeout="hangup"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 202 Accepted
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:{caller}@[local_ip]:[local_port]>
+      Content-Length: 0
+    ]]>
+  </send>
+  <nop><action><exec command="{follow}"/></action></nop>
+  <pause milliseconds="{follow_ms}"/>
+  <send retrans="500">
+    <![CDATA[
+      NOTIFY sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 3 NOTIFY
+      Contact: <sip:{caller}@[local_ip]:[local_port]>
+      Event: refer
+      Subscription-State: terminated;reason=noresource
+      Max-Forwards: 70
+      Content-Type: message/sipfrag;version=2.0
+      Content-Length: [len]
+
+      SIP/2.0 200 OK
+    ]]>
+  </send>
+  <recv response="200"/>
+  <recv request="BYE" timeout="15000" ontimeout="hangup"/>
+  <send next="done">
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+"""
+
+
+def transfer_scenario(
+    path: Path,
+    *,
+    audio: Path,
+    caller: str,
+    hold_seconds: float,
+    follow_command: str,
+    follow_seconds: float = 4.0,
+) -> Path:
+    """A caller whose carrier honours the agent's transfer: on REFER it answers 202, runs
+    ``follow_command`` (a second sipp dialling the Refer-To target, as the carrier would),
+    reports ``200 OK`` in a NOTIFY (``message/sipfrag``) and takes LiveKit's BYE."""
+    text = _SCENARIO.format(caller=caller, audio=audio, hold_ms=int(hold_seconds * 1000))
+    start = text.index('  <recv request="BYE" timeout=')
+    end = text.index('  <label id="hangup"/>')
+    tail = _TRANSFER_TAIL.format(
+        caller=caller,
+        hold_ms=int(hold_seconds * 1000),
+        follow=follow_command.replace('"', "&quot;"),
+        follow_ms=int(follow_seconds * 1000),
+    )
+    path.write_text(text[:start] + tail + text[end:], encoding="iso-8859-1")
+    return path
+
+
 def scenario(path: Path, *, audio: Path, caller: str, hold_seconds: float) -> Path:
     """Write the caller's sipp scenario (play ``audio``; BYE after ``hold_seconds``)."""
     path.write_text(
@@ -265,6 +339,14 @@ class SipMessage:
     call_id: str
     src_port: int
     dst_port: int
+    text: str = ""
+
+    def header(self, name: str) -> str | None:
+        for line in self.text.split("\r\n")[1:]:
+            key, _, value = line.partition(":")
+            if key.strip().lower() == name.lower():
+                return value.strip()
+        return None
 
 
 @dataclass
@@ -329,7 +411,7 @@ def read_capture(path: Path, *, sip_port: int) -> Captured:
                 ),
                 "",
             )
-            sip.append(SipMessage(at, first, call_id, src, dst))
+            sip.append(SipMessage(at, first, call_id, src, dst, text))
             continue
         if len(payload) < 12 or payload[0] >> 6 != 2:
             continue

@@ -38,13 +38,19 @@ ALWAYS_OPEN = [
 #: What the caller says in the speech test: words of pocketsphinx's bundled English
 #: dictionary, so the local OpenAI stand-in's recogniser can hear it (it knows no Portuguese).
 CALLER_PHRASE = "i would like two large pizzas please"
+#: Asking for a person: the offline brain's transfer intent knows "person" (and "atendente").
+TRANSFER_PHRASE = "i want to talk to a person please"
+#: The restaurant's own phone, where "falar com um atendente" transfers the caller.
+TRANSFER_NUMBER = "+551140000000"
 
 
 @dataclass
 class MediaWorld:
     stack: MediaStack
     platform: PlatformClient
-    worker_log: Path
+    #: The agent worker's environment (the real LiveKit, moto, the speech stand-in).
+    worker_env: dict[str, str]
+    workdir: Path
     number: str
     #: The OpenAI stand-in (``atende_local.stand_ins``) when installed: speech in and out.
     stand_ins: Any = None
@@ -103,7 +109,7 @@ def speech_stand_ins() -> Iterator[Any]:
     if not pocketsphinx_available():
         yield None
         return
-    with start_all(phrases=[CALLER_PHRASE], voice="pt-br") as stand_ins:
+    with start_all(phrases=[CALLER_PHRASE, TRANSFER_PHRASE], voice="pt-br") as stand_ins:
         stand_ins.openai.fail(None, endpoint="chat")
         yield stand_ins
 
@@ -150,7 +156,6 @@ def media_world(
         LIVEKIT_API_KEY=media_stack.api_key,
         LIVEKIT_API_SECRET=media_stack.api_secret,
     )
-    worker = None
     try:
         platform = running.client
         tenant = platform.demo_tenant_id
@@ -158,22 +163,20 @@ def media_world(
             f"/v1/tenants/{tenant}", json={"opening_hours": ALWAYS_OPEN}, headers=platform.admin
         )
         assert answer.status_code == 200, answer.text
+        agent = platform.http.get(f"/v1/tenants/{tenant}/agent", headers=platform.admin).json()
+        agent = {k: v for k, v in agent.items() if k != "tenant_id"}
+        agent["transfer_number"] = TRANSFER_NUMBER
+        answer = platform.http.put(
+            f"/v1/tenants/{tenant}/agent", json=agent, headers=platform.admin
+        )
+        assert answer.status_code == 200, answer.text
         numbers = platform.wait_for(lambda: _active_numbers(platform, tenant), timeout=60)
-        log = workdir / "worker.log"
         env = worker_env(media_stack, platform)
         if stand_ins is not None:  # OpenAI only: its transcription behind VAD is the STT
             env["OPENAI_API_KEY"] = stand_ins.env()["OPENAI_API_KEY"]
             env["OPENAI_BASE_URL"] = stand_ins.openai_url
-        worker = start_worker(env, log)
-        wait_registered(log, worker)
-        yield MediaWorld(media_stack, platform, log, numbers[0], stand_ins)
+        yield MediaWorld(media_stack, platform, env, workdir, numbers[0], stand_ins)
     finally:
-        if worker is not None and worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
         running.stop()
         speech.close()
 
@@ -185,3 +188,21 @@ def _active_numbers(platform: PlatformClient, tenant: str) -> list[str] | None:
     )
     active = [str(i["number"]) for i in items if i.get("status") == "active"]
     return active or None
+
+
+@pytest.fixture(scope="module")
+def agent_worker(media_world: MediaWorld, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """Given the agent worker registered with the real server, one per test module (each
+    module's calls start from a fresh worker); yields its log file."""
+    log = media_world.workdir / f"worker-{request.module.__name__.rsplit('.', 1)[-1]}.log"
+    worker = start_worker(media_world.worker_env, log)
+    try:
+        wait_registered(log, worker)
+        yield log
+    finally:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(20)
+            except subprocess.TimeoutExpired:
+                worker.kill()

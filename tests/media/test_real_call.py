@@ -106,7 +106,9 @@ def place_call(world: MediaWorld, workdir: Path) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def call(media_world: MediaWorld, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def call(
+    media_world: MediaWorld, agent_worker: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
     return place_call(media_world, tmp_path_factory.mktemp("real-call"))
 
 

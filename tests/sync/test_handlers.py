@@ -9,7 +9,7 @@ import pytest
 from atende_shared.aws import client
 from atende_shared.models.envelope import InboundEvent, Provider
 from atende_shared.models.tenant import CatalogSource
-from functions.sync import service
+from functions.sync.handlers import deps as service
 from functions.sync.models.runs import SyncJob
 from tests.sync.bridge import call, drain_catalog, empty_queue
 from tests.sync.conftest import lambda_context, new_tenant

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import pytest
+
 from atende_local.seed import demo_agent_config, demo_menu, demo_tenant
 from atende_shared.events import OrderPlaced
 from atende_shared.models.customer import Customer, RememberedLine
@@ -50,7 +52,8 @@ def _repriced(menu: Menu, item_id: str, option_id: str, cents: int) -> Menu:
     return menu.model_copy(update={"items": items})
 
 
-def test_a_returning_caller_orders_the_usual_at_todays_prices() -> None:
+@pytest.mark.parametrize("usual", ["o de sempre", "sim", "pode ser, o mesmo da última vez"])
+def test_a_returning_caller_orders_the_usual_at_todays_prices(usual: str) -> None:
     # Given Ana, who last ordered a large half calabresa half portuguesa with catupiry crust
     # and two cokes, and a menu whose large calabresa got dearer since
     tenant = demo_tenant()
@@ -95,7 +98,7 @@ def test_a_returning_caller_orders_the_usual_at_todays_prices() -> None:
     async def body() -> None:
         async with started(state, OfflineBrain(state)) as session:
             said.extend(m.text_content or "" for m in session.history.messages())
-            for line in ("o de sempre", "vou retirar", "pix", "sim"):
+            for line in (usual, "vou retirar", "pix", "sim"):
                 said.extend(spoken(await turn(session, line)))
 
     run(body())

@@ -3,6 +3,8 @@ duplicates, echoes, human takeover, hand-off, guards, odd input, sessions."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from atende_shared.errors import DependencyUnavailable
@@ -244,15 +246,18 @@ def test_a_location_fills_the_delivery_address(world: World) -> None:
         }
     )
     assert _say(world, location) == "answered"
-    assert "entrega em Casa - Av. Paulista, 1000" in world.gateway.texts()[-1]
+    # Then the address is the location's: the bot moves on, it does not ask for it again
+    assert "endereço" not in world.gateway.texts()[-1]
     session = world.store.get_session("demo-pizzaria", CUSTOMER)
     assert session.state["fulfilment"] == "delivery"
+    assert "Casa - Av. Paulista, 1000" in json.dumps(session.state, ensure_ascii=False)
     coordinates = evolution(
         message={"locationMessage": {"degreesLatitude": -23.5, "degreesLongitude": -46.6}},
         jid="5511955554444@s.whatsapp.net",
     )
     _say(world, coordinates)
-    assert "-23.500000,-46.600000" in world.gateway.texts(to="5511955554444")[-1]
+    other = world.store.get_session("demo-pizzaria", "5511955554444")
+    assert "-23.500000,-46.600000" in json.dumps(other.state)
 
 
 @pytest.mark.parametrize(

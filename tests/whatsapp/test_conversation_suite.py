@@ -1,29 +1,26 @@
 """The voice conversation suite (``tests/voice/conversations.py``: generated from the menu,
 every failure class and capability, pt-BR and English, two pizzerias) run over the WhatsApp
 channel: each customer line is a Z-API delivery through the conversation logic, and each
-conversation ends in exactly the order the voice suite expects, or the same action.
-
-(It runs once the ordering core's generated suite is in the tree; until then the hand-picked
-scenarios of ``test_voice_scenarios.py`` stand in.)"""
+conversation ends in exactly the order the voice suite expects, or the same action."""
 
 from __future__ import annotations
 
 import pytest
 
-suite = pytest.importorskip("tests.voice.conversations")
-voice = pytest.importorskip("tests.voice.test_conversations")
-
-from atende_local.seed import demo_agent_config  # noqa: E402
-from atende_shared.events import OrderPlaced  # noqa: E402
-from atende_shared.models.tenant import AgentConfig  # noqa: E402
-from functions.orders.logic.conversation import handle_message  # noqa: E402
-from tests.whatsapp.chat_fakes import World, zapi  # noqa: E402
+from atende_local.seed import demo_agent_config
+from atende_shared.events import OrderPlaced
+from atende_shared.models.tenant import AgentConfig
+from functions.orders.logic.conversation import handle_message
+from tests.voice import conversations as suite
+from tests.voice import test_conversations as voice
+from tests.voice.conversations import Scenario
+from tests.whatsapp.chat_fakes import World, zapi
 
 CASES = voice.CASES
 
 
 @pytest.mark.parametrize(("menu_name", "scenario"), CASES, ids=[f"{m}-{s.name}" for m, s in CASES])
-def test_the_conversation_suite_over_whatsapp(menu_name: str, scenario) -> None:  # type: ignore[no-untyped-def]
+def test_the_conversation_suite_over_whatsapp(menu_name: str, scenario: Scenario) -> None:
     menu, tenant = voice.MENUS[menu_name]
     if scenario.bilingual:
         tenant = tenant.model_copy(update={"languages": ["pt-BR", "en-US"]})

@@ -24,6 +24,7 @@ from atende_shared.pagination import (
     PageLimit,
     open_cursor,
     page_of,
+    page_slice,
 )
 from functions.orders.dal.protocol import OrderFilter
 from functions.orders.handlers.deps import api_deps
@@ -32,7 +33,6 @@ from functions.orders.models.api import (
     DeliveryView,
     EndpointCreated,
     EndpointDeleted,
-    EndpointList,
     EndpointRequest,
     EndpointView,
     OrderView,
@@ -234,10 +234,15 @@ def create_endpoint(
     tags=_HOOKS,
     responses=documented_responses(200, "The endpoints (secrets are never shown again)", 404),
 )
-def list_endpoints(tenant_id: TenantPath) -> EndpointList:
+def list_endpoints(
+    tenant_id: TenantPath, limit: PageLimit = DEFAULT_LIMIT, cursor: PageCursor = None
+) -> Page[EndpointView]:
     deps = api_deps()
     deps.tenant(tenant_id)
-    return EndpointList(items=[EndpointView.of(e) for e in deps.store.list_endpoints(tenant_id)])
+    views = [EndpointView.of(e) for e in deps.store.list_endpoints(tenant_id)]
+    return page_slice(
+        views, limit=limit, cursor=cursor, scope=CursorScope("order-webhooks", tenant_id)
+    )
 
 
 @app.delete(

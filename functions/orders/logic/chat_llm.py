@@ -12,12 +12,14 @@ before the turn.
 
 from __future__ import annotations
 
+import collections.abc
 import inspect
 import json
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from types import UnionType
 from typing import Any
 
 import httpx
@@ -102,7 +104,19 @@ def _description(name: str, function: Callable[..., Any]) -> str:
     return " ".join(doc.split("\n\n", 1)[0].split())[:1_000]
 
 
-_RUNTIME_PARAMETERS = frozenset({"state", "publisher", "hand_off"})
+_RUNTIME_PARAMETERS = frozenset({"state", "publisher", "hand_off", "allocate_number"})
+
+
+def _is_hook(hint: Any) -> bool:
+    """Whether a parameter is a callable the conversation passes (an allocator, a hand-off),
+    possibly optional: no JSON schema, and nothing a model could provide."""
+    options = (
+        typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, UnionType) else (hint,)
+    )
+    return any(
+        typing.get_origin(option) is collections.abc.Callable or option is collections.abc.Callable
+        for option in options
+    )
 
 
 @cache
@@ -114,8 +128,8 @@ def tool_schemas() -> list[dict[str, Any]]:
         hints = typing.get_type_hints(function)
         fields: dict[str, Any] = {}
         for parameter in inspect.signature(function).parameters.values():
-            if parameter.name in _RUNTIME_PARAMETERS:
-                continue
+            if parameter.name in _RUNTIME_PARAMETERS or _is_hook(hints.get(parameter.name)):
+                continue  # the conversation's own objects, never the model's to pass
             default = ... if parameter.default is inspect.Parameter.empty else parameter.default
             fields[parameter.name] = (hints[parameter.name], default)
         model = create_model(f"{name}_arguments", **fields)

@@ -37,6 +37,8 @@ def recall(state: OrderState, store: CustomerStore | None) -> Customer | None:
         )
         for ln in customer.last_order
     ] or None
+    if state.last_order:
+        state.awaiting = "usual"  # the greeting offers it: "sim" takes it
     return customer
 
 

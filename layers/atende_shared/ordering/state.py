@@ -22,7 +22,15 @@ from atende_shared.ordering.catalog import MenuIndex
 from atende_shared.ordering.prompts import Lang, lang_of
 
 Awaiting = Literal[
-    "fulfilment", "address", "neighbourhood", "payment", "change", "name", "confirmation", "handoff"
+    "fulfilment",
+    "address",
+    "neighbourhood",
+    "payment",
+    "change",
+    "name",
+    "confirmation",
+    "handoff",
+    "usual",
 ]
 Outcome = Literal[
     "in_progress",

@@ -778,6 +778,8 @@ def interpret(utterance: str, state: OrderState) -> Understanding:
         if closing or not mentions:
             return Understanding(calls=[ToolCall("end_call")])
 
+    if state.awaiting == "usual" and not mentions and _yes_no(words, norm, state) == "yes":
+        return Understanding(calls=[ToolCall("repeat_last_order")])
     if _has(TOTAL_PHRASES, norm) and not mentions:
         return Understanding(calls=[ToolCall("read_back_cart")])
     if _has(LAST_ORDER_PHRASES, norm) and not mentions:

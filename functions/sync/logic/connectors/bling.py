@@ -19,6 +19,13 @@ from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_incrementing,
+)
 
 from atende_shared.errors import AtendeError, DependencyUnavailable
 from atende_shared.events import OrderPlaced
@@ -193,15 +200,18 @@ class BlingTokenManager:
         )
         # The old refresh token is dead now: the new pair must be stored before anything
         # uses it, or a crash here would lose the account's only valid refresh token.
-        for attempt in range(3):
-            try:
-                self._vault.save(renewed)
-                break
-            except DependencyUnavailable:
-                if attempt == 2:
-                    logger.error("ALERT could not store the rotated Bling tokens")
-                    raise
-                self._sleep(0.5 * (attempt + 1))
+        saving = Retrying(
+            stop=stop_after_attempt(3),
+            wait=wait_incrementing(start=0.5, increment=0.5),
+            retry=retry_if_exception_type(DependencyUnavailable),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            saving(self._vault.save, renewed)
+        except DependencyUnavailable:
+            logger.error("ALERT could not store the rotated Bling tokens")
+            raise
         self._cached = renewed
         metrics.add_metric(name="BlingTokenRefreshed", unit=MetricUnit.Count, value=1)
         assert renewed.access_token is not None
@@ -243,12 +253,23 @@ class BlingApi:
         delay = min(self._cap, self._base * 2**attempt)
         return delay * (0.5 + self._rng.random() / 2)
 
+    def _wait(self, state: RetryCallState) -> float:
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None else None
+        retry_after = error.retry_after if isinstance(error, _Transient) else None
+        return self._backoff(state.attempt_number - 1, retry_after)
+
     def request(
         self, method: Literal["GET", "POST"], path: str, *, params: Any = None, json: Any = None
     ) -> dict[str, Any]:
+        """One Bling call: transport errors, 429 (honouring ``Retry-After``) and 5xx are
+        retried with jittered exponential backoff (tenacity); a 401 refreshes the token
+        once and retries at once; other 4xx are final."""
         token = self._tokens.access_token()
         refreshed = False
-        for attempt in range(self._max_attempts):
+
+        def attempt() -> dict[str, Any]:
+            nonlocal token, refreshed
             self._limiter.acquire()
             self.requests_sent += 1
             try:
@@ -261,28 +282,46 @@ class BlingApi:
                 )
             except httpx.TransportError as exc:
                 logger.warning("Bling unreachable, backing off", extra={"error": str(exc)})
-                self._sleep(self._backoff(attempt, None))
-                continue
+                raise _Transient(str(exc)) from exc
             status = answer.status_code
             if status == 429:
                 self.throttled += 1
                 metrics.add_metric(name="BlingThrottled", unit=MetricUnit.Count, value=1)
-                self._sleep(self._backoff(attempt, answer.headers.get("Retry-After")))
-                continue
+                raise _Transient("throttled", retry_after=answer.headers.get("Retry-After"))
             if status == 401 and not refreshed:
                 # Expired or revoked mid-run: refresh once (unless someone already did).
                 token = self._tokens.refresh(stale=token)
                 refreshed = True
-                continue
+                raise _Transient("token refreshed", retry_after="0")
             if status >= 500:
-                self._sleep(self._backoff(attempt, None))
-                continue
+                raise _Transient(f"{status}")
             if status == 404:
                 raise BlingNotFound(f"{method} {path}: not found")
             if status >= 400:
                 raise BlingRefused(f"{method} {path}: {status} {answer.text[:300]}")
             return dict(answer.json()) if answer.content else {}
-        raise DependencyUnavailable(f"{method} {path}: gave up after {self._max_attempts} attempts")
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self._max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(_Transient),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except _Transient as exc:
+            raise DependencyUnavailable(
+                f"{method} {path}: gave up after {self._max_attempts} attempts"
+            ) from exc
+
+
+class _Transient(Exception):
+    """A Bling answer worth retrying (transport error, 429, 5xx, a refreshed token)."""
+
+    def __init__(self, reason: str, *, retry_after: str | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 def bling_datetime(moment: datetime) -> str:
