@@ -165,6 +165,12 @@ def acknowledge_findings(stack: AtendeStack) -> None:
                 "WAF caps body size and per-path rate.",
             )
 
+    acknowledge(
+        stack.state.cursor_key,
+        "AwsSolutions-SMG4",
+        "Rotating the cursor key only invalidates open list cursors (clients restart the "
+        "list, answered 400); rotate by updating the secret, no rotation Lambda needed.",
+    )
     livekit = stack.livekit
     acknowledge(
         livekit.livekit_secret,

@@ -19,6 +19,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from atende_shared.pagination import CURSOR_KEY_SECRET_ENV
 from atende_shared.resources import (
     EVENT_BUS_ENV,
     bucket_env,
@@ -117,6 +118,10 @@ class AtendeStack(Stack):
             function = self.functions.functions[spec.name]
             self._bind_access(spec.access, function, function.add_environment)
             self._bind_triggers(spec, function)
+            if any(route.auth == "admin" for route in spec.routes):
+                # Admin APIs answer lists with signed cursors (atende_shared.pagination).
+                function.add_environment(CURSOR_KEY_SECRET_ENV, self.state.cursor_key.secret_arn)
+                self.state.cursor_key.grant_read(function)
         self._bind_agent()
         self.monitoring = Monitoring(
             self,
