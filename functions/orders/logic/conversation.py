@@ -8,7 +8,9 @@ The steps, in order (each answers an outcome label that the handler logs and cou
 3. ``fromMe``: our own reply's echo (its id is in the sent-message log) → ignored; an echo
    we did not send is a person answering on the restaurant's phone → the bot pauses this
    conversation for the tenant's ``human_pause_hours``;
-4. a paused conversation → silent until the pause ends or an admin resumes it;
+4. "PARAR"/"VOLTAR" as the whole message → the customer's opt-out of order notifications
+   is recorded (or lifted) and acknowledged; a paused conversation → silent until the
+   pause ends or an admin resumes it;
 5. a message already answered (same id: a redelivery) → the same reply is re-sent, which
    the sender's idempotency key turns into nothing when it went out already;
 6. the per-customer rate limit: over ``messages_per_minute_per_customer`` the first extra
