@@ -61,14 +61,26 @@ def rows(config: ExtractConfig) -> Iterator[dict[str, Any]]:
     return reader(config.source)
 
 
+def _column(row: dict[str, Any], column: str, field: str) -> Any:
+    """The row's value for ``column``; matched case-insensitively when the exact name is
+    absent, because databases fold unquoted names (PostgreSQL answers ``CODPROD`` as
+    ``codprod``, Oracle as ``CODPROD``) and the mapping is written by a person."""
+    if column in row:
+        return row[column]
+    folded = [key for key in row if key.casefold() == column.casefold()]
+    if len(folded) == 1:
+        return row[folded[0]]
+    if folded:
+        raise SystemExit(f"column {column!r} (for {field}) matches {folded}: name it exactly")
+    raise SystemExit(f"column {column!r} (for {field}) is not in the source rows")
+
+
 def map_row(row: dict[str, Any], config: ExtractConfig) -> dict[str, Any]:
     """One source row as an Atende record (only mapped fields; validation is server-side,
     where invalid records are quarantined with a reason instead of stopping the push)."""
     record: dict[str, Any] = {}
     for field, column in config.columns.items():
-        if column not in row:
-            raise SystemExit(f"column {column!r} (for {field}) is not in the source rows")
-        value = row[column]
+        value = _column(row, column, field)
         if field == "available":
             value = str(value).strip().lower() in config.available_values
         elif field == "source_id":

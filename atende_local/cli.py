@@ -5,6 +5,9 @@
     atende balance ID | ledger ID | sync ID [--full] [--wait]
     atende dlq list | dlq peek QUEUE | dlq replay QUEUE
     atende call [ARGS...]            (the voice agent's local call, atende_local.call)
+    atende chat --script FILE [...]  (a WhatsApp customer, atende_local.chat)
+    atende orders list ID [--watch] | orders show ID ORDER | orders status ID ORDER STATUS
+    atende calls list ID | calls show ID CALL | statements get ID YYYY-MM
 
 Talks to ``ATENDE_URL`` (else ``http://127.0.0.1:$ATENDE_PORT``) with the bearer token
 ``ATENDE_ADMIN_TOKEN`` (else the one the running local platform wrote to its state file);
@@ -28,7 +31,7 @@ from urllib.parse import urlencode
 from rich.console import Console
 from rich.table import Table
 
-from atende_local.client import AdminClient, ApiError
+from atende_local.client import AdminClient, ApiError, field_errors
 from atende_local.follow import describe, follow_run
 from atende_local.onboard import OnboardingPlan, onboard
 from atende_local.settings import LocalSettings
@@ -254,8 +257,12 @@ def cmd_tenants_onboard(args: argparse.Namespace) -> int:
                 client, plan, progress=lambda m: status.update(m), wait_seconds=args.wait
             )
 
+    balance = _opening_balance(client, plan.tenant_id) if report.ok else None
+
     def render(d: Any) -> None:
         _table(f"onboarding {plan.tenant_id}", d["steps"], ("step", "outcome", "error"))
+        if d.get("warning"):
+            err.print(f"[bold yellow]warning:[/] {d['warning']}", highlight=False)
         token = (d.get("test_call") or {}).get("token")
         if token:
             out.print(f"test-call token (room {d['test_call']['room_name']}):\n{token}")
@@ -268,10 +275,28 @@ def cmd_tenants_onboard(args: argparse.Namespace) -> int:
             "steps": report.steps,
             "phone": report.phone,
             "test_call": report.test_call,
+            **({"warning": _NO_BALANCE_WARNING} if balance == 0 else {}),
         },
         render,
     )
     return 0 if report.ok else 1
+
+
+_NO_BALANCE_WARNING = (
+    "the tenant has no prepaid balance: calls will be refused until it is credited "
+    "(POST /v1/tenants/<tenant>/credits, or a payment)"
+)
+
+
+def _opening_balance(client: AdminClient, tenant_id: str) -> int | None:
+    """The new tenant's available balance, or None when it cannot be read."""
+    try:
+        path = route_path("billing-admin-api", "GET", "/balance", tenant_id=tenant_id)
+        data = client.get(path)
+    except (ApiError, LookupError):
+        return None
+    value = data.get("available_cents") if isinstance(data, dict) else None
+    return value if isinstance(value, int) else None
 
 
 def cmd_balance(args: argparse.Namespace) -> int:
@@ -300,7 +325,16 @@ _LEDGER_COLUMNS = (
 
 def cmd_ledger(args: argparse.Namespace) -> int:
     path = route_path("billing-admin-api", "GET", "/ledger", tenant_id=args.tenant_id)
-    data = make_client(args).get(path)
+    query = {
+        name: value
+        for name, value in (
+            ("from", getattr(args, "period_from", None)),
+            ("to", getattr(args, "period_to", None)),
+            ("limit", getattr(args, "limit", None)),
+        )
+        if value is not None
+    }
+    data = make_client(args).get(f"{path}?{urlencode(query)}" if query else path)
 
     def render(d: Any) -> None:
         rows = _items(d, "entries", "items", "ledger")
@@ -408,7 +442,217 @@ def cmd_call(args: argparse.Namespace) -> int:
     return int(entry(list(args.call_args)) or 0)
 
 
+def cmd_chat(args: argparse.Namespace) -> int:
+    from atende_local import chat
+
+    return int(chat.main(list(args.chat_args)) or 0)
+
+
 # -- parser ------------------------------------------------------------------------------------
+
+
+# -- orders, call records, statements (the orders domain) -------------------------------
+
+
+_ORDER_COLUMNS = (
+    "#",
+    "status",
+    "channel",
+    "fulfilment",
+    "total",
+    "customer",
+    "placed_at",
+    "order_id",
+)
+
+
+def _order_row(order: dict[str, Any]) -> dict[str, Any]:
+    customer = order.get("customer") or {}
+    return {
+        "#": order.get("order_number"),
+        "status": order.get("status"),
+        "channel": order.get("channel"),
+        "fulfilment": order.get("fulfilment"),
+        "total": _money(order.get("total_cents")),
+        "customer": " ".join(str(v) for v in (customer.get("name"), customer.get("phone")) if v),
+        "placed_at": order.get("placed_at"),
+        "order_id": order.get("order_id"),
+    }
+
+
+def _orders_path(args: argparse.Namespace) -> str:
+    path = route_path("orders-admin-api", "GET", "/orders", tenant_id=args.tenant_id)
+    query = {
+        k: v
+        for k, v in (
+            ("status", args.status),
+            ("channel", args.channel),
+            ("from", args.since),
+            ("limit", str(args.limit)),
+        )
+        if v
+    }
+    return f"{path}?{urlencode(query)}" if query else path
+
+
+def _render_orders(args: argparse.Namespace, data: Any) -> None:
+    rows = [_order_row(o) for o in _items(data, "items")]
+    _table(f"orders of {args.tenant_id} (newest first)", rows, _ORDER_COLUMNS)
+
+
+def cmd_orders_list(args: argparse.Namespace) -> int:
+    client = make_client(args)
+    if not getattr(args, "watch", False):
+        _emit(args, client.get(_orders_path(args)), lambda d: _render_orders(args, d))
+        return 0
+    import time
+
+    from rich.live import Live
+
+    def board() -> Table:
+        rows = [_order_row(o) for o in _items(client.get(_orders_path(args)), "items")]
+        table = Table(title=f"orders of {args.tenant_id} (live, Ctrl-C to stop)")
+        for column in _ORDER_COLUMNS:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*(_cell(row.get(c)) for c in _ORDER_COLUMNS))
+        return table
+
+    try:
+        with Live(board(), console=out, refresh_per_second=2) as live:
+            while True:
+                time.sleep(args.interval)
+                live.update(board())
+    except KeyboardInterrupt:
+        return 0
+
+
+def _order_path(args: argparse.Namespace) -> str:
+    ref = str(args.order)
+    if ref.lstrip("#").isdigit():
+        return route_path(
+            "orders-admin-api", "GET", "/by-number/{number}", tenant_id=args.tenant_id
+        ).replace("{number}", ref.lstrip("#"))
+    return route_path(
+        "orders-admin-api", "GET", "/orders/{order_id}", tenant_id=args.tenant_id
+    ).replace("{order_id}", ref)
+
+
+def _render_order(order: Any) -> None:
+    if not isinstance(order, dict):
+        out.print(order)
+        return
+    _kv(
+        f"order #{order.get('order_number')} "
+        f"({order.get('status')}, version {order.get('version')})",
+        {
+            **{k: v for k, v in _order_row(order).items() if k != "#"},
+            "address": (order.get("address") or {}).get("raw"),
+            "notes": order.get("notes"),
+            "allowed next": ", ".join(order.get("allowed_transitions") or []),
+        },
+    )
+    lines = [
+        {
+            "qty": ln.get("quantity"),
+            "item": ln.get("name"),
+            "unit": _money(ln.get("unit_price_cents")),
+            "total": _money(ln.get("line_total_cents")),
+        }
+        for ln in order.get("lines") or []
+    ]
+    _table("lines", lines, ("qty", "item", "unit", "total"))
+    history = [
+        {k: h.get(k) for k in ("version", "from_status", "to_status", "at", "actor", "reason")}
+        for h in order.get("history") or []
+    ]
+    _table("history", history, ("version", "from_status", "to_status", "at", "actor", "reason"))
+    sent = order.get("notifications") or []
+    if sent:
+        _table(
+            "notifications", sent, ("kind", "target", "event_type", "status", "attempts", "reason")
+        )
+
+
+def cmd_orders_show(args: argparse.Namespace) -> int:
+    _emit(args, make_client(args).get(_order_path(args)), _render_order)
+    return 0
+
+
+def cmd_orders_status(args: argparse.Namespace) -> int:
+    client = make_client(args)
+    order = client.get(_order_path(args))
+    path = route_path("orders-admin-api", "POST", "/status", tenant_id=args.tenant_id).replace(
+        "{order_id}", str(order["order_id"])
+    )
+    headers = {"If-Match": f'"{args.if_match}"'} if args.if_match else None
+    payload = {"status": args.status, "reason": args.reason}
+    data = client.request("POST", path, payload, extra_headers=headers)
+    _emit(args, data, _render_order)
+    return 0
+
+
+_CALL_COLUMNS = ("call_id", "started_at", "duration_seconds", "charged", "outcome", "order")
+
+
+def cmd_calls_list(args: argparse.Namespace) -> int:
+    path = route_path("orders-admin-api", "GET", "/call-records", tenant_id=args.tenant_id)
+    data = make_client(args).get(path)
+
+    def render(d: Any) -> None:
+        rows = [
+            {
+                **c,
+                "charged": _money(c.get("charged_cents"))
+                if c.get("charged_cents") is not None
+                else "",
+                "order": f"#{c['order_number']}" if c.get("order_number") else "",
+            }
+            for c in _items(d, "items")
+        ]
+        _table(f"calls of {args.tenant_id}", rows, _CALL_COLUMNS)
+
+    _emit(args, data, render)
+    return 0
+
+
+def cmd_calls_show(args: argparse.Namespace) -> int:
+    path = route_path(
+        "orders-admin-api", "GET", "/call-records/{call_id}", tenant_id=args.tenant_id
+    ).replace("{call_id}", args.call_id)
+    data = make_client(args).get(path)
+
+    def render(d: Any) -> None:
+        transcript = d.pop("transcript", None) or {}
+        _kv(f"call {d.get('call_id')}", d)
+        for turn in transcript.get("turns") or []:
+            role = turn.get("role", "?")
+            text = turn.get("text") or turn.get("content") or ""
+            out.print(f"[bold]{role}:[/] {text}", highlight=False)
+
+    _emit(args, data, render)
+    return 0
+
+
+def cmd_statements_get(args: argparse.Namespace) -> int:
+    import httpx
+
+    path = route_path(
+        "billing-admin-api", "GET", "/statements/{period}", tenant_id=args.tenant_id
+    ).replace("{period}", args.period)
+    links = make_client(args).get(path)
+    url = links[f"{args.format}_url"]
+    target = args.output or Path(f"{args.tenant_id}-{args.period}.{args.format}")
+    answer = httpx.get(url, timeout=30)
+    if answer.status_code != 200:
+        raise CliError(f"download failed: HTTP {answer.status_code}")
+    target.write_bytes(answer.content)
+    _emit(
+        args,
+        {"period": args.period, "file": str(target), "bytes": len(answer.content)},
+        lambda d: out.print(f"statement {d['period']} saved to {d['file']} ({d['bytes']} bytes)"),
+    )
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -468,6 +712,19 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         command = sub.add_parser(name, help=help_text, parents=[common])
         command.add_argument("tenant_id")
+        if name == "ledger":
+            command.add_argument(
+                "--from",
+                dest="period_from",
+                metavar="ISO8601",
+                help="entries posted at or after (with a timezone, e.g. 2026-11-01T00:00:00Z)",
+            )
+            command.add_argument(
+                "--to", dest="period_to", metavar="ISO8601", help="entries posted before"
+            )
+            command.add_argument(
+                "--limit", type=int, help="entries per page, 1..100 (the API's default: 50)"
+            )
         if name == "sync":
             command.add_argument("--full", action="store_true", help="a full (not incremental) run")
             command.add_argument(
@@ -488,10 +745,60 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--prefix", help="(AWS) only queues whose name starts with this")
         command.set_defaults(func=func)
 
+    _add_orders_commands(sub, common)
+
     call = sub.add_parser("call", help="a local test call with the voice agent", add_help=False)
     call.add_argument("call_args", nargs=argparse.REMAINDER)
     call.set_defaults(func=cmd_call)
+    chat = sub.add_parser("chat", help="play a WhatsApp customer (--script FILE)", add_help=False)
+    chat.add_argument("chat_args", nargs=argparse.REMAINDER)
+    chat.set_defaults(func=cmd_chat)
     return parser
+
+
+def _add_orders_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``atende orders list|show|status``, ``atende calls list|show``, ``atende statements get``."""
+    orders = sub.add_parser("orders", help="a tenant's orders", parents=[common])
+    orders_sub = orders.add_subparsers(dest="orders_command", required=True, metavar="ACTION")
+    listing = orders_sub.add_parser("list", help="orders, newest first", parents=[common])
+    listing.add_argument("tenant_id")
+    listing.add_argument("--status", help="only this status (received, accepted, ...)")
+    listing.add_argument("--channel", choices=("voice", "whatsapp"))
+    listing.add_argument("--since", help="placed at or after (ISO time with zone)")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--watch", action="store_true", help="live board, refreshed")
+    listing.add_argument("--interval", type=float, default=2.0, help="seconds between refreshes")
+    listing.set_defaults(func=cmd_orders_list)
+    show = orders_sub.add_parser("show", help="one order (id or kitchen number)", parents=[common])
+    show.add_argument("tenant_id")
+    show.add_argument("order", help="order id, or the kitchen's number (e.g. 12 or #12)")
+    show.set_defaults(func=cmd_orders_show)
+    status = orders_sub.add_parser("status", help="change an order's status", parents=[common])
+    status.add_argument("tenant_id")
+    status.add_argument("order", help="order id, or the kitchen's number")
+    status.add_argument("status", help="accepted, preparing, ready, out_for_delivery, ...")
+    status.add_argument("--reason", help="required to refuse or cancel")
+    status.add_argument("--if-match", type=int, help="only if the order is still at this version")
+    status.set_defaults(func=cmd_orders_status)
+
+    calls = sub.add_parser("calls", help="a tenant's call records", parents=[common])
+    calls_sub = calls.add_subparsers(dest="calls_command", required=True, metavar="ACTION")
+    calls_list = calls_sub.add_parser("list", help="calls with outcome and order", parents=[common])
+    calls_list.add_argument("tenant_id")
+    calls_list.set_defaults(func=cmd_calls_list)
+    calls_show = calls_sub.add_parser("show", help="one call with its transcript", parents=[common])
+    calls_show.add_argument("tenant_id")
+    calls_show.add_argument("call_id", help="SIP call id or room name")
+    calls_show.set_defaults(func=cmd_calls_show)
+
+    statements = sub.add_parser("statements", help="monthly statements", parents=[common])
+    st_sub = statements.add_subparsers(dest="statements_command", required=True, metavar="ACTION")
+    get = st_sub.add_parser("get", help="download one month's statement", parents=[common])
+    get.add_argument("tenant_id")
+    get.add_argument("period", help="YYYY-MM")
+    get.add_argument("--format", choices=("csv", "json"), default="csv")
+    get.add_argument("--output", type=Path, help="file to write (default <tenant>-<period>.<fmt>)")
+    get.set_defaults(func=cmd_statements_get)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -500,6 +807,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if raw[:1] == ["call"]:
         # Everything after "call" belongs to the voice tool, options included.
         args = argparse.Namespace(func=cmd_call, call_args=raw[1:])
+    elif raw[:1] == ["chat"]:
+        args = argparse.Namespace(func=cmd_chat, chat_args=raw[1:])
     else:
         args = parser.parse_args(raw)
     for name, default in (("json", False), ("url", None), ("token", None)):
@@ -509,6 +818,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except ApiError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        for field, problem in field_errors(exc.body):
+            err.print(f"  [red]{field}[/]: {problem}", highlight=False)
+        correlation = exc.body.get("correlation_id") if isinstance(exc.body, dict) else None
+        if correlation:
+            err.print(f"  correlation id: {correlation}", highlight=False)
         return 1
     except (CliError, LookupError) as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)

@@ -56,10 +56,17 @@ class AdminClient:
         SigV4Auth(credentials.get_frozen_credentials(), "execute-api", region).add_auth(request)
         headers.update(dict(request.headers.items()))
 
-    def request(self, method: str, path: str, payload: Any = None) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        payload: Any = None,
+        *,
+        extra_headers: dict[str, str] | None = None,
+    ) -> Any:
         url = self.base_url.rstrip("/") + path
         body = b"" if payload is None else json.dumps(payload).encode("utf-8")
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "application/json", **(extra_headers or {})}
         if payload is not None:
             headers["Content-Type"] = "application/json"
         if self.is_aws:
@@ -90,6 +97,21 @@ class AdminClient:
 
     def post(self, path: str, payload: Any = None) -> Any:
         return self.request("POST", path, payload)
+
+
+def field_errors(body: Any) -> list[tuple[str, str]]:
+    """The field-level problems of a 422 in the platform's error body:
+    ``[("body.amount_cents", "Input should be a valid integer"), ...]``."""
+    if not isinstance(body, dict):
+        return []
+    error = body.get("error")
+    details = error.get("details") if isinstance(error, dict) else None
+    fields = details.get("fields") if isinstance(details, dict) else None
+    found: list[tuple[str, str]] = []
+    for entry in fields if isinstance(fields, list) else []:
+        if isinstance(entry, dict):
+            found.append((str(entry.get("field") or "?"), str(entry.get("problem") or "")))
+    return found
 
 
 def _error_message(data: Any) -> str | None:

@@ -219,6 +219,9 @@ class LocalPlatform:
             "POWERTOOLS_SERVICE_NAME": "atende",
             "POWERTOOLS_METRICS_NAMESPACE": "AtendeLocal",
             "POWERTOOLS_TRACE_DISABLED": "true",
+            # The demo tenant's Asaas api_key is not a real one: no verification at Asaas
+            # unless pointed at it (e.g. https://api-sandbox.asaas.com with a sandbox key).
+            "ATENDE_ASAAS_API_URL": "off",
         }.items():
             os.environ.setdefault(name, value)
         mode = "real" if self.settings.livekit_url else "offline"
@@ -257,6 +260,7 @@ class LocalPlatform:
                 self.fake_whatsapp.fake.add_zapi(instance)
             else:
                 self.fake_whatsapp.fake.add_evolution(instance)
+        self.fake_whatsapp.fake.on_sent = self._echo_sent_message
         return self.fake_whatsapp.url
 
     def _start_media_stack(self, livekit: LiveKitInfo) -> LiveKitInfo:
@@ -277,6 +281,46 @@ class LocalPlatform:
             api_secret=livekit.api_secret,
             sip_address=self.media_stack.sip_address,
         )
+
+    def _echo_sent_message(self, message: dict[str, Any]) -> None:
+        """Post the ``fromMe`` echo of a sent message to the platform's webhook, as both
+        gateways do (Z-API with "notify sent by me" on), from another thread as a gateway
+        would; the channel must recognise it as its own."""
+        from atende_local.chat import evolution_delivery, zapi_delivery
+        from atende_local.seed import DEMO_SECRETS, DEMO_TENANT_ID
+
+        if message["gateway"] == "zapi":
+            body = zapi_delivery(
+                ".", phone=message["to"], message_id=message["message_id"], from_me=True
+            )
+            body["text"] = {"message": message["text"]}
+            body["fromApi"] = True
+            path = f"/webhooks/zapi/{DEMO_TENANT_ID}"
+            headers = [("Client-Token", DEMO_SECRETS["zapi"]["client_token"])]
+        else:
+            body = evolution_delivery(
+                ".",
+                phone=message["to"].split("@")[0],
+                message_id=message["message_id"],
+                from_me=True,
+            )
+            body["data"]["message"] = {"conversation": message["text"]}
+            path = f"/webhooks/evolution/{DEMO_TENANT_ID}"
+            headers = [("apikey", DEMO_SECRETS["evolution"]["apikey"])]
+        request = HttpRequest(
+            method="POST",
+            raw_path=path,
+            query_string="",
+            headers=[("Content-Type", "application/json"), *headers],
+            body=json.dumps(body).encode("utf-8"),
+        )
+
+        def deliver() -> None:
+            gateway = self.gateway
+            if gateway is not None and not self._stopped.is_set():
+                gateway.handle(request)
+
+        threading.Thread(target=deliver, name="whatsapp-echo", daemon=True).start()
 
     def _assign_demo_number(self, seed: SeedReport) -> None:
         """Assign the demo number through the provisioning admin API (its own code path:

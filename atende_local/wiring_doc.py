@@ -37,8 +37,8 @@ def _access(spec: FunctionSpec) -> str:
         parts.append("bucket " + ", ".join(b.value for b in (*a.bucket_read, *a.bucket_write)))
     if a.secret_prefixes:
         parts.append("secrets " + ", ".join(a.secret_prefixes))
-    if a.secret_write_prefixes:
-        parts.append("rewrites secrets " + ", ".join(a.secret_write_prefixes))
+    if a.secret_writes:
+        parts.append("rewrites secrets " + ", ".join(a.secret_writes))
     if a.livekit:
         parts.append("LiveKit API")
     return "; ".join(parts) or "-"
@@ -57,9 +57,7 @@ def render() -> str:
         "|---|---|---|---|---|",
     ]
     for spec in FUNCTIONS:
-        limits = (
-            f"{spec.memory_mb} MB / {spec.timeout_seconds} s / {spec.reserved_concurrency or '-'}"
-        )
+        limits = f"{spec.memory_mb} MB / {spec.timeout_seconds} s / {spec.reserved_concurrency}"
         out.append(
             f"| `{spec.name}` | `{spec.handler}` | {'<br>'.join(_triggers(spec)) or '-'} "
             f"| {_access(spec)} | {limits} |"

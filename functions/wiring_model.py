@@ -17,6 +17,9 @@ HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 RouteAuth = Literal["public-signed", "admin"]
 Domain = Literal["webhooks", "sync", "billing", "provision", "orders"]
 
+#: A function's reserved concurrency unless its spec says otherwise.
+DEFAULT_RESERVED_CONCURRENCY = 10
+
 _RATE = re.compile(r"^rate\((1 (minute|hour|day)|[1-9]\d* (minutes|hours|days))\)$")
 _CRON = re.compile(r"^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$")
 
@@ -36,6 +39,15 @@ class HttpRoute(_Spec):
     #: that takes bigger bodies (pushed catalog batches) opts out; its handler enforces
     #: its own limit within API Gateway's 10 MB.
     large_body: bool = False
+    #: A ``large_body`` route's own cap (the constant its handler enforces): WAF refuses a
+    #: declared ``Content-Length`` above it before API Gateway reads the body.
+    max_body_bytes: int | None = Field(None, gt=0, le=10 * 1024 * 1024)
+
+    @model_validator(mode="after")
+    def _large_bodies_declare_their_cap(self) -> HttpRoute:
+        if self.large_body and self.auth != "admin" and self.max_body_bytes is None:
+            raise ValueError(f"{self.path}: a public large_body route declares max_body_bytes")
+        return self
 
     @property
     def path_parameters(self) -> list[str]:
@@ -104,15 +116,22 @@ class Access(_Spec):
     bucket_write: tuple[Bucket, ...] = ()
     #: Secrets Manager name prefixes (under ``atende/<stage>/``) the function reads.
     secret_prefixes: tuple[str, ...] = ()
-    #: Prefixes whose secrets the function also rewrites (rotating OAuth tokens).
-    secret_write_prefixes: tuple[str, ...] = ()
+    #: Secret names (``*`` for one path segment) under ``atende/<stage>/`` the function
+    #: also rewrites (rotating OAuth tokens): ``tenants/*/bling``, never a whole prefix.
+    secret_writes: tuple[str, ...] = ()
     livekit: bool = False
+
+    @model_validator(mode="after")
+    def _check_secret_writes(self) -> Access:
+        return _writes_within_reads(self)
 
 
 def _writes_within_reads(access: Access) -> Access:
-    extra = set(access.secret_write_prefixes) - set(access.secret_prefixes)
-    if extra:
-        raise ValueError(f"secret_write_prefixes {sorted(extra)} must also be in secret_prefixes")
+    for name in access.secret_writes:
+        if not any(name.startswith(f"{prefix}/") for prefix in access.secret_prefixes):
+            raise ValueError(f"secret_writes {name!r} must lie under one of secret_prefixes")
+        if name.endswith(("/*", "/")) or "**" in name:
+            raise ValueError(f"secret_writes {name!r} must name secrets, not a whole prefix")
     return access
 
 
@@ -125,7 +144,9 @@ class FunctionSpec(_Spec):
     description: str
     memory_mb: int = Field(512, ge=128, le=10_240)
     timeout_seconds: int = Field(30, ge=1, le=900)
-    reserved_concurrency: int | None = Field(None, ge=1)
+    #: Every function has a ceiling, so one flood (a webhook storm, a redrive) cannot take
+    #: the account's whole concurrency; queue consumers' event sources scale to it.
+    reserved_concurrency: int = Field(DEFAULT_RESERVED_CONCURRENCY, ge=1, le=200)
     routes: tuple[HttpRoute, ...] = ()
     queues: tuple[QueueTrigger, ...] = ()
     schedules: tuple[Schedule, ...] = ()
@@ -133,7 +154,6 @@ class FunctionSpec(_Spec):
 
     @model_validator(mode="after")
     def _module_in_domain(self) -> FunctionSpec:
-        _writes_within_reads(self.access)
         if not self.handler.startswith(f"functions.{self.domain}.handlers."):
             raise ValueError(f"{self.name}: handler must live in functions.{self.domain}.handlers")
         return self
@@ -145,6 +165,15 @@ class FunctionSpec(_Spec):
     @property
     def attribute(self) -> str:
         return self.handler.rsplit(".", 1)[1]
+
+
+class ContainerSpec(_Spec):
+    """A long-running container (the voice agent): what it may touch, granted by the CDK
+    app exactly as a function's ``access`` is."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{2,40}$")
+    description: str
+    access: Access = Access()
 
 
 class TableSpec(_Spec):

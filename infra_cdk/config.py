@@ -19,6 +19,12 @@ from atende_shared.settings import Stage
 #: A documentation range (RFC 5737): synthesizes, but reaches no real carrier, so SIP
 #: stays closed until an operator names the carrier's signalling/media ranges.
 DEFAULT_CARRIER_CIDRS = ("203.0.113.0/24",)
+#: The most IPv4 addresses carrierCidrs may open SIP/RTP to, summed over every range
+#: (overlaps counted once): a /16. A carrier's signalling and media ranges are a few
+#: /24s at most; anything near this is a mistake or an attempt to open SIP to the world.
+MAX_CARRIER_ADDRESSES = 2**16
+#: The same for IPv6: a /48 per set.
+MAX_CARRIER_ADDRESSES_V6 = 2**80
 #: Deployable stages: the settings models' Stage literal, minus the local platform's.
 STAGES = tuple(stage for stage in get_args(Stage) if stage != "local")
 _WAF_BODY_KIB = (16, 32, 48, 64)
@@ -59,6 +65,9 @@ class DeploymentConfig:
     api_burst_limit: int = 100
     waf_max_body_kib: int = 64
     waf_rate_limit_per_path: int = 3000
+    #: Requests per source address per 5 minutes, all paths: above what one provider's
+    #: egress address sends for all its tenants (Asaas replays a paused queue in order).
+    waf_rate_limit_per_ip: int = 6000
     alarm_email: str | None = None
     log_retention_days: int = 30
     reserved_concurrency: bool = True
@@ -77,12 +86,11 @@ class DeploymentConfig:
     def __post_init__(self) -> None:
         if self.stage not in STAGES:
             raise ConfigError(f"stage {self.stage!r} must be one of {STAGES}")
-        for cidr in self.carrier_cidrs:
-            network = ipaddress.ip_network(cidr, strict=True)
-            if network.prefixlen == 0:
-                raise ConfigError("carrierCidrs must not open SIP to the whole internet")
         if not self.carrier_cidrs:
             raise ConfigError("carrierCidrs needs at least one CIDR")
+        carrier_address_space(self.carrier_cidrs)
+        if self.waf_rate_limit_per_ip < 10:
+            raise ConfigError("wafRateLimitPerIp must be >= 10 (the WAF minimum)")
         if self.waf_max_body_kib not in _WAF_BODY_KIB:
             raise ConfigError(f"wafMaxBodyKiB must be one of {_WAF_BODY_KIB}")
         if self.waf_rate_limit_per_path < 10:
@@ -124,6 +132,27 @@ class DeploymentConfig:
         if "region" not in values and os.environ.get("CDK_DEFAULT_REGION"):
             values["region"] = os.environ["CDK_DEFAULT_REGION"]
         return cls(**values)
+
+
+def carrier_address_space(cidrs: tuple[str, ...]) -> tuple[int, int]:
+    """(IPv4, IPv6) address counts ``cidrs`` open, overlaps counted once; ConfigError
+    when either exceeds its maximum (``0.0.0.0/1,128.0.0.0/1`` is the whole internet in
+    two halves, and is refused like ``0.0.0.0/0``)."""
+    try:
+        networks = [ipaddress.ip_network(cidr, strict=True) for cidr in cidrs]
+    except ValueError as exc:
+        raise ConfigError(f"carrierCidrs: {exc}") from None
+    v4 = list(ipaddress.collapse_addresses(n for n in networks if n.version == 4))
+    v6 = list(ipaddress.collapse_addresses(n for n in networks if n.version == 6))
+    total_v4 = sum(n.num_addresses for n in v4)
+    total_v6 = sum(n.num_addresses for n in v6)
+    if total_v4 > MAX_CARRIER_ADDRESSES or total_v6 > MAX_CARRIER_ADDRESSES_V6:
+        raise ConfigError(
+            f"carrierCidrs open SIP/RTP to {total_v4} IPv4 / {total_v6} IPv6 addresses; "
+            f"at most {MAX_CARRIER_ADDRESSES} (a /16) and {MAX_CARRIER_ADDRESSES_V6} (a /48) "
+            "are allowed: name the carrier's own signalling and media ranges"
+        )
+    return total_v4, total_v6
 
 
 def _camel(name: str) -> str:

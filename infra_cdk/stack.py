@@ -4,43 +4,47 @@ every permission are visible."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from atende_shared.pagination import CURSOR_KEY_SECRET_ENV
 from atende_shared.resources import (
     EVENT_BUS_ENV,
-    Bucket,
-    Table,
     bucket_env,
     queue_url_env,
     table_env,
 )
-from functions.wiring import BUCKETS, FUNCTIONS, QUEUES, TABLES
-from functions.wiring_model import FunctionSpec
+from functions.wiring import AGENT, BUCKETS, FUNCTIONS, QUEUES, TABLES
+from functions.wiring_model import Access, FunctionSpec, QueueTrigger
 from infra_cdk import constants
 from infra_cdk.assets import LambdaSources
 from infra_cdk.config import DeploymentConfig
+from infra_cdk.constructs.agent import AgentService
 from infra_cdk.constructs.api import Api
 from infra_cdk.constructs.functions import Functions
+from infra_cdk.constructs.livekit import LiveKitNodes
 from infra_cdk.constructs.messaging import Messaging
 from infra_cdk.constructs.monitoring import Monitoring
+from infra_cdk.constructs.network import VoiceNetwork
 from infra_cdk.constructs.state import State
-from infra_cdk.constructs.voice import Voice
 from infra_cdk.nag import acknowledge_findings
 
 
 class AtendeStack(Stack):
-    """State, messaging, functions, API, voice and monitoring for one stage."""
+    """State, messaging, functions, API, the voice network, LiveKit nodes, the agent
+    service and monitoring for one stage."""
 
     def __init__(
         self,
@@ -86,20 +90,38 @@ class AtendeStack(Stack):
             burst_limit=config.api_burst_limit,
             max_body_kib=config.waf_max_body_kib,
             rate_limit_per_path=config.waf_rate_limit_per_path,
+            rate_limit_per_ip=config.waf_rate_limit_per_ip,
             log_retention=retention,
         )
-        self.voice = Voice(
+        self.network = VoiceNetwork(self, "Network", config=config, log_retention=retention)
+        self.livekit = LiveKitNodes(
             self,
-            "Voice",
+            "LiveKit",
             config=config,
+            vpc=self.network.vpc,
+            cluster=self.network.cluster,
             webhook_url=self.api.api.url_for_path("/webhooks/livekit"),
             access_logs=self.state.access_logs,
             log_retention=retention,
         )
+        self.agent = AgentService(
+            self,
+            "Agent",
+            config=config,
+            vpc=self.network.vpc,
+            cluster=self.network.cluster,
+            log_retention=retention,
+        )
+        #: Scheduled invocations that failed every retry (or could not be delivered).
+        self.schedule_failures = self.messaging.schedule_failures_queue(stage)
         for spec in FUNCTIONS:
             function = self.functions.functions[spec.name]
-            self._bind_access(spec, function)
+            self._bind_access(spec.access, function, function.add_environment)
             self._bind_triggers(spec, function)
+            if any(route.auth == "admin" for route in spec.routes):
+                # Admin APIs answer lists with signed cursors (atende_shared.pagination).
+                function.add_environment(CURSOR_KEY_SECRET_ENV, self.state.cursor_key.secret_arn)
+                self.state.cursor_key.grant_read(function)
         self._bind_agent()
         self.monitoring = Monitoring(
             self,
@@ -118,54 +140,71 @@ class AtendeStack(Stack):
 
     # -- wiring -> environment + IAM -------------------------------------------------------
 
-    def _bind_access(self, spec: FunctionSpec, function: lambda_.Function) -> None:
-        access = spec.access
+    def _bind_access(
+        self,
+        access: Access,
+        grantee: iam.IGrantable,
+        set_env: Callable[[str, str], Any],
+        *,
+        container: ecs.ContainerDefinition | None = None,
+    ) -> None:
+        """Grant ``access`` (from the wiring) to ``grantee`` and name each resource in its
+        environment: a function's, or the agent's (``container``)."""
         # A table's name only where `access` lists the table; permissions follow it exactly.
         for table, resource in self.state.tables.items():
             if table not in (*access.tables_read, *access.tables_write):
                 continue
-            function.add_environment(table_env(table), resource.table_name)
+            set_env(table_env(table), resource.table_name)
             if table in access.tables_write:
-                resource.grant_read_write_data(function)
+                resource.grant_read_write_data(grantee)
             elif table in access.tables_read:
-                resource.grant_read_data(function)
+                resource.grant_read_data(grantee)
         for queue in access.sends_to:
             resource_q = self.messaging.queues[queue]
-            function.add_environment(queue_url_env(queue), resource_q.queue_url)
-            resource_q.grant_send_messages(function)
+            set_env(queue_url_env(queue), resource_q.queue_url)
+            resource_q.grant_send_messages(grantee)
         if access.publishes_events:
-            function.add_environment(EVENT_BUS_ENV, self.messaging.bus.event_bus_name)
-            self.messaging.bus.grant_put_events_to(function)
+            set_env(EVENT_BUS_ENV, self.messaging.bus.event_bus_name)
+            self.messaging.bus.grant_put_events_to(grantee)
         for bucket in dict.fromkeys((*access.bucket_read, *access.bucket_write)):
             resource_b = self.state.buckets[bucket]
-            function.add_environment(bucket_env(bucket), resource_b.bucket_name)
+            set_env(bucket_env(bucket), resource_b.bucket_name)
             if bucket in access.bucket_read:
-                _grant_object_read(resource_b, function)
+                _grant_object_read(resource_b, grantee)
             if bucket in access.bucket_write:
-                _grant_object_write(resource_b, function)
-        # Bling rotates the refresh token on every refresh: the new pair is stored before
-        # use, so its refresher may write (never delete) its tenants' secrets.
-        secret_grants = (
-            (["secretsmanager:GetSecretValue"], access.secret_prefixes),
-            (
-                ["secretsmanager:PutSecretValue", "secretsmanager:CreateSecret"],
-                access.secret_write_prefixes,
-            ),
-        )
-        for actions, prefixes in secret_grants:
-            if prefixes:
-                function.add_to_role_policy(
-                    iam.PolicyStatement(actions=actions, resources=self._secret_arns(prefixes))
+                _grant_object_write(resource_b, grantee)
+        principal = grantee.grant_principal
+        if access.secret_prefixes:
+            principal.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=self._secret_arns(access.secret_prefixes),
                 )
+            )
+        # Bling rotates the refresh token on every refresh: the new pair is stored before
+        # use, so its refresher may write (never delete) exactly those secrets.
+        if access.secret_writes:
+            principal.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["secretsmanager:PutSecretValue", "secretsmanager:CreateSecret"],
+                    resources=self._secret_name_arns(access.secret_writes),
+                )
+            )
         if access.livekit:
-            secret = self.voice.livekit_secret
-            function.add_environment("LIVEKIT_URL", f"https://{self.config.livekit_host}")
-            function.add_environment("LIVEKIT_API_KEY", self.voice.livekit_api_key)
+            set_env("ATENDE_AGENT_NAME", constants.AGENT_NAME)
+            if container is not None:
+                # The worker connects over WebSocket; ECS injects the key pair at start.
+                set_env("LIVEKIT_URL", f"wss://{self.config.livekit_host}")
+                for name, ecs_secret in self.livekit.container_secrets().items():
+                    container.add_secret(name, ecs_secret)
+                return
+            secret = self.livekit.livekit_secret
+            set_env("LIVEKIT_URL", f"https://{self.config.livekit_host}")
+            set_env("LIVEKIT_API_KEY", self.livekit.livekit_api_key)
             # Only where to read the secret: the function fetches it at first use (cached),
             # so the value never appears in the template or the function's configuration.
-            function.add_environment("LIVEKIT_API_SECRET_NAME", secret.secret_arn)
-            secret.grant_read(function)
-            function.add_environment("ATENDE_AGENT_NAME", constants.AGENT_NAME)
+            set_env("LIVEKIT_API_SECRET_NAME", secret.secret_arn)
+            secret.grant_read(grantee)
 
     def _secret_arns(self, prefixes: Sequence[str]) -> list[str]:
         """ARNs of every secret under each ``atende/<stage>/<prefix>/``."""
@@ -179,8 +218,24 @@ class AtendeStack(Stack):
             for prefix in prefixes
         ]
 
+    def _secret_name_arns(self, names: Sequence[str]) -> list[str]:
+        """ARNs of the secrets ``atende/<stage>/<name>`` (Secrets Manager appends ``-`` and
+        six random characters to every secret's ARN)."""
+        return [
+            self.format_arn(
+                service="secretsmanager",
+                resource="secret",
+                resource_name=f"{constants.secret_name(self.config.stage, name)}-??????",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for name in names
+        ]
+
     def _bind_triggers(self, spec: FunctionSpec, function: lambda_.Function) -> None:
         for trigger in spec.queues:
+            # Consumers dead-letter a poison message themselves, at once
+            # (atende_shared.consumers): they may send to their queue's DLQ.
+            self.messaging.dlqs[trigger.queue].grant_send_messages(function)
             function.add_event_source(
                 sources.SqsEventSource(
                     self.messaging.queues[trigger.queue],
@@ -190,9 +245,19 @@ class AtendeStack(Stack):
                         if trigger.max_batching_window_seconds
                         else None
                     ),
-                    max_concurrency=trigger.max_concurrency,
+                    # Never more pollers than the function may run: a throttled receive
+                    # counts toward maxReceiveCount and would push good messages to the DLQ.
+                    max_concurrency=_event_source_concurrency(trigger, spec),
                     report_batch_item_failures=True,
                 )
+            )
+        if spec.schedules:
+            # Asynchronous invocations: retried, then (function error or too old) kept in
+            # the schedule-failures queue instead of dropped.
+            function.configure_async_invoke(
+                retry_attempts=constants.SCHEDULE_RETRY_ATTEMPTS,
+                max_event_age=Duration.seconds(constants.SCHEDULE_MAX_EVENT_AGE_SECONDS),
+                on_failure=destinations.SqsDestination(self.schedule_failures),
             )
         for schedule in spec.schedules:
             events.Rule(
@@ -207,26 +272,23 @@ class AtendeStack(Stack):
                     targets.LambdaFunction(
                         function,
                         event=events.RuleTargetInput.from_object(dict(schedule.payload)),
-                        retry_attempts=2,
+                        retry_attempts=constants.SCHEDULE_RETRY_ATTEMPTS,
+                        # EventBridge could not invoke the function at all.
+                        dead_letter_queue=self.schedule_failures,
                     )
                 ],
             )
 
     def _bind_agent(self) -> None:
-        """The voice agent reads tenants/menus, writes transcripts, publishes events."""
-        task_role = self.voice.agent_task_definition.task_role
-        container = self.voice.agent_container
-        main = self.state.tables[Table.MAIN]
-        main.grant_read_data(task_role)
-        container.add_environment(table_env(Table.MAIN), main.table_name)
-        artifacts = self.state.buckets[Bucket.ARTIFACTS]
-        _grant_object_write(artifacts, task_role)
-        container.add_environment(bucket_env(Bucket.ARTIFACTS), artifacts.bucket_name)
-        self.messaging.bus.grant_put_events_to(task_role)
-        container.add_environment(EVENT_BUS_ENV, self.messaging.bus.event_bus_name)
-        # Task scale-in protection while calls are live (PUT $ECS_AGENT_URI/task-protection).
+        """The voice agent's declared access (``functions.wiring.AGENT``), and scale-in
+        protection of its own tasks while calls are live (PUT $ECS_AGENT_URI/task-protection)."""
+        task = self.agent.task_definition
+        container = self.agent.container
+        self._bind_access(
+            AGENT.access, task.task_role, container.add_environment, container=container
+        )
         cluster = constants.physical_name(self.config.stage, constants.VOICE_CLUSTER)
-        task_role.add_to_principal_policy(
+        task.task_role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["ecs:GetTaskProtection", "ecs:UpdateTaskProtection"],
                 resources=[
@@ -238,6 +300,13 @@ class AtendeStack(Stack):
                 ],
             )
         )
+
+
+def _event_source_concurrency(trigger: QueueTrigger, spec: FunctionSpec) -> int | None:
+    """The trigger's own limit, else the function's reserved concurrency (SQS event
+    sources take 2..1000; below 2 the source's default of up to 1,000 applies)."""
+    wanted = trigger.max_concurrency or spec.reserved_concurrency
+    return wanted if wanted >= 2 else None
 
 
 def _grant_object_read(bucket: s3.IBucket, grantee: iam.IGrantable) -> None:

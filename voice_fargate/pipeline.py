@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from livekit.agents import llm, stt, tts, vad
+from livekit.agents.types import NOT_GIVEN, NotGivenOr
 
 from voice_fargate.settings import ProviderSettings
 
@@ -34,6 +35,11 @@ def _key(secret: Any) -> str:
     return str(secret.get_secret_value()) if secret is not None else ""
 
 
+def _url(settings: ProviderSettings) -> NotGivenOr[str]:
+    """The OpenAI base URL when one is configured (else the plugin's default)."""
+    return settings.openai_base_url or NOT_GIVEN
+
+
 def load_vad() -> vad.VAD:
     """Silero VAD at the telephone sample rate's friend, 16 kHz (model ships in the wheel)."""
     from livekit.plugins import silero
@@ -47,11 +53,13 @@ def build_llm(settings: ProviderSettings, brain: llm.LLM) -> llm.LLM:
         return brain
     from livekit.plugins import openai
 
-    key = _key(settings.openai_api_key)
+    key, url = _key(settings.openai_api_key), _url(settings)
     return llm.FallbackAdapter(
         [
-            openai.LLM(model=settings.llm_model, api_key=key, temperature=0.3),
-            openai.LLM(model=settings.llm_fallback_model, api_key=key, temperature=0.3),
+            openai.LLM(model=settings.llm_model, api_key=key, temperature=0.3, base_url=url),
+            openai.LLM(
+                model=settings.llm_fallback_model, api_key=key, temperature=0.3, base_url=url
+            ),
             brain,
         ],
         attempt_timeout=settings.llm_attempt_timeout_seconds,
@@ -64,11 +72,11 @@ def build_tts(settings: ProviderSettings, *, voice: str) -> tts.TTS | None:
         return None
     from livekit.plugins import openai
 
-    key = _key(settings.openai_api_key)
+    key, url = _key(settings.openai_api_key), _url(settings)
     return tts.FallbackAdapter(
         [
-            openai.TTS(model=settings.tts_model, voice=voice, api_key=key),
-            openai.TTS(model=settings.tts_fallback_model, voice=voice, api_key=key),
+            openai.TTS(model=settings.tts_model, voice=voice, api_key=key, base_url=url),
+            openai.TTS(model=settings.tts_fallback_model, voice=voice, api_key=key, base_url=url),
         ]
     )
 
@@ -84,6 +92,7 @@ def build_stt(settings: ProviderSettings, *, language: str, vad_model: vad.VAD) 
                 model=settings.stt_model,
                 language=language,
                 api_key=_key(settings.deepgram_api_key),
+                base_url=settings.deepgram_base_url,
                 interim_results=True,
                 smart_format=True,
             )
@@ -95,6 +104,7 @@ def build_stt(settings: ProviderSettings, *, language: str, vad_model: vad.VAD) 
             model=settings.stt_fallback_model,
             language=language.split("-")[0],
             api_key=_key(settings.openai_api_key),
+            base_url=_url(settings),
         )
         instances.append(stt.StreamAdapter(stt=whisper, vad=vad_model))
     if not instances:

@@ -24,6 +24,12 @@ class ProviderSettings(LiveKitSettings):
 
     openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
     deepgram_api_key: SecretStr | None = Field(None, validation_alias="DEEPGRAM_API_KEY")
+    #: Where the providers are (unset: the real APIs); the local stand-ins set these
+    #: (``atende_local.stand_ins``: ``StandIns.env()``).
+    openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
+    deepgram_base_url: str = Field(
+        "https://api.deepgram.com/v1/listen", validation_alias="DEEPGRAM_BASE_URL"
+    )
     llm_model: str = Field("gpt-4o-mini", validation_alias="ATENDE_LLM_MODEL")
     llm_fallback_model: str = Field("gpt-4.1-mini", validation_alias="ATENDE_LLM_FALLBACK_MODEL")
     tts_model: str = Field("gpt-4o-mini-tts", validation_alias="ATENDE_TTS_MODEL")

@@ -28,6 +28,10 @@ class BillingTunables(ServiceSettings):
     )
     #: USD→BRL rate used to price provider usage (the price table is in USD).
     usd_brl_rate: str = Field("5.40", validation_alias="ATENDE_BILLING_USD_BRL_RATE")
+    #: Asaas' API, where a payment is verified before it is credited (when the tenant's
+    #: Asaas ``api_key`` is configured). ``off`` disables verification (the local platform,
+    #: whose demo key is not a real one); the sandbox is ``https://api-sandbox.asaas.com``.
+    asaas_api_url: str = Field("https://api.asaas.com", validation_alias="ATENDE_ASAAS_API_URL")
     #: Optional JSON overriding the provider price table (``ProviderPriceTable`` fields).
     price_table_json: str | None = Field(None, validation_alias="ATENDE_BILLING_PRICE_TABLE")
 

@@ -29,7 +29,8 @@ BILLING_FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="functions.billing.handlers.payments.handler",
         description="Credit payments and debit refunds/chargebacks exactly once.",
         queues=(QueueTrigger(queue=Queue.PAYMENTS, batch_size=10),),
-        access=_LEDGER_ACCESS,
+        # Reads the tenant's Asaas API key to verify a payment at Asaas before crediting it.
+        access=_LEDGER_ACCESS.model_copy(update={"secret_prefixes": ("tenants",)}),
     ),
     FunctionSpec(
         name="billing-sweeper",
@@ -76,6 +77,7 @@ BILLING_FUNCTIONS: tuple[FunctionSpec, ...] = (
             HttpRoute(method="GET", path=f"{_T}/calls", auth=_ADMIN),
             HttpRoute(method="POST", path=f"{_T}/credits", auth=_ADMIN),
             HttpRoute(method="GET", path=f"{_T}/statements", auth=_ADMIN),
+            HttpRoute(method="GET", path=f"{_T}/statements/{{period}}", auth=_ADMIN),
         ),
         access=Access(
             tables_read=(Table.MAIN,),

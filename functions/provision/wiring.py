@@ -29,6 +29,7 @@ PROVISION_FUNCTIONS: tuple[FunctionSpec, ...] = (
             HttpRoute(method="POST", path=f"{_T}/suspend", auth=_ADMIN),
             HttpRoute(method="POST", path=f"{_T}/resume", auth=_ADMIN),
             HttpRoute(method="POST", path=f"{_T}/test-call-token", auth=_ADMIN),
+            HttpRoute(method="DELETE", path=f"{_T}/customers/{{phone}}", auth=_ADMIN),
         ),
         access=Access(
             tables_read=(Table.MAIN,),

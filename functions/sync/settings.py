@@ -43,13 +43,18 @@ class OrdersSettings(SyncTuning, MainTableSettings):
     """The order write-back consumer."""
 
 
+#: The push-ingestion body cap; WAF applies the same number at the edge (the ingest routes'
+#: ``max_body_bytes`` in the wiring).
+INGEST_MAX_BODY_BYTES = 5 * 1024 * 1024
+
+
 class IngestSettings(
     ServiceSettings, MainTableSettings, ArtifactsBucketSettings, CatalogQueueSettings
 ):
     """The push-ingestion endpoint."""
 
     ingest_max_body_bytes: int = Field(
-        5 * 1024 * 1024, gt=0, validation_alias="ATENDE_INGEST_MAX_BODY_BYTES"
+        INGEST_MAX_BODY_BYTES, gt=0, validation_alias="ATENDE_INGEST_MAX_BODY_BYTES"
     )
     ingest_max_records: int = Field(2_000, gt=0, validation_alias="ATENDE_INGEST_MAX_RECORDS")
 
@@ -60,7 +65,3 @@ class SyncAdminSettings(ServiceSettings, MainTableSettings, CatalogQueueSettings
 
 class SchedulerSettings(ServiceSettings, MainTableSettings, CatalogQueueSettings):
     """The scheduled fan-out."""
-
-
-class MessagesSettings(ServiceSettings, MainTableSettings):
-    """The WhatsApp message recorder."""

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from atende_shared.resources import Bucket, Queue, Table
+from functions.sync.settings import INGEST_MAX_BODY_BYTES
 from functions.wiring_model import Access, FunctionSpec, HttpRoute, QueueTrigger, Schedule
+
+#: The only tenant secrets sync rewrites: Bling's, whose refresh token rotates on use.
+BLING_SECRETS = "tenants/*/bling"
 
 _CATALOG_ACCESS = Access(
     tables_read=(Table.MAIN,),
@@ -15,7 +19,7 @@ _CATALOG_ACCESS = Access(
     bucket_write=(Bucket.ARTIFACTS,),
     secret_prefixes=("tenants",),
     # Bling's refresh token rotates: the refresher stores the new pair before use.
-    secret_write_prefixes=("tenants",),
+    secret_writes=(BLING_SECRETS,),
 )
 
 SYNC_FUNCTIONS: tuple[FunctionSpec, ...] = (
@@ -66,12 +70,14 @@ SYNC_FUNCTIONS: tuple[FunctionSpec, ...] = (
                 path="/v1/ingest/{tenant_id}/{stream}",
                 auth="public-signed",
                 large_body=True,
+                max_body_bytes=INGEST_MAX_BODY_BYTES,
             ),
             HttpRoute(
                 method="POST",
                 path="/v1/ingest/{tenant_id}/{stream}/complete",
                 auth="public-signed",
                 large_body=True,
+                max_body_bytes=INGEST_MAX_BODY_BYTES,
             ),
         ),
         access=Access(
@@ -114,15 +120,7 @@ SYNC_FUNCTIONS: tuple[FunctionSpec, ...] = (
             tables_read=(Table.MAIN,),
             tables_write=(Table.MAIN,),
             secret_prefixes=("tenants",),
-            secret_write_prefixes=("tenants",),
+            secret_writes=(BLING_SECRETS,),
         ),
-    ),
-    FunctionSpec(
-        name="sync-messages",
-        domain="sync",
-        handler="functions.sync.handlers.messages.handler",
-        description="Record inbound WhatsApp messages against the tenant, once each.",
-        queues=(QueueTrigger(queue=Queue.MESSAGING, batch_size=10),),
-        access=Access(tables_read=(Table.MAIN,), tables_write=(Table.MAIN,)),
     ),
 )

@@ -24,6 +24,9 @@ WEBHOOK_FUNCTIONS: tuple[FunctionSpec, ...] = (
             ),
             HttpRoute(method="POST", path="/webhooks/zapi/{tenant_id}", auth=_SIGNED),
             HttpRoute(method="POST", path="/webhooks/evolution/{tenant_id}", auth=_SIGNED),
+            HttpRoute(
+                method="POST", path="/webhooks/evolution/{tenant_id}/{event_slug}", auth=_SIGNED
+            ),
             HttpRoute(method="POST", path="/webhooks/custom/{tenant_id}", auth=_SIGNED),
         ),
         access=Access(

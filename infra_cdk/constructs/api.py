@@ -8,6 +8,8 @@ provider's signature on the raw body. ``admin`` routes are IAM-authorized (SigV4
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
@@ -20,26 +22,69 @@ from functions.wiring_model import HttpRoute
 from infra_cdk import constants
 
 
-def public_path_fragments(routes: list[HttpRoute]) -> tuple[str, ...]:
-    """The shortest leading path fragments (``/webhooks/``) that cover every size-capped
-    public route and appear in no admin or ``large_body`` route."""
-    admin_paths = [f"{r.path}/" for r in routes if r.auth == "admin" or r.large_body]
+def _leading_fragments(selected: list[HttpRoute], others: list[HttpRoute]) -> tuple[str, ...]:
+    """The shortest leading path fragments (``/webhooks/``) that cover every ``selected``
+    route and appear in none of ``others``."""
+    other_paths = [f"{r.path}/" for r in others]
     fragments: set[str] = set()
-    for route in routes:
-        if route.auth == "admin" or route.large_body:
-            continue
+    for route in selected:
         segments = route.path.strip("/").split("/")
         for length in range(1, len(segments) + 1):
             fragment = "/" + "/".join(segments[:length]) + "/"
             if "{" in fragment:
-                raise ValueError(f"public route {route.path} shares its static prefix with admin")
-            if not any(fragment in path for path in admin_paths):
+                raise ValueError(f"route {route.path} shares its static prefix with another")
+            if not any(fragment in path for path in other_paths):
                 fragments.add(fragment)
                 break
     return tuple(sorted(fragments))
 
 
+def public_path_fragments(routes: list[HttpRoute]) -> tuple[str, ...]:
+    """Fragments covering every size-capped public route (WAF's inspection window) and no
+    admin or ``large_body`` route."""
+    capped = [r for r in routes if r.auth != "admin" and not r.large_body]
+    return _leading_fragments(capped, [r for r in routes if r not in capped])
+
+
+def large_body_caps(routes: list[HttpRoute]) -> dict[int, tuple[str, ...]]:
+    """Each public ``large_body`` route's own cap -> the fragments that cover exactly the
+    routes with that cap (the ingest routes: ``/v1/ingest/``)."""
+    caps: dict[int, tuple[str, ...]] = {}
+    for cap in sorted({r.max_body_bytes for r in routes if r.max_body_bytes}):
+        selected = [r for r in routes if r.max_body_bytes == cap and r.auth != "admin"]
+        caps[cap] = _leading_fragments(selected, [r for r in routes if r not in selected])
+    return caps
+
+
 _NO_TRANSFORMATION = wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
+#: Paths are compared and counted after URL-decoding and lower-casing, so
+#: ``/webhooks/asaas/%64emo-pizzaria`` is ``/webhooks/asaas/demo-pizzaria`` to every rule.
+NORMALISE_PATH = ("URL_DECODE", "LOWERCASE")
+
+
+def _normalised() -> list[wafv2.CfnWebACL.TextTransformationProperty]:
+    return [
+        wafv2.CfnWebACL.TextTransformationProperty(priority=i, type=kind)
+        for i, kind in enumerate(NORMALISE_PATH)
+    ]
+
+
+def greater_than_pattern(limit: int) -> str:
+    """A regular expression matching exactly the decimal integers above ``limit`` (leading
+    zeros allowed, as HTTP allows them in ``Content-Length``), within WAF's regex subset
+    (https://docs.aws.amazon.com/waf/latest/developerguide/waf-regex-pattern-support.html:
+    no capturing groups, small quantifiers, few branches)."""
+    digits = str(limit)
+    width = len(digits)
+    options = [rf"[1-9]\d{{{width},}}"]
+    for i, digit in enumerate(digits):
+        if digit == "9":
+            continue
+        rest = width - i - 1
+        higher = "9" if digit == "8" else f"[{int(digit) + 1}-9]"
+        options.append(digits[:i] + higher + (rf"\d{{{rest}}}" if rest else ""))
+    # Each branch anchored on its own: no group at all (WAF refuses capturing groups).
+    return "|".join(f"^0*{option}$" for option in options)
 
 
 def _any_path_contains(fragments: tuple[str, ...]) -> wafv2.CfnWebACL.StatementProperty:
@@ -49,8 +94,8 @@ def _any_path_contains(fragments: tuple[str, ...]) -> wafv2.CfnWebACL.StatementP
             byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
                 field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
                 positional_constraint="CONTAINS",
-                search_string=fragment,
-                text_transformations=[_NO_TRANSFORMATION],
+                search_string=fragment.lower(),
+                text_transformations=_normalised(),
             )
         )
         for fragment in fragments
@@ -67,6 +112,8 @@ _WAF_RESPONSE_BODIES = {
     '"message":"request body exceeds the webhook size limit"}}',
     "too-many-requests": '{"error":{"code":"rate_limited",'
     '"message":"too many requests on this path; retry later"}}',
+    "too-many-from-source": '{"error":{"code":"rate_limited",'
+    '"message":"too many requests from this address; retry later"}}',
 }
 
 
@@ -94,6 +141,7 @@ class Api(Construct):
         burst_limit: int,
         max_body_kib: int,
         rate_limit_per_path: int,
+        rate_limit_per_ip: int,
         log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -161,7 +209,8 @@ class Api(Construct):
                     f"method.request.path.{name}": True for name in route.path_parameters
                 },
             )
-        public_path_prefixes = public_path_fragments([route for route, _ in routes])
+        declared = [route for route, _ in routes]
+        public_path_prefixes = public_path_fragments(declared)
         # Operators attach this to the roles that administer tenants (SigV4 callers).
         admin_prefixes = sorted(
             {f"/{route.path.split('/')[1]}/*" for route, _ in routes if route.auth == "admin"}
@@ -181,20 +230,49 @@ class Api(Construct):
                 )
             ],
         )
-        self.web_acl = self._web_acl(stage, max_body_kib, rate_limit_per_path, public_path_prefixes)
+        self.web_acl = self._web_acl(
+            stage,
+            max_body_kib=max_body_kib,
+            rate_limit_per_path=rate_limit_per_path,
+            rate_limit_per_ip=rate_limit_per_ip,
+            public_path_prefixes=public_path_prefixes,
+            large_body_caps=large_body_caps(declared),
+        )
         wafv2.CfnWebACLAssociation(
             self,
             "WebAclAssociation",
             resource_arn=self.api.deployment_stage.stage_arn,
             web_acl_arn=self.web_acl.attr_arn,
         )
+        # WAF logs to CloudWatch Logs: the group name must start with aws-waf-logs-.
+        self.waf_logs = logs.LogGroup(
+            self,
+            "WafLogs",
+            log_group_name=f"aws-waf-logs-{constants.physical_name(stage, 'api')}",
+            retention=log_retention,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        wafv2.CfnLoggingConfiguration(
+            self,
+            "WafLogging",
+            resource_arn=self.web_acl.attr_arn,
+            log_destination_configs=[self.waf_logs.log_group_arn],
+            # Credentials senders put in headers never reach the log.
+            redacted_fields=[
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": name})
+                for name in WAF_REDACTED_HEADERS
+            ],
+        )
 
     def _web_acl(
         self,
         stage: str,
+        *,
         max_body_kib: int,
-        rate_limit: int,
+        rate_limit_per_path: int,
+        rate_limit_per_ip: int,
         public_path_prefixes: tuple[str, ...],
+        large_body_caps: dict[int, tuple[str, ...]],
     ) -> wafv2.CfnWebACL:
         def visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
             return wafv2.CfnWebACL.VisibilityConfigProperty(
@@ -202,6 +280,100 @@ class Api(Construct):
             )
 
         limit_bytes = max_body_kib * 1024
+        rules: list[dict[str, Any]] = [
+            # Known-bad sources first: nothing else needs to look at them.
+            _managed("AWSManagedRulesAmazonIpReputationList", visibility),
+            {
+                "name": "body-size-limit",
+                "action": _block_with(413, "payload-too-large"),
+                "visibility_config": visibility("atende-api-body-size"),
+                # Only the unauthenticated routes: admin (IAM) bodies such as a whole
+                # menu may legitimately be larger than WAF can inspect.
+                "statement": _and(
+                    wafv2.CfnWebACL.StatementProperty(
+                        size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
+                            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
+                                body=wafv2.CfnWebACL.BodyProperty(oversize_handling="MATCH")
+                            ),
+                            comparison_operator="GT",
+                            size=limit_bytes,
+                            text_transformations=[_NO_TRANSFORMATION],
+                        )
+                    ),
+                    _any_path_contains(public_path_prefixes),
+                ),
+            },
+        ]
+        for cap, fragments in large_body_caps.items():
+            # Past WAF's inspection window: the declared Content-Length is what it can see.
+            # API Gateway refuses a body longer than its Content-Length, and the handler
+            # checks the cap again (chunked bodies carry no length).
+            rules.append(
+                {
+                    "name": f"declared-size-limit-{cap}",
+                    "action": _block_with(413, "payload-too-large"),
+                    "visibility_config": visibility(f"atende-api-declared-size-{cap}"),
+                    "statement": _and(
+                        wafv2.CfnWebACL.StatementProperty(
+                            regex_match_statement=wafv2.CfnWebACL.RegexMatchStatementProperty(
+                                field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
+                                    single_header={"Name": "content-length"}
+                                ),
+                                regex_string=greater_than_pattern(cap),
+                                text_transformations=[_NO_TRANSFORMATION],
+                            )
+                        ),
+                        _any_path_contains(fragments),
+                    ),
+                }
+            )
+        rules += [
+            {
+                # Webhook paths carry the tenant id, so one counter per (normalised) path
+                # is one counter per tenant and provider: a noisy tenant cannot starve others.
+                "name": "rate-per-path",
+                "action": _block_with(429, "too-many-requests"),
+                "visibility_config": visibility("atende-api-rate-per-path"),
+                "statement": wafv2.CfnWebACL.StatementProperty(
+                    rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                        limit=rate_limit_per_path,
+                        evaluation_window_sec=300,
+                        aggregate_key_type="CUSTOM_KEYS",
+                        custom_keys=[
+                            wafv2.CfnWebACL.RateBasedStatementCustomKeyProperty(
+                                uri_path=wafv2.CfnWebACL.RateLimitUriPathProperty(
+                                    text_transformations=_normalised()
+                                )
+                            )
+                        ],
+                    )
+                ),
+            },
+            {
+                # One address cannot spread its requests over many paths (tenants). Set well
+                # above one provider's delivery rate: a provider's egress address delivers
+                # for every tenant that uses it.
+                "name": "rate-per-source-ip",
+                "action": _block_with(429, "too-many-from-source"),
+                "visibility_config": visibility("atende-api-rate-per-ip"),
+                "statement": wafv2.CfnWebACL.StatementProperty(
+                    rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                        limit=rate_limit_per_ip,
+                        evaluation_window_sec=300,
+                        aggregate_key_type="IP",
+                    )
+                ),
+            },
+            _managed(
+                "AWSManagedRulesCommonRuleSet",
+                visibility,
+                # Counted, not blocked: its 8 KB body limit is below what our routes take
+                # (webhooks up to the WAF cap above, ingest batches and admin menus beyond
+                # it); the size rules above enforce each route's own cap.
+                count_only=("SizeRestrictions_BODY",),
+            ),
+            _managed("AWSManagedRulesKnownBadInputsRuleSet", visibility),
+        ]
         return wafv2.CfnWebACL(
             self,
             "WebAcl",
@@ -225,59 +397,54 @@ class Api(Construct):
                     )
                 }
             ),
+            # Evaluated in the order listed.
             rules=[
-                wafv2.CfnWebACL.RuleProperty(
-                    name="body-size-limit",
-                    priority=0,
-                    action=_block_with(413, "payload-too-large"),
-                    visibility_config=visibility("atende-api-body-size"),
-                    # Only the unauthenticated routes: admin (IAM) bodies such as a whole
-                    # menu may legitimately be larger than WAF can inspect.
-                    statement=wafv2.CfnWebACL.StatementProperty(
-                        and_statement=wafv2.CfnWebACL.AndStatementProperty(
-                            statements=[
-                                wafv2.CfnWebACL.StatementProperty(
-                                    size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
-                                        field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
-                                            body=wafv2.CfnWebACL.BodyProperty(
-                                                oversize_handling="MATCH"
-                                            )
-                                        ),
-                                        comparison_operator="GT",
-                                        size=limit_bytes,
-                                        text_transformations=[_NO_TRANSFORMATION],
-                                    )
-                                ),
-                                _any_path_contains(public_path_prefixes),
-                            ]
-                        )
-                    ),
-                ),
-                wafv2.CfnWebACL.RuleProperty(
-                    # Webhook paths carry the tenant id, so one counter per path is one
-                    # counter per tenant and provider: a noisy tenant cannot starve others.
-                    name="rate-per-path",
-                    priority=1,
-                    action=_block_with(429, "too-many-requests"),
-                    visibility_config=visibility("atende-api-rate-per-path"),
-                    statement=wafv2.CfnWebACL.StatementProperty(
-                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                            limit=rate_limit,
-                            evaluation_window_sec=300,
-                            aggregate_key_type="CUSTOM_KEYS",
-                            custom_keys=[
-                                wafv2.CfnWebACL.RateBasedStatementCustomKeyProperty(
-                                    uri_path=wafv2.CfnWebACL.RateLimitUriPathProperty(
-                                        text_transformations=[
-                                            wafv2.CfnWebACL.TextTransformationProperty(
-                                                priority=0, type="LOWERCASE"
-                                            )
-                                        ]
-                                    )
-                                )
-                            ],
-                        )
-                    ),
-                ),
+                wafv2.CfnWebACL.RuleProperty(priority=priority, **rule)
+                for priority, rule in enumerate(rules)
             ],
         )
+
+
+#: Headers that carry senders' credentials, redacted from WAF logs.
+WAF_REDACTED_HEADERS = (
+    "authorization",
+    "asaas-access-token",
+    "apikey",
+    "client-token",
+    "x-bling-signature-256",
+    "webhook-signature",
+)
+
+
+def _and(*statements: wafv2.CfnWebACL.StatementProperty) -> wafv2.CfnWebACL.StatementProperty:
+    return wafv2.CfnWebACL.StatementProperty(
+        and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=list(statements))
+    )
+
+
+def _managed(
+    name: str,
+    visibility: Any,
+    *,
+    count_only: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """An AWS managed rule group, its own actions kept except ``count_only`` rules."""
+    return {
+        "name": f"aws-{name}",
+        "override_action": wafv2.CfnWebACL.OverrideActionProperty(none={}),
+        "visibility_config": visibility(f"atende-api-{name}"),
+        "statement": wafv2.CfnWebACL.StatementProperty(
+            managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                vendor_name="AWS",
+                name=name,
+                rule_action_overrides=[
+                    wafv2.CfnWebACL.RuleActionOverrideProperty(
+                        name=rule,
+                        action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={}),
+                    )
+                    for rule in count_only
+                ]
+                or None,
+            )
+        ),
+    }

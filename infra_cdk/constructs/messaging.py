@@ -59,6 +59,32 @@ class Messaging(Construct):
             for detail_type in constants.COUNTED_EVENTS
         }
 
+    def schedule_failures_queue(self, stage: str) -> sqs.Queue:
+        """The queue scheduled functions' failed invocations land in, alarmed like a DLQ."""
+        queue = sqs.Queue(
+            self,
+            "ScheduleFailures",
+            queue_name=constants.physical_name(stage, "schedule-failures"),
+            retention_period=Duration.days(constants.SCHEDULE_FAILURES_RETENTION_DAYS),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+        )
+        self.alarms.append(
+            alarm(
+                self,
+                "ScheduleFailuresNotEmpty",
+                stage=stage,
+                name="schedule-failures-not-empty",
+                description="A scheduled job failed every retry: read the message, fix, rerun.",
+                metric=queue.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(1), statistic="Maximum"
+                ),
+                threshold=0,
+                comparison=ABOVE,
+            )
+        )
+        return queue
+
     def _queue(self, spec: QueueSpec, stage: str) -> None:
         name = spec.name.value
         suffix = ".fifo" if spec.fifo else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from atende_shared.resources import Bucket, Table
@@ -44,6 +45,20 @@ class State(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.buckets: dict[Bucket, s3.Bucket] = {bucket: self._bucket(bucket) for bucket in buckets}
+        # The key that signs list cursors (atende_shared.pagination): generated here, read by
+        # every admin API at first use, never in the template or a function's configuration.
+        self.cursor_key = secretsmanager.Secret(
+            self,
+            "CursorKey",
+            secret_name=constants.secret_name(stage, constants.CURSOR_KEY_SECRET),
+            description="HMAC key that signs the admin APIs' pagination cursors.",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template="{}",  # noqa: S106 - an empty JSON object
+                generate_string_key="key",
+                exclude_punctuation=True,
+                password_length=64,
+            ),
+        )
 
     def _table(self, spec: TableSpec, stage: str) -> dynamodb.Table:
         table = dynamodb.Table(
@@ -82,7 +97,9 @@ class State(Construct):
             encryption=s3.BucketEncryption.S3_MANAGED,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
-            versioned=False,
+            # Transcripts and statements are records: an overwrite or a bad write keeps the
+            # previous version, kept NONCURRENT_VERSION_DAYS, then expired.
+            versioned=True,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix=f"{bucket.value}/",
             lifecycle_rules=[
@@ -100,6 +117,11 @@ class State(Construct):
                     id="expire-quarantine",
                     prefix=constants.QUARANTINE_PREFIX,
                     expiration=Duration.days(constants.QUARANTINE_EXPIRY_DAYS),
+                ),
+                s3.LifecycleRule(
+                    id="expire-noncurrent-versions",
+                    noncurrent_version_expiration=Duration.days(constants.NONCURRENT_VERSION_DAYS),
+                    expired_object_delete_marker=True,
                 ),
                 s3.LifecycleRule(
                     id="abort-incomplete-uploads",

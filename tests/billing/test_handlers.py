@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from atende_local import apigw
 from atende_local.runtime import LambdaContext
 from atende_shared.aws import client
 from atende_shared.dal.dynamo import table
@@ -50,7 +51,8 @@ def sqs_event(bodies: list[str], *, fifo: bool = False) -> dict[str, Any]:
                 },
                 "md5OfBody": "x",
                 "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:test-calls",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:"
+                + ("test-payments.fifo" if fifo else "test-calls"),
                 "awsRegion": "us-east-1",
             }
         )
@@ -60,26 +62,10 @@ def sqs_event(bodies: list[str], *, fifo: bool = False) -> dict[str, Any]:
 def api_event(
     method: str, path: str, *, body: Any = None, query: dict[str, str] | None = None, user_arn=None
 ) -> dict[str, Any]:
-    resource = path.replace(TENANT, "{tenant_id}")
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": {"content-type": "application/json"},
-        "multiValueHeaders": {"content-type": ["application/json"]},
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
-        "pathParameters": {"tenant_id": path.split("/")[3]},
-        "requestContext": {
-            "requestId": str(uuid.uuid4()),
-            "resourcePath": resource,
-            "httpMethod": method,
-            "stage": "test",
-            "identity": {"userArn": user_arn, "caller": None, "sourceIp": "127.0.0.1"},
-        },
-        "body": json.dumps(body) if body is not None else None,
-        "isBase64Encoded": False,
-    }
+    """The API Gateway event for a billing route (the local gateway's own builder)."""
+    return apigw.api_event(
+        method, path, body=body, query=query, caller={"userArn": user_arn} if user_arn else None
+    )
 
 
 def call_bodies(room: str, seconds: int) -> list[str]:
@@ -105,7 +91,20 @@ def api(method: str, suffix: str, **kwargs: Any) -> tuple[int, Any]:
     return answer["statusCode"], json.loads(answer["body"])
 
 
-def test_calls_batch_reports_only_the_bad_record(moto_deps):
+def _dead_letters(queue: str) -> list[dict[str, Any]]:
+    sqs = client("sqs")
+    [url] = [
+        u
+        for u in sqs.list_queues()["QueueUrls"]
+        if u.split("/")[-1].startswith(f"test-{queue}-dlq")
+    ]
+    got = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], WaitTimeSeconds=0
+    )
+    return got.get("Messages", [])
+
+
+def test_calls_batch_dead_letters_only_the_bad_record_at_once(moto_deps):
     # Given a funded tenant and a batch: a whole call, a usage report and one bad record
     payment = asaas_envelope(
         TENANT, asaas_payload("PAYMENT_RECEIVED", payment_id="pay_1", value=100.0)
@@ -118,9 +117,14 @@ def test_calls_batch_reports_only_the_bad_record(moto_deps):
     event = sqs_event(bodies)
     # When the calls consumer handles it
     answer = calls.handler(event, context())
-    # Then only the malformed record is reported for redelivery
-    bad_id = event["Records"][4]["messageId"]
-    assert answer == {"batchItemFailures": [{"itemIdentifier": bad_id}]}
+    # Then the malformed record (it can never succeed) is on the DLQ at once, with its
+    # reason and correlation id, and nothing is left for redelivery
+    assert answer == {"batchItemFailures": []}
+    [dead] = _dead_letters("calls")
+    assert dead["Body"] == "not json"
+    attributes = dead["MessageAttributes"]
+    assert attributes["atende_failure_reason"]["StringValue"] == "malformed_request"
+    assert attributes["correlation_id"]["StringValue"] == "cid-1"
     # And the call is charged, its cost attributed, visible in the admin API
     status, body = api("GET", "/calls")
     assert status == 200
@@ -204,6 +208,14 @@ def test_statements_job_writes_csv_and_json_and_the_api_lists_them(moto_deps, aw
     assert status == 200
     assert listing["items"][0]["period"] == period
     assert listing["items"][0]["closing_balance_cents"] == 1_000
+    # And one statement's files download through short-lived presigned links
+    status, links = api("GET", f"/statements/{period}")
+    assert status == 200, links
+    assert f"statements/{TENANT}/{period}.csv" in links["csv_url"]
+    assert "Signature" in links["csv_url"]
+    assert links["expires_in_seconds"] == 300
+    status, missing = api("GET", "/statements/2001-01")
+    assert (status, missing["error"]["code"]) == (404, "not_found")
 
 
 def test_reconcile_job_emits_the_mismatch_metric(moto_deps, capsys):
@@ -245,35 +257,70 @@ def test_sweeper_handler_closes_stale_sessions(moto_deps):
     )
 
 
-def test_payments_fifo_batch_stops_a_tenant_at_its_first_failure(moto_deps):
+def _payment_batch(moto_deps, first_reference: str | None = None) -> dict[str, Any]:
+    """This tenant's p1 (10.00) then p2 (20.00), then loja-dois's p3 (30.00)."""
     from tests.billing.conftest import tenant
 
     moto_deps.tenants.put_tenant(tenant("loja-dois"))
-    # Given a batch where this tenant's first payment is refused (another tenant's
-    # reference), then a good one for the same tenant, then one for another tenant
-    bad = asaas_payload(
-        "PAYMENT_RECEIVED", payment_id="p1", value=10.0, external_reference="atende:outra-loja"
+    first = asaas_payload(
+        "PAYMENT_RECEIVED", payment_id="p1", value=10.0, external_reference=first_reference
     )
     good = asaas_payload("PAYMENT_RECEIVED", payment_id="p2", value=20.0)
     other = asaas_payload("PAYMENT_RECEIVED", payment_id="p3", value=30.0)
-    bodies = [asaas_envelope(TENANT, p).model_dump_json() for p in (bad, good)]
+    bodies = [asaas_envelope(TENANT, p).model_dump_json() for p in (first, good)]
     bodies.append(asaas_envelope("loja-dois", other).model_dump_json())
     event = sqs_event(bodies, fifo=True)
     event["Records"][2]["attributes"]["MessageGroupId"] = "loja-dois"
+    return event
+
+
+def test_a_poison_payment_goes_to_the_dlq_alone_and_the_rest_flow(moto_deps):
+    # Given a batch where this tenant's first payment can never be credited (it names
+    # another tenant), then a good one for the same tenant, then one for another tenant
+    event = _payment_batch(moto_deps, first_reference="atende:outra-loja")
     # When the payments consumer handles it
     answer = payments.handler(event, context())
-    # Then the tenant's two are reported failed (the later must not overtake the earlier)
-    # while the other tenant's payment is credited
+    # Then nothing waits for redelivery: the poison is on the DLQ with its reason, and the
+    # payments behind it (same tenant and another) are credited in this same batch
+    assert answer == {"batchItemFailures": []}
+    [dead] = _dead_letters("payments")
+    assert "outra-loja" in dead["Body"]
+    assert dead["MessageAttributes"]["atende_failure_reason"]["StringValue"] == (
+        "validation_failed"
+    )
+    assert moto_deps.store.get_balance(TENANT).balance_cents == 2_000
+    assert moto_deps.store.get_balance("loja-dois").balance_cents == 3_000
+
+
+def test_a_transient_failure_holds_only_its_tenants_group(moto_deps, monkeypatch):
+    # Given the ledger fails transiently for this tenant's first payment only
+    from atende_shared.errors import DependencyUnavailable
+
+    event = _payment_batch(moto_deps)
+    flaky_body = event["Records"][0]["body"]
+    real = payments.process_payments_message
+
+    def flaky(deps, body):
+        if body == flaky_body:
+            raise DependencyUnavailable("ProvisionedThroughputExceeded")
+        return real(deps, body)
+
+    monkeypatch.setattr(payments, "process_payments_message", flaky)
+    # When the payments consumer handles the batch
+    answer = payments.handler(event, context())
+    # Then the tenant's two are left for redelivery in order (the later must not overtake
+    # the earlier), nothing is dead-lettered, and the other tenant's payment is credited
     assert answer == {
         "batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"][:2]]
     }
+    assert _dead_letters("payments") == []
     assert moto_deps.store.get_balance(TENANT).balance_cents == 0
     assert moto_deps.store.get_balance("loja-dois").balance_cents == 3_000
 
 
 def test_grant_credit_builds_its_dependencies_from_the_environment(moto_deps):
     # Given only the environment (what the local platform's seed has)
-    from functions.billing.logic import grant_credit
+    from functions.billing.handlers.deps import grant_credit
 
     # When the seed credits the opening balance twice with the same reference
     first = grant_credit(tenant_id=TENANT, amount_cents=50_000, reference="demo-opening-balance")
@@ -318,3 +365,26 @@ def test_a_ledger_cursor_cannot_reach_another_tenant(moto_deps):
     status, rest = ledger(TENANT, {"cursor": mine["next_cursor"]})
     assert status == 200
     assert {e["tenant_id"] for e in rest["items"]} == {TENANT}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"amount_cents": "100", "reason": "welcome bonus", "idempotency_key": "s-1"},
+        {"amount_cents": 100.0, "reason": "welcome bonus", "idempotency_key": "s-2"},
+        {"amount_cents": True, "reason": "welcome bonus", "idempotency_key": "s-3"},
+        {"amount_cents": 5_000_001, "reason": "welcome bonus", "idempotency_key": "s-4"},
+        {"amount_cents": -5_000_001, "reason": "big correction", "idempotency_key": "s-5"},
+        {"amount_cents": 100, "reason": "     ", "idempotency_key": "s-6"},
+        {"amount_cents": 100, "idempotency_key": "s-7"},
+    ],
+)
+def test_manual_money_is_strict_cents_within_limits_with_a_reason(moto_deps, body):
+    # When an admin posts a credit whose amount is a string, a float, a bool, over the
+    # manual limit, or has no real reason
+    status, answer = api("POST", "/credits", body=body)
+    # Then it is refused with the field named, and nothing reaches the ledger
+    assert status == 422, answer
+    assert answer["error"]["code"] == "validation_failed"
+    _, ledger = api("GET", "/ledger")
+    assert ledger["items"] == []

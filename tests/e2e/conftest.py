@@ -200,7 +200,10 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformClien
     """Given ``atende local run`` in a subprocess on a free port, healthy."""
     workdir = tmp_path_factory.mktemp("atende-local")
     running = start_platform(
-        workdir, ATENDE_LOCAL_VISIBILITY_TIMEOUT_SECONDS=str(VISIBILITY_TIMEOUT_SECONDS)
+        workdir,
+        ATENDE_LOCAL_VISIBILITY_TIMEOUT_SECONDS=str(VISIBILITY_TIMEOUT_SECONDS),
+        # Order-notification retries after 1, 2, 4... s instead of 30 s, 1 min... (orders).
+        ATENDE_ORDERS_RETRY_BASE_SECONDS="1",
     )
     try:
         yield running.client

@@ -64,8 +64,15 @@ def test_no_queue_exists_outside_the_wiring_and_every_queue_has_a_dlq_or_is_one(
         if "RedrivePolicy" in q["Properties"]
     }
     work_ids = {k for k, q in queues.items() if "RedrivePolicy" in q["Properties"]}
+    # and the one failure destination of the scheduled functions (async invocations)
+    schedule_failures = {
+        k
+        for k, q in queues.items()
+        if q["Properties"].get("QueueName") == f"atende-{STAGE}-schedule-failures"
+    }
     assert len(work_ids) == len(QUEUES)
-    assert set(queues) == work_ids | dlq_ids
+    assert len(schedule_failures) == 1
+    assert set(queues) == work_ids | dlq_ids | schedule_failures
 
 
 def test_every_queue_requires_tls(synth: Synthesized):

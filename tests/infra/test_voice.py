@@ -144,7 +144,9 @@ def test_the_agent_runs_on_arm64_fargate_without_inbound_ports(synth: Synthesize
     )
 
 
-def test_the_agent_may_protect_its_own_tasks_and_reads_only_the_main_table(synth: Synthesized):
+def test_the_agent_may_protect_its_own_tasks_and_write_the_main_table(synth: Synthesized):
+    # The agent allocates the kitchen's order number (UpdateItem on the tenant's counter)
+    # and remembers customers (PutItem) on the main table, as its wiring declares.
     task = _task_with_container(synth, "agent")
     role_id = task["TaskRoleArn"]["Fn::GetAtt"][0]
     statements = [
@@ -163,7 +165,7 @@ def test_the_agent_may_protect_its_own_tasks_and_reads_only_the_main_table(synth
     assert {"ecs:UpdateTaskProtection", "ecs:GetTaskProtection"} <= actions
     assert "s3:PutObject" in actions
     assert "events:PutEvents" in actions
-    assert not {a for a in actions if a in ("dynamodb:PutItem", "dynamodb:UpdateItem")}
+    assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"} <= actions
 
 
 def test_no_nat_gateway_by_default_but_free_gateway_endpoints(synth: Synthesized):
@@ -193,3 +195,25 @@ def test_default_carrier_cidrs_are_a_documentation_range_and_the_internet_is_ref
         DeploymentConfig(carrier_cidrs=("0.0.0.0/0",))
     with pytest.raises(ValueError, match="does not appear to be an IPv4 or IPv6 network"):
         DeploymentConfig(carrier_cidrs=("not-a-cidr",))
+
+
+def test_the_agents_environment_and_secrets_follow_its_declared_access(synth: Synthesized):
+    from atende_shared.resources import EVENT_BUS_ENV, bucket_env, table_env
+    from functions.wiring import AGENT
+
+    # Given the agent's container as synthesized
+    task = _task_with_container(synth, "agent")
+    container = next(c for c in task["ContainerDefinitions"] if c["Name"] == "agent")
+    env = {e["Name"] for e in container["Environment"]}
+    secrets = {s["Name"] for s in container.get("Secrets", [])}
+    access = AGENT.access
+    # Then it names exactly the resources its wiring declares
+    expected = {table_env(t) for t in (*access.tables_read, *access.tables_write)}
+    expected |= {bucket_env(b) for b in (*access.bucket_read, *access.bucket_write)}
+    if access.publishes_events:
+        expected.add(EVENT_BUS_ENV)
+    resource_env = {n for n in env if n.endswith(("_TABLE", "_BUCKET")) or n == EVENT_BUS_ENV}
+    assert resource_env == expected
+    # And the LiveKit keys arrive as ECS secrets, where LiveKit is declared
+    assert ({"LIVEKIT_API_KEY", "LIVEKIT_API_SECRET"} <= secrets) == access.livekit
+    assert "LIVEKIT_URL" in env

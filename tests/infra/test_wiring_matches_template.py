@@ -115,8 +115,10 @@ def test_every_queue_trigger_is_a_partial_batch_event_source(synth: Synthesized,
     }
     if trigger.max_batching_window_seconds:
         expected["MaximumBatchingWindowInSeconds"] = trigger.max_batching_window_seconds
-    if trigger.max_concurrency:
-        expected["ScalingConfig"] = {"MaximumConcurrency": trigger.max_concurrency}
+    # pollers: the trigger's own limit, else never more than the function may run
+    pollers = trigger.max_concurrency or spec.reserved_concurrency
+    if pollers >= 2:
+        expected["ScalingConfig"] = {"MaximumConcurrency": pollers}
     # Then one event source mapping connects them with partial batch responses on
     synth.template.resource_properties_count_is("AWS::Lambda::EventSourceMapping", expected, 1)
 

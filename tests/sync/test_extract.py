@@ -1,9 +1,12 @@
-"""atende-extract: SQLite/CSV/JSON → mapped records → batches with retries and resume."""
+"""atende-extract: SQL (SQLite, and real PostgreSQL and MariaDB servers started for the
+session by ``atende_local.stand_ins.databases``), CSV and JSON → mapped records → batches
+with retries and resume."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -11,6 +14,7 @@ import pytest
 from atende_extract.cli import extract, main
 from atende_extract.config import ExtractConfig, load_config
 from atende_extract.pusher import PushFailed, RunState
+from atende_local.stand_ins import databases
 from atende_shared.dal.tenants import tenant_store
 from atende_shared.models.tenant import CatalogSource
 from atende_shared.settings import reset_settings_cache
@@ -32,23 +36,85 @@ def tenant(sync_aws):
     return tenant_id
 
 
-def erp(path, n=25):
-    db = sqlite3.connect(path)
-    db.execute(
-        "CREATE TABLE PRODUTOS (CODPROD TEXT, DESCR TEXT, PRECO NUMERIC, SALDO REAL, ATIVO TEXT)"
-    )
-    db.executemany(
-        "INSERT INTO PRODUTOS VALUES (?, ?, ?, ?, ?)",
-        [
-            (f"P{i:03d}", f"Produto {i}", f"{i}.90", i % 4, "S" if i % 5 else "N")
+@dataclass
+class Erp:
+    """The ERP's database: a products table created the way an ERP's DDL would (unquoted
+    upper-case names, which PostgreSQL folds to lower case), written through SQLAlchemy."""
+
+    url: str
+
+    def _run(self, *statements: tuple[str, list[dict[str, object]] | None]) -> None:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.url)
+        try:
+            with engine.begin() as conn:
+                for sql, params in statements:
+                    conn.execute(text(sql), params or [])
+        finally:
+            engine.dispose()
+
+    def create(self, n: int = 25) -> None:
+        rows = [
+            {
+                "c": f"P{i:03d}",
+                "d": f"Produto {i}",
+                "p": f"{i}.90",
+                "s": i % 4,
+                "a": "S" if i % 5 else "N",
+            }
             for i in range(1, n + 1)
-        ],
-    )
-    db.commit()
-    db.close()
+        ]
+        self._run(
+            ("DROP TABLE IF EXISTS PRODUTOS", None),
+            (
+                "CREATE TABLE PRODUTOS (CODPROD VARCHAR(20), DESCR VARCHAR(200),"
+                " PRECO NUMERIC(10, 2), SALDO REAL, ATIVO VARCHAR(1))",
+                None,
+            ),
+            ("INSERT INTO PRODUTOS VALUES (:c, :d, :p, :s, :a)", rows),
+        )
+
+    def delete(self, code: str) -> None:
+        self._run(("DELETE FROM PRODUTOS WHERE CODPROD = :c", [{"c": code}]))
 
 
-def config(tmp_path, tenant, *, batch_size=10, **source):
+def _server(start):
+    try:
+        server = start()
+    except databases.Unavailable as exc:
+        pytest.skip(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgresql_server():
+    yield from _server(databases.start_postgres)
+
+
+@pytest.fixture(scope="session")
+def mariadb_server():
+    yield from _server(databases.start_mariadb)
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.databases),
+        pytest.param("mariadb", marks=pytest.mark.databases),
+    ]
+)
+def erp(request, tmp_path) -> Iterator[Erp]:
+    """Given the ERP's database on SQLite, PostgreSQL or MariaDB."""
+    if request.param == "sqlite":
+        yield Erp(f"sqlite:///{tmp_path / 'erp.db'}")
+        return
+    server = request.getfixturevalue(f"{request.param}_server")
+    yield Erp(server.url)
+
+
+def config(tmp_path, tenant, *, erp=None, batch_size=10, **source):
     data = {
         "target": {
             "url": "http://atende.local",
@@ -60,8 +126,8 @@ def config(tmp_path, tenant, *, batch_size=10, **source):
         "source": source
         or {
             "kind": "sql",
-            "url": f"sqlite:///{tmp_path / 'erp.db'}",
-            "query": "SELECT * FROM PRODUTOS",
+            "url": erp.url if erp else f"sqlite:///{tmp_path / 'erp.db'}",
+            "query": "SELECT * FROM PRODUTOS ORDER BY CODPROD",
         },
         "columns": {
             "source_id": "CODPROD",
@@ -92,9 +158,9 @@ def menu(sync_aws, tenant):
     return tenant_store(sync_aws.tables["main"]).get_menu(tenant).by_id()
 
 
-def test_a_sqlite_catalog_is_pushed_and_mirrored(sync_aws, tenant, tmp_path):
-    erp(tmp_path / "erp.db")
-    summary = extract(config(tmp_path, tenant), http=client(), sleep=lambda s: None)
+def test_a_sql_catalog_is_pushed_and_mirrored(sync_aws, tenant, tmp_path, erp):
+    erp.create()
+    summary = extract(config(tmp_path, tenant, erp=erp), http=client(), sleep=lambda s: None)
     assert summary["records"] == 25
     assert summary["batches"] == 3
     drain_catalog(sync_aws.queues["catalog"].url)
@@ -110,23 +176,25 @@ def test_a_sqlite_catalog_is_pushed_and_mirrored(sync_aws, tenant, tmp_path):
 
 
 def test_transient_failures_are_retried(sync_aws, tenant, tmp_path):
-    erp(tmp_path / "erp.db", 5)
+    erp = Erp(f"sqlite:///{tmp_path / 'erp.db'}")  # HTTP retries: one database is enough
+    erp.create(5)
     calls = {"n": 0}
 
     def every_other(request):
         calls["n"] += 1
         return calls["n"] % 2 == 1
 
-    summary = extract(config(tmp_path, tenant), http=client(every_other), sleep=lambda s: None)
+    cfg = config(tmp_path, tenant, erp=erp)
+    summary = extract(cfg, http=client(every_other), sleep=lambda s: None)
     assert summary["http_attempts"] == 4  # one batch + complete, each failed once
     drain_catalog(sync_aws.queues["catalog"].url)
     assert len(menu(sync_aws, tenant)) == 5
 
 
 def test_a_crashed_push_resumes_without_resending_and_completes_the_snapshot(
-    sync_aws, tenant, tmp_path
+    sync_aws, tenant, tmp_path, erp
 ):
-    erp(tmp_path / "erp.db", 25)
+    erp.create(25)
     sent = []
 
     def down_after_two_batches(request):
@@ -135,7 +203,7 @@ def test_a_crashed_push_resumes_without_resending_and_completes_the_snapshot(
             return len(sent) > 2
         return False
 
-    cfg = config(tmp_path, tenant)
+    cfg = config(tmp_path, tenant, erp=erp)
     with pytest.raises(PushFailed):
         extract(cfg, http=client(down_after_two_batches), sleep=lambda s: None)
     state = RunState.load(tmp_path / "state.json")
@@ -159,15 +227,12 @@ def test_a_crashed_push_resumes_without_resending_and_completes_the_snapshot(
     assert len(menu(sync_aws, tenant)) == 25
 
 
-def test_a_deleted_row_disappears_after_the_next_snapshot(sync_aws, tenant, tmp_path):
-    erp(tmp_path / "erp.db", 30)
-    cfg = config(tmp_path, tenant)
+def test_a_deleted_row_disappears_after_the_next_snapshot(sync_aws, tenant, tmp_path, erp):
+    erp.create(30)
+    cfg = config(tmp_path, tenant, erp=erp)
     extract(cfg, http=client(), sleep=lambda s: None)
     drain_catalog(sync_aws.queues["catalog"].url)
-    db = sqlite3.connect(tmp_path / "erp.db")
-    db.execute("DELETE FROM PRODUTOS WHERE CODPROD = 'P011'")
-    db.commit()
-    db.close()
+    erp.delete("P011")
 
     extract(cfg, http=client(), sleep=lambda s: None)
     drain_catalog(sync_aws.queues["catalog"].url)
@@ -210,9 +275,9 @@ def test_config_errors_are_explained(tmp_path):
         )
 
 
-def test_cli_dry_run_prints_mapped_records(tmp_path, tenant, capsys):
-    erp(tmp_path / "erp.db", 2)
-    config(tmp_path, tenant)
+def test_cli_dry_run_prints_mapped_records(tmp_path, tenant, capsys, erp):
+    erp.create(2)
+    config(tmp_path, tenant, erp=erp)
     assert main(["--config", str(tmp_path / "extract.json"), "--dry-run"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert json.loads(lines[0])["source_id"] == "P001"

@@ -1,5 +1,6 @@
-"""MongoDB hub: connector logic on mongomock (a real server runs the same tests when
-``MONGODB_URI`` is set), full mirror, ``updated_at`` incremental, idempotent orders."""
+"""MongoDB hub: connector logic on mongomock and on a real wire-protocol server (FerretDB
+built by ``atende_local/stand_ins/install.sh``, or ``MONGODB_URI``), full mirror,
+``updated_at`` incremental, idempotent orders."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from atende_local.stand_ins.databases import Unavailable, start_ferretdb
 from atende_shared.events import OrderLine, OrderPlaced
 from functions.sync.logic.connectors.mongodb import (
     MongoCatalogConnector,
@@ -25,14 +27,26 @@ mongomock = pytest.importorskip("mongomock")  # a dev dependency; skip cleanly w
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["mongomock", "server"])
+@pytest.fixture(scope="session")
+def mongodb_uri():
+    """A real wire-protocol server: ``MONGODB_URI`` if set, else FerretDB started here."""
+    if uri := os.environ.get("MONGODB_URI"):
+        yield uri
+        return
+    try:
+        server = start_ferretdb()
+    except Unavailable as exc:
+        pytest.skip(f"{exc}; or set MONGODB_URI to a MongoDB server")
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(params=["mongomock", pytest.param("server", marks=pytest.mark.databases)])
 def database(request):
     if request.param == "mongomock":
         yield mongomock.MongoClient()["catalog"]
         return
-    uri = os.environ.get("MONGODB_URI")
-    if not uri:
-        pytest.skip("set MONGODB_URI to run the MongoDB tests against a real server")
+    uri = request.getfixturevalue("mongodb_uri")
     from pymongo import MongoClient
 
     client: MongoClient = MongoClient(uri, serverSelectionTimeoutMS=3_000)

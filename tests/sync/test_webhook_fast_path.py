@@ -160,3 +160,41 @@ def test_custom_events_upsert_and_update_stock(harness):
 def test_order_events_are_acknowledged_and_ignored(harness):
     h = harness
     assert h.worker().handle(bling_event(h, "order.created", {"id": 5})) == "ignored"
+
+
+def test_a_bling_stock_event_with_only_the_physical_total_is_applied(harness):
+    # Given a Bling stock event shaped as Bling documents it for the ``stock`` resource
+    # (developer.bling.com.br/webhooks, "Estoque": data = {produto: {id}, deposito: {id,
+    # saldoFisico, saldoVirtual}, operacao, quantidade, saldoFisicoTotal}) carrying the
+    # physical total only: it was dead-lettered before ("stock event without
+    # saldoVirtualTotal")
+    h = harness
+    h.bling.add_product(1, stock=5)
+    h.sync("full")
+    event = bling_event(
+        h,
+        "stock.updated",
+        {
+            "produto": {"id": 1},
+            "deposito": {"id": 14886873196, "saldoFisico": 3, "saldoVirtual": 3},
+            "operacao": "S",
+            "quantidade": 2,
+            "saldoFisicoTotal": 3,
+        },
+        event_id="fisico",
+    )
+    # When the worker applies it, then the item's stock is the physical total
+    assert h.worker().handle(event) == "applied"
+    assert h.menu().by_id()["bling-1"].stock == 3
+
+
+def test_a_bling_stock_event_without_totals_reads_the_balance_back(harness):
+    # Given a stock event that names the product but carries no total
+    h = harness
+    h.bling.add_product(1, stock=7)
+    h.sync("full")
+    event = bling_event(h, "stock.updated", {"produto": {"id": 1}}, event_id="none")
+    # When applied, then the balance is read back from Bling instead of dead-lettering
+    assert h.worker().handle(event) == "applied"
+    assert h.menu().by_id()["bling-1"].stock == 7
+    assert [r[1] for r in h.bling.log][-1] == "/estoques/saldos"

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import Any, Protocol
+from typing import Any
+
+from botocore.exceptions import ClientError
 
 from atende_shared.aws import client
-from atende_shared.dal.dynamo import storage_call
+from atende_shared.dal.dynamo import storage_call, storage_error
 from atende_shared.dal.keys import tenant_pk
+from functions.billing.dal.protocol import StatementStore
+
+__all__ = ["S3StatementStore", "StatementStore", "statement_key", "statement_store"]
 
 STATEMENTS_PREFIX = "statements/"
-
-
-class StatementStore(Protocol):
-    def put_statement(
-        self, tenant_id: str, period: str, csv_text: str, summary: dict[str, Any]
-    ) -> list[str]: ...
-    def list_statements(self, tenant_id: str) -> list[dict[str, Any]]: ...
 
 
 def statement_key(tenant_id: str, period: str, extension: str) -> str:
@@ -68,6 +66,27 @@ class S3StatementStore:
                     summary["json_key"] = obj["Key"]
                     summaries.append(summary)
         return sorted(summaries, key=lambda s: str(s.get("period", "")), reverse=True)
+
+    def download_links(self, tenant_id: str, period: str, *, seconds: int) -> dict[str, str] | None:
+        """Presigned GET URLs of the period's CSV and JSON (None when not written)."""
+        links = {}
+        for extension in ("csv", "json"):
+            key = statement_key(tenant_id, period, extension)
+            try:
+                client("s3").head_object(Bucket=self._bucket, Key=key)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                    return None
+                raise storage_error(f"find {key}", exc) from exc
+            with storage_call(f"presign {key}"):
+                links[extension] = str(
+                    client("s3").generate_presigned_url(
+                        "get_object",
+                        Params={"Bucket": self._bucket, "Key": key},
+                        ExpiresIn=seconds,
+                    )
+                )
+        return links
 
 
 @cache

@@ -275,13 +275,27 @@ class DynamoBillingStore(TableStore):
             body[keys.GSI1_SK] = f"{tx.tenant_id}#{event.key}"
             body["tenant_id"] = tx.tenant_id
             put(f"{OUTBOX_PREFIX}{event.key}", "outbox", body, {})
+        aliases: list[dict[str, Any]] = []
         for call_id, room_name in tx.aliases:
-            put(f"{CALL_ID_PREFIX}{call_id}", "call_alias", {"room_name": room_name}, {})
-        if not items:
+            alias = {keys.PK: pk, keys.SK: f"{CALL_ID_PREFIX}{call_id}", "entity": "call_alias"}
+            aliases.append(
+                {
+                    "Put": {
+                        "TableName": self._table_name,
+                        "Item": alias | to_item({"room_name": room_name}),
+                    }
+                }
+            )
+        if len(items) <= 1:
+            # A call-id alias is a fact of the signal (this SIP call is this room), written
+            # unconditionally and idempotently: it needs no transaction with the one item
+            # the unit changes, so it goes first as a plain put (a retry rewrites it alike).
+            for alias_put in aliases:
+                self._put_one(alias_put["Put"], tx.tenant_id)
+            if items:
+                self._put_one(items[0]["Put"], tx.tenant_id)
             return
-        if len(items) == 1:
-            self._put_one(items[0]["Put"], tx.tenant_id)
-            return
+        items.extend(aliases)
         try:
             # TransactWriteItems loses a condition only as TransactionCanceledException.
             with storage_call("commit", conditional=True):

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from atende_shared.dal.tenants import TenantStore, update_tenant
 from atende_shared.errors import DependencyUnavailable
 from atende_shared.events import (
     BalanceLow,
@@ -25,11 +24,13 @@ from atende_shared.events import (
     TenantSuspended,
     parse_event,
 )
-from atende_shared.messaging import EventPublisher
 from atende_shared.models.common import utc_now
 from atende_shared.models.tenant import BillingPlan, SuspensionReason, Tenant, TenantStatus
 from atende_shared.observability import logger
+from atende_shared.ports.messaging import EventPublisher
+from atende_shared.ports.tenants import TenantStore, update_tenant
 from functions.billing.dal.protocol import BillingStore, ConcurrentUpdate
+from functions.billing.logic.verification import NoPaymentSource, PaymentSource
 from functions.billing.models.ledger import (
     BalanceState,
     LedgerEntry,
@@ -53,6 +54,8 @@ class BillingDeps:
     prices: ProviderPriceTable = field(default_factory=ProviderPriceTable)
     end_grace_seconds: int = 120
     max_commit_attempts: int = 40
+    #: Where payments are verified before a credit (Asaas' own API with the tenant's key).
+    payment_source: PaymentSource = field(default_factory=NoPaymentSource)
     #: Test hook: called between steps to inject crashes ("after_commit", ...).
     fault: Callable[[str], None] = lambda _step: None
     #: How long a tenant profile read for rating may be reused (0 = always re-read). Plans

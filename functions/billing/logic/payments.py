@@ -2,31 +2,32 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
+
+from pydantic import ValidationError
 
 from atende_shared.dal.keys import tenant_pk
 from atende_shared.errors import NotFound, ValidationFailed
 from atende_shared.events import PaymentReceived
+from atende_shared.models.asaas import (
+    ASAAS_BALANCE_EVENTS,
+    AsaasPayment,
+    AsaasRefund,
+    brl_cents,
+)
 from atende_shared.models.envelope import InboundEvent, Provider
 from atende_shared.observability import logger
 from atende_shared.rooms import tenant_from_metadata
 from functions.billing.dal.protocol import Transaction
 from functions.billing.logic.calls import CallOutcome
 from functions.billing.logic.engine import BillingDeps, flush_outbox, post, run_unit
+from functions.billing.logic.verification import verify_at_source
 from functions.billing.models.ledger import EntryKind, NewEntry
 from functions.billing.models.payments import PaymentRecord, PaymentSignal
 from functions.billing.models.session import MAX_SEEN_EVENTS
 
 #: Asaas events → what they mean for the prepaid balance. Everything else is ignored.
-ASAAS_KINDS: dict[str, str] = {
-    "PAYMENT_RECEIVED": "credit",
-    "PAYMENT_CONFIRMED": "credit",
-    "PAYMENT_RECEIVED_IN_CASH": "credit",
-    "PAYMENT_REFUNDED": "refund",
-    "PAYMENT_PARTIALLY_REFUNDED": "refund",
-    "PAYMENT_CHARGEBACK_REQUESTED": "chargeback",
-}
+ASAAS_KINDS: dict[str, str] = dict(ASAAS_BALANCE_EVENTS)
 #: Standard-Webhooks custom senders: ``payment.*`` with integer cents.
 CUSTOM_KINDS: dict[str, str] = {
     "payment.received": "credit",
@@ -37,14 +38,12 @@ CUSTOM_KINDS: dict[str, str] = {
 
 
 def brl_to_cents(value: Any) -> int:
-    """Asaas sends BRL as JSON numbers: go through ``str`` so 10.1 is 1010, not 1009."""
+    """A BRL amount (a JSON number) in integer cents; anything else is refused."""
     try:
-        cents = (Decimal(str(value)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    except (InvalidOperation, ValueError) as exc:
+        amount = AsaasRefund.model_validate({"value": value}).value
+    except ValidationError as exc:
         raise ValidationFailed(f"invalid amount {value!r}") from exc
-    if cents < 0:
-        raise ValidationFailed(f"negative amount {value!r}")
-    return int(cents)
+    return brl_cents(amount)
 
 
 def _tenant_from_reference(reference: Any) -> str | None:
@@ -69,35 +68,35 @@ def signal_from_event(event: InboundEvent) -> PaymentSignal | None:
     payload = event.payload
     if event.provider is Provider.ASAAS:
         kind = ASAAS_KINDS.get(event.type)
-        payment = payload.get("payment") or {}
-        if kind is None or not payment.get("id"):
+        if kind is None:
             return None
-        refunds = payment.get("refunds")
+        # The shared model ingress validated at the door: a value that is null, a string
+        # or negative never reaches here from ingress, and a replayed old envelope that
+        # carries one is refused (ValidationError: permanent, DLQ at once).
+        payment = AsaasPayment.model_validate(payload.get("payment"))
         refund_total = None
         if kind == "refund":
-            if isinstance(refunds, list) and refunds:
+            if payment.refunds:
                 refund_total = sum(
-                    brl_to_cents(r.get("value", 0))
-                    for r in refunds
-                    if isinstance(r, dict) and r.get("status") != "CANCELLED"
+                    brl_cents(r.value) for r in payment.refunds if r.status != "CANCELLED"
                 )
             elif event.type == "PAYMENT_REFUNDED":
-                refund_total = brl_to_cents(payment.get("value", 0))
+                refund_total = payment.value_cents
             else:
                 raise ValidationFailed("partial refund without a refunds list")
-        reference = payment.get("externalReference")
+        reference = payment.external_reference
         tenant_id = _resolve_tenant(event.tenant_id, reference)
         return PaymentSignal(
             tenant_id=tenant_id,
             provider="asaas",
             event_id=str(payload.get("id") or event.provider_event_id),
-            payment_id=str(payment["id"]),
+            payment_id=payment.id,
             kind=kind,
-            value_cents=brl_to_cents(payment.get("value", 0)),
+            value_cents=payment.value_cents,
             refund_total_cents=refund_total,
-            customer=payment.get("customer"),
+            customer=payment.customer,
             external_reference=reference,
-            status=payment.get("status"),
+            status=payment.status,
             correlation_id=event.correlation_id,
         )
     if event.provider is Provider.CUSTOM and event.type in CUSTOM_KINDS:
@@ -176,6 +175,7 @@ def handle_payment(deps: BillingDeps, signal: PaymentSignal) -> CallOutcome:
     expected_customer = tenant.integrations.payment_customer_id
     if expected_customer and signal.customer and signal.customer != expected_customer:
         raise ValidationFailed("payment customer does not belong to the tenant")
+    signal = verify_at_source(signal, deps.payment_source, expected_customer=expected_customer)
 
     def unit() -> CallOutcome:
         stored = deps.store.get_payment(signal.tenant_id, signal.provider, signal.payment_id)

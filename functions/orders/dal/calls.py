@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from functools import cache
-from typing import Any, Protocol
+from typing import Any
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
@@ -19,28 +19,21 @@ from botocore.exceptions import ClientError
 from atende_shared.aws import client
 from atende_shared.dal import keys
 from atende_shared.dal.dynamo import TableStore, from_item, storage_call
-from functions.orders.dal.dynamo import decode_cursor, encode_cursor
-from functions.orders.dal.protocol import Page
+from functions.orders.dal.protocol import CallSessions, Page, Transcripts
+
+__all__ = [
+    "CallSessions",
+    "DynamoCallSessions",
+    "S3Transcripts",
+    "Transcripts",
+    "call_sessions",
+    "transcripts",
+]
 from functions.orders.models.calls import CallSessionView
 
 #: Billing's alias item from a SIP call id to its room (functions/billing/dal/dynamo.py).
 BILLING_CALL_ID_PREFIX = "CALLID#"
 TRANSCRIPTS_PREFIX = "transcripts/"
-
-
-class CallSessions(Protocol):
-    def list_sessions(
-        self, tenant_id: str, *, limit: int, cursor: str | None
-    ) -> Page[CallSessionView]: ...
-    def find_session(self, tenant_id: str, call_id: str) -> CallSessionView | None:
-        """By SIP call id, or by room name."""
-        ...
-
-
-class Transcripts(Protocol):
-    def find(self, tenant_id: str, call_id: str, around: datetime | None) -> str | None: ...
-    def read(self, key: str) -> dict[str, Any]: ...
-    def presign(self, key: str, *, seconds: int) -> str: ...
 
 
 class DynamoCallSessions(TableStore):
@@ -53,20 +46,20 @@ class DynamoCallSessions(TableStore):
         return from_item(item) if item else None
 
     def list_sessions(
-        self, tenant_id: str, *, limit: int, cursor: str | None
+        self, tenant_id: str, *, limit: int, after: dict[str, Any] | None
     ) -> Page[CallSessionView]:
         query: dict[str, Any] = {
             "KeyConditionExpression": Key(keys.PK).eq(keys.tenant_pk(tenant_id))
             & Key(keys.SK).begins_with(keys.CALL_PREFIX),
             "Limit": limit,
         }
-        start = decode_cursor(cursor, tenant_id=tenant_id)
-        if start:
-            query["ExclusiveStartKey"] = start
+        if after:
+            query["ExclusiveStartKey"] = after
         with storage_call("list call sessions"):
             answer = self._table.query(**query)
         items = [CallSessionView.model_validate(from_item(i)) for i in answer.get("Items", [])]
-        return Page(items=items, next_cursor=encode_cursor(answer.get("LastEvaluatedKey")))
+        last = answer.get("LastEvaluatedKey")
+        return Page(items=items, position=from_item(last) if last else None)
 
     def find_session(self, tenant_id: str, call_id: str) -> CallSessionView | None:
         alias = self._get(tenant_id, f"{BILLING_CALL_ID_PREFIX}{call_id}")

@@ -19,9 +19,6 @@ Items under ``TENANT#<id>``:
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -37,7 +34,6 @@ from atende_shared.dal.dynamo import (
     storage_call,
     to_item,
 )
-from atende_shared.errors import ValidationFailed
 from functions.orders.dal.protocol import (
     CallInfo,
     CreateOutcome,
@@ -81,26 +77,6 @@ def notify_sk(order_id: str, name: str) -> str:
 
 def _strip(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in from_item(item).items() if k not in _KEY_ATTRS}
-
-
-def encode_cursor(key: dict[str, Any] | None) -> str | None:
-    if not key:
-        return None
-    raw = json.dumps(from_item(key), sort_keys=True, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None, *, tenant_id: str) -> dict[str, Any] | None:
-    """The start key inside ``cursor``; refuses one that is malformed or another tenant's."""
-    if not cursor:
-        return None
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, binascii.Error) as exc:
-        raise ValidationFailed("invalid cursor") from exc
-    if not isinstance(decoded, dict) or decoded.get(keys.PK) != keys.tenant_pk(tenant_id):
-        raise ValidationFailed("invalid cursor")
-    return decoded
 
 
 def _start_key(item: dict[str, Any], index_pk: str, index_sk: str) -> dict[str, Any]:
@@ -248,7 +224,7 @@ class DynamoOrderStore(TableStore):
             )
 
     def list_orders(
-        self, tenant_id: str, flt: OrderFilter, *, limit: int, cursor: str | None
+        self, tenant_id: str, flt: OrderFilter, *, limit: int, after: dict[str, Any] | None
     ) -> Page[Order]:
         condition: Any = Key(keys.GSI2_PK).eq(orders_index_pk(tenant_id))
         if flt.start is not None and flt.end is not None:
@@ -275,9 +251,8 @@ class DynamoOrderStore(TableStore):
             query["Limit"] = max(limit, 100)
         else:
             query["Limit"] = limit  # the unfiltered newest page: exactly one query
-        start = decode_cursor(cursor, tenant_id=tenant_id)
-        if start:
-            query["ExclusiveStartKey"] = start
+        if after:
+            query["ExclusiveStartKey"] = after
         found: list[dict[str, Any]] = []
         last_key: dict[str, Any] | None = None
         for pages, page in enumerate(query_pages(self._table, "list orders", **query), 1):
@@ -291,7 +266,7 @@ class DynamoOrderStore(TableStore):
             if len(found) >= limit or pages >= MAX_FILTER_PAGES:
                 break
         orders = [Order.model_validate(_strip(i)) for i in found]
-        return Page(items=orders, next_cursor=encode_cursor(last_key))
+        return Page(items=orders, position=from_item(last_key) if last_key else None)
 
     # -- acceptance-window index ---------------------------------------------------------
 
@@ -371,11 +346,9 @@ class DynamoOrderStore(TableStore):
             chunk = wanted[start : start + 100]
             request: dict[str, Any] = {
                 self._table_name: {
+                    # The resource's client serialises plain values (boto3 injects it).
                     "Keys": [
-                        {
-                            keys.PK: {"S": keys.tenant_pk(tenant_id)},
-                            keys.SK: {"S": f"{CALLINFO_PREFIX}{c}"},
-                        }
+                        {keys.PK: keys.tenant_pk(tenant_id), keys.SK: f"{CALLINFO_PREFIX}{c}"}
                         for c in chunk
                     ]
                 }
@@ -384,8 +357,7 @@ class DynamoOrderStore(TableStore):
                 with storage_call("read call outcomes"):
                     answer = resource.batch_get_item(RequestItems=request)
                 for raw in answer.get("Responses", {}).get(self._table_name, []):
-                    item = {k: _plain(v) for k, v in raw.items()}
-                    info = _call_info(item)
+                    info = _call_info(from_item(raw))
                     found[info.call_id] = info
                 request = answer.get("UnprocessedKeys") or {}
         return found
@@ -462,7 +434,7 @@ class DynamoOrderStore(TableStore):
         return sorted(found, key=lambda d: d.created_at)
 
     def list_deliveries(
-        self, tenant_id: str, *, failed_only: bool, limit: int, cursor: str | None
+        self, tenant_id: str, *, failed_only: bool, limit: int, after: dict[str, Any] | None
     ) -> Page[Delivery]:
         if failed_only:
             query: dict[str, Any] = {
@@ -478,9 +450,8 @@ class DynamoOrderStore(TableStore):
             }
             index_keys = None
         query["Limit"] = limit
-        start = decode_cursor(cursor, tenant_id=tenant_id)
-        if start:
-            query["ExclusiveStartKey"] = start
+        if after:
+            query["ExclusiveStartKey"] = after
         with storage_call("list deliveries"):
             answer = self._table.query(**query)
         items = answer.get("Items", [])
@@ -489,16 +460,8 @@ class DynamoOrderStore(TableStore):
             last = _start_key(items[-1], *index_keys)
         return Page(
             items=[Delivery.model_validate(_strip(i)) for i in items],
-            next_cursor=encode_cursor(last),
+            position=from_item(last) if last else None,
         )
-
-
-def _plain(value: dict[str, Any]) -> Any:
-    """A low-level attribute value (``{"S": ...}``) as a plain value (strings only here)."""
-    for kind in ("S", "N", "BOOL"):
-        if kind in value:
-            return value[kind]
-    return None
 
 
 def _call_info(item: dict[str, Any]) -> CallInfo:

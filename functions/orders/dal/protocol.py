@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from atende_shared.events import OrderChannel, OrderStatus
+from functions.orders.models.calls import CallSessionView
 from functions.orders.models.notifications import Delivery, DeliveryJob, WebhookEndpoint
 from functions.orders.models.order import Order, StatusChange
 
@@ -17,8 +18,11 @@ CreateOutcome = Literal["created", "exists", "number_taken"]
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
+    """Items and the storage position after the last one (None: no more). The handler
+    seals the position into the API's signed cursor (``atende_shared.pagination``)."""
+
     items: list[T]
-    next_cursor: str | None = None
+    position: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ class OrderStore(Protocol):
 
     def mark_announced(self, tenant_id: str, order_id: str) -> None: ...
     def list_orders(
-        self, tenant_id: str, flt: OrderFilter, *, limit: int, cursor: str | None
+        self, tenant_id: str, flt: OrderFilter, *, limit: int, after: dict[str, Any] | None
     ) -> Page[Order]: ...
     # -- the acceptance-window index -----------------------------------------------------
     def due_for_reminder(self, now: datetime, *, limit: int) -> list[tuple[str, str]]: ...
@@ -89,7 +93,7 @@ class OrderStore(Protocol):
     def save_delivery(self, delivery: Delivery) -> None: ...
     def deliveries_for_order(self, tenant_id: str, order_id: str) -> list[Delivery]: ...
     def list_deliveries(
-        self, tenant_id: str, *, failed_only: bool, limit: int, cursor: str | None
+        self, tenant_id: str, *, failed_only: bool, limit: int, after: dict[str, Any] | None
     ) -> Page[Delivery]: ...
 
 
@@ -109,3 +113,18 @@ class HostResolver(Protocol):
     def __call__(self, host: str) -> list[str]:
         """Every IP address ``host`` resolves to (raise ``OSError`` when it does not)."""
         ...
+
+
+class CallSessions(Protocol):
+    def list_sessions(
+        self, tenant_id: str, *, limit: int, after: dict[str, Any] | None
+    ) -> Page[CallSessionView]: ...
+    def find_session(self, tenant_id: str, call_id: str) -> CallSessionView | None:
+        """By SIP call id, or by room name."""
+        ...
+
+
+class Transcripts(Protocol):
+    def find(self, tenant_id: str, call_id: str, around: datetime | None) -> str | None: ...
+    def read(self, key: str) -> dict[str, Any]: ...
+    def presign(self, key: str, *, seconds: int) -> str: ...

@@ -7,29 +7,38 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from atende_shared.dal import keys
 from atende_shared.errors import NotFound, ValidationFailed
 from atende_shared.events import OrderChannel, OrderStatus
 from atende_shared.http import build_resolver, documented_responses
 from atende_shared.models.common import TENANT_ID_PATTERN
 from atende_shared.observability import instrumented
+from atende_shared.pagination import (
+    DEFAULT_LIMIT,
+    CursorScope,
+    Page,
+    PageCursor,
+    PageLimit,
+    open_cursor,
+    page_of,
+    page_slice,
+)
 from functions.orders.dal.protocol import OrderFilter
 from functions.orders.handlers.deps import api_deps
 from functions.orders.logic import calls, endpoints, lifecycle, notify
 from functions.orders.models.api import (
-    DeliveryPage,
     DeliveryView,
     EndpointCreated,
-    EndpointList,
+    EndpointDeleted,
     EndpointRequest,
     EndpointView,
-    OrderPage,
     OrderView,
     StatusChangeRequest,
 )
-from functions.orders.models.calls import CallRecord, CallRecordPage
+from functions.orders.models.calls import CallRecord
 from functions.orders.models.notifications import parse_delivery_id
 from functions.orders.settings import OrdersApiSettings
 
@@ -37,8 +46,6 @@ app = build_resolver(title="Atende orders API")
 
 TenantPath = Annotated[str, Path(pattern=TENANT_ID_PATTERN, max_length=63)]
 IdPath = Annotated[str, Path(min_length=1, max_length=200)]
-Limit = Annotated[int, Query(ge=1, le=100, description="page size")]
-Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the last page")]
 _ORDERS = ["orders"]
 _CALLS = ["call records"]
 _HOOKS = ["order notifications"]
@@ -64,14 +71,17 @@ def _correlation_id() -> str:
     return str(app.current_event.request_context.request_id or "admin")
 
 
-def _if_match() -> int | None:
-    value = app.current_event.get_header_value("if-match", case_sensitive=False)
+def _if_match(value: str | None) -> int | None:
     if value is None or value.strip() in {"", "*"}:
         return None
     match = _IF_MATCH.fullmatch(value.strip())
     if not match:
         raise ValidationFailed('If-Match must be the order version, e.g. If-Match: "3"')
     return int(match.group(1))
+
+
+def _after(cursor: str | None, scope: CursorScope) -> dict[str, Any] | None:
+    return open_cursor(cursor, scope, require={keys.PK: keys.tenant_pk(str(scope.tenant_id))})
 
 
 def _aware(*values: datetime | None) -> None:
@@ -84,7 +94,7 @@ def _aware(*values: datetime | None) -> None:
     "/v1/tenants/<tenant_id>/orders",
     summary="Orders, newest first",
     tags=_ORDERS,
-    responses=documented_responses(200, "A page of orders", 404),
+    responses=documented_responses(200, "A page of orders", 400, 404),
 )
 def list_orders(
     tenant_id: TenantPath,
@@ -92,19 +102,22 @@ def list_orders(
     channel: Annotated[OrderChannel | None, Query()] = None,
     from_: Annotated[datetime | None, Query(alias="from", description="placed at or after")] = None,
     to: Annotated[datetime | None, Query(description="placed before")] = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
-) -> OrderPage:
+    limit: PageLimit = DEFAULT_LIMIT,
+    cursor: PageCursor = None,
+) -> Page[OrderView]:
     _aware(from_, to)
     deps = api_deps()
     deps.tenant(tenant_id)
+    # The filters are part of the list: a cursor issued under other filters is refused.
+    period = f"{from_.isoformat() if from_ else ''}:{to.isoformat() if to else ''}"
+    scope = CursorScope(f"orders:{status or ''}:{channel or ''}:{period}", tenant_id)
     page = deps.store.list_orders(
         tenant_id,
         OrderFilter(status=status, channel=channel, start=from_, end=to),
         limit=limit,
-        cursor=cursor,
+        after=_after(cursor, scope),
     )
-    return OrderPage(items=[OrderView.of(o) for o in page.items], next_cursor=page.next_cursor)
+    return page_of([OrderView.of(o) for o in page.items], page.position, scope)
 
 
 @app.get(
@@ -142,10 +155,16 @@ def get_order(tenant_id: TenantPath, order_id: IdPath) -> OrderView:
         "illegal move answers 409 naming the allowed ones (`error.details.allowed`)."
     ),
     tags=_ORDERS,
-    responses=documented_responses(200, "The order after the change", 404, 409, 412),
+    responses=documented_responses(200, "The order after the change", 400, 404, 409, 412),
 )
 def change_order_status(
-    tenant_id: TenantPath, order_id: IdPath, body: Annotated[StatusChangeRequest, Body()]
+    tenant_id: TenantPath,
+    order_id: IdPath,
+    body: Annotated[StatusChangeRequest, Body()],
+    if_match: Annotated[
+        str | None,
+        Header(alias="If-Match", description='the version you saw, e.g. "3" (optional)'),
+    ] = None,
 ) -> OrderView:
     result = lifecycle.change_status(
         api_deps(),
@@ -154,7 +173,7 @@ def change_order_status(
         body.status,
         actor=_actor(),
         reason=body.reason,
-        if_match=_if_match(),
+        if_match=_if_match(if_match),
         correlation_id=_correlation_id(),
     )
     return OrderView.of(result.order)
@@ -164,12 +183,14 @@ def change_order_status(
     "/v1/tenants/<tenant_id>/call-records",
     summary="Calls with their outcome and order",
     tags=_CALLS,
-    responses=documented_responses(200, "A page of call records", 404),
+    responses=documented_responses(200, "A page of call records", 400, 404),
 )
 def list_call_records(
-    tenant_id: TenantPath, limit: Limit = 50, cursor: Cursor = None
-) -> CallRecordPage:
-    return calls.list_call_records(api_deps(), tenant_id, limit=limit, cursor=cursor)
+    tenant_id: TenantPath, limit: PageLimit = DEFAULT_LIMIT, cursor: PageCursor = None
+) -> Page[CallRecord]:
+    scope = CursorScope("call-records", tenant_id)
+    page = calls.list_call_records(api_deps(), tenant_id, limit=limit, after=_after(cursor, scope))
+    return page_of(page.items, page.position, scope)
 
 
 @app.get(
@@ -213,10 +234,15 @@ def create_endpoint(
     tags=_HOOKS,
     responses=documented_responses(200, "The endpoints (secrets are never shown again)", 404),
 )
-def list_endpoints(tenant_id: TenantPath) -> EndpointList:
+def list_endpoints(
+    tenant_id: TenantPath, limit: PageLimit = DEFAULT_LIMIT, cursor: PageCursor = None
+) -> Page[EndpointView]:
     deps = api_deps()
     deps.tenant(tenant_id)
-    return EndpointList(items=[EndpointView.of(e) for e in deps.store.list_endpoints(tenant_id)])
+    views = [EndpointView.of(e) for e in deps.store.list_endpoints(tenant_id)]
+    return page_slice(
+        views, limit=limit, cursor=cursor, scope=CursorScope("order-webhooks", tenant_id)
+    )
 
 
 @app.delete(
@@ -225,29 +251,30 @@ def list_endpoints(tenant_id: TenantPath) -> EndpointList:
     tags=_HOOKS,
     responses=documented_responses(200, "Removed", 404),
 )
-def delete_endpoint(tenant_id: TenantPath, endpoint_id: IdPath) -> dict[str, Any]:
+def delete_endpoint(tenant_id: TenantPath, endpoint_id: IdPath) -> EndpointDeleted:
     endpoints.delete_endpoint(api_deps(), tenant_id, endpoint_id)
-    return {"deleted": endpoint_id}
+    return EndpointDeleted(deleted=endpoint_id)
 
 
 @app.get(
     "/v1/tenants/<tenant_id>/notifications",
     summary="Messages sent about orders (failed=true: the dead letters)",
     tags=_HOOKS,
-    responses=documented_responses(200, "A page of deliveries with their attempts", 404),
+    responses=documented_responses(200, "A page of deliveries with their attempts", 400, 404),
 )
 def list_deliveries(
     tenant_id: TenantPath,
     failed: Annotated[bool, Query(description="only dead-lettered deliveries")] = False,
-    limit: Limit = 50,
-    cursor: Cursor = None,
-) -> DeliveryPage:
+    limit: PageLimit = DEFAULT_LIMIT,
+    cursor: PageCursor = None,
+) -> Page[DeliveryView]:
     deps = api_deps()
     deps.tenant(tenant_id)
-    page = deps.store.list_deliveries(tenant_id, failed_only=failed, limit=limit, cursor=cursor)
-    return DeliveryPage(
-        items=[DeliveryView.full(d) for d in page.items], next_cursor=page.next_cursor
+    scope = CursorScope(f"notifications:{'failed' if failed else 'all'}", tenant_id)
+    page = deps.store.list_deliveries(
+        tenant_id, failed_only=failed, limit=limit, after=_after(cursor, scope)
     )
+    return page_of([DeliveryView.full(d) for d in page.items], page.position, scope)
 
 
 @app.get(

@@ -11,7 +11,10 @@ from atende_shared.dal.tenants import tenant_store
 from atende_shared.messaging import EventBridgePublisher
 from atende_shared.models.tenant import Tenant
 from atende_shared.settings import load_settings
-from atende_shared.whatsapp import OutboundText, SendResult, WhatsAppSender, WhatsAppSendError
+from atende_shared.tenant_secrets import SecretsManagerReader
+from atende_shared.whatsapp import WhatsAppSender
+from atende_shared.whatsapp.factory import sender_for_tenant
+from atende_shared.whatsapp.sent import sent_log
 from functions.orders.dal.calls import call_sessions, transcripts
 from functions.orders.dal.dynamo import order_store
 from functions.orders.dal.outbound import HttpxPoster, SqsJobQueue, resolve_host
@@ -19,20 +22,12 @@ from functions.orders.logic.ports import EndpointPolicy, OrdersDeps, RetryPolicy
 from functions.orders.settings import OrdersApiSettings, OrdersSettings
 
 
-class _NoGateway:
-    """Used only while ``atende_shared.whatsapp.sender_for_tenant`` is absent."""
-
-    def send_text(self, message: OutboundText) -> SendResult:
-        raise WhatsAppSendError("no WhatsApp gateway client in this build", transient=False)
-
-
-def _sender_factory() -> Callable[[Tenant], WhatsAppSender]:
-    from atende_shared import whatsapp
-
-    factory = getattr(whatsapp, "sender_for_tenant", None)
-    if factory is None:
-        return lambda tenant: _NoGateway()
-    return lambda tenant: factory(tenant)
+def _sender_factory(settings: OrdersSettings) -> Callable[[Tenant], WhatsAppSender]:
+    """The tenant's Z-API/Evolution sender (retries, breaker, sent-once log): built per
+    message from the cached tenant and its cached secret."""
+    reader = SecretsManagerReader(settings.stage)
+    log = sent_log(settings.main_table)
+    return lambda tenant: sender_for_tenant(tenant, reader, sent_log=log)
 
 
 def _build(settings: OrdersSettings, bucket: str | None) -> OrdersDeps:
@@ -45,7 +40,7 @@ def _build(settings: OrdersSettings, bucket: str | None) -> OrdersDeps:
         opt_outs=opt_out_store(settings.main_table),
         jobs=SqsJobQueue(settings.notifications_queue_url),
         poster=HttpxPoster(timeout_seconds=settings.webhook_timeout_seconds),
-        sender_for=_sender_factory(),
+        sender_for=_sender_factory(settings),
         resolve=resolve_host,
         sessions=call_sessions(settings.main_table),
         transcripts=transcripts(bucket) if bucket else None,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from atende_shared.errors import ConfigurationError, NotFound
-from functions.orders.dal.calls import CallSessions, Transcripts
-from functions.orders.dal.protocol import CallInfo
+from functions.orders.dal.protocol import CallInfo, CallSessions, Page, Transcripts
 from functions.orders.logic.ports import OrdersDeps
-from functions.orders.models.calls import CallRecord, CallRecordPage, CallSessionView
+from functions.orders.models.calls import CallRecord, CallSessionView
 
 
 def _parts(deps: OrdersDeps) -> tuple[CallSessions, Transcripts]:
@@ -40,16 +41,16 @@ def _record(session: CallSessionView | None, info: CallInfo | None, call_id: str
 
 
 def list_call_records(
-    deps: OrdersDeps, tenant_id: str, *, limit: int, cursor: str | None
-) -> CallRecordPage:
+    deps: OrdersDeps, tenant_id: str, *, limit: int, after: dict[str, Any] | None
+) -> Page[CallRecord]:
     sessions, _ = _parts(deps)
     deps.tenant(tenant_id)
-    page = sessions.list_sessions(tenant_id, limit=limit, cursor=cursor)
+    page = sessions.list_sessions(tenant_id, limit=limit, after=after)
     ids = [s.call_id or s.room_name for s in page.items]
     infos = deps.store.get_call_infos(tenant_id, ids)
-    return CallRecordPage(
+    return Page(
         items=[_record(s, infos.get(s.call_id or s.room_name), s.room_name) for s in page.items],
-        next_cursor=page.next_cursor,
+        position=page.position,
     )
 
 

@@ -18,6 +18,7 @@ from standardwebhooks.webhooks import Webhook
 
 from atende_shared.errors import Conflict, NotFound, ValidationFailed
 from atende_shared.events import OrderStatusChanged, parse_event
+from atende_shared.models.common import utc_now
 from atende_shared.models.tenant import Tenant
 from atende_shared.observability import logger
 from atende_shared.whatsapp import OutboundText, WhatsAppSendError
@@ -245,8 +246,8 @@ def _try_webhook(deps: OrdersDeps, delivery: Delivery) -> tuple[bool, bool, int 
         check_url(endpoint.url, policy=deps.endpoints, resolve=deps.resolve)
     except ValidationFailed as exc:
         return False, False, None, exc.message
-    at = deps.clock()
-    headers = _sign(endpoint.secret, delivery.delivery_id, at, delivery.body)
+    # The wall clock, not the business clock: receivers check it against theirs (5 min).
+    headers = _sign(endpoint.secret, delivery.delivery_id, utc_now(), delivery.body)
     try:
         status = deps.poster.post(endpoint.url, delivery.body.encode(), headers)
     except OSError as exc:

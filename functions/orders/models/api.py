@@ -72,11 +72,6 @@ class OrderView(Order):
         )
 
 
-class OrderPage(BaseModel):
-    items: list[OrderView]
-    next_cursor: str | None = None
-
-
 class EndpointRequest(BaseModel):
     """``POST .../order-webhooks``: where to send which order events."""
 
@@ -105,6 +100,10 @@ class EndpointCreated(EndpointView):
     secret: str = Field(description="the Standard Webhooks signing secret; shown only once")
 
 
+class EndpointDeleted(BaseModel):
+    deleted: str
+
+
 class EndpointList(BaseModel):
     items: list[EndpointView]
 
@@ -128,8 +127,3 @@ class DeliveryView(DeliverySummary):
             replays=delivery.replays,
             created_at=delivery.created_at,
         )
-
-
-class DeliveryPage(BaseModel):
-    items: list[DeliveryView]
-    next_cursor: str | None = None

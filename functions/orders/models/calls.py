@@ -62,8 +62,3 @@ class CallRecord(BaseModel):
     transcript: dict[str, Any] | None = Field(
         None, description="the transcript itself (call detail only)"
     )
-
-
-class CallRecordPage(BaseModel):
-    items: list[CallRecord]
-    next_cursor: str | None = None

@@ -5,24 +5,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from atende_shared.consumers import consume
 from atende_shared.errors import MalformedRequest
 from atende_shared.events import OrderPlaced, parse_event
 from atende_shared.observability import instrumented, logger
 from atende_shared.settings import load_settings
-from functions.sync.handlers._sqs import bind
-from functions.sync.service import build_order_writer
+from functions.sync.handlers.deps import build_order_writer
 from functions.sync.settings import OrdersSettings
 
 
 def _order(body: str) -> OrderPlaced:
     envelope = json.loads(body)
+    if not isinstance(envelope, dict):
+        raise MalformedRequest("orders message is not a JSON object")
     event = parse_event(envelope.get("detail-type", ""), envelope.get("detail") or {})
     if not isinstance(event, OrderPlaced):
         raise MalformedRequest(f"orders queue got {event.detail_type}")
@@ -34,7 +31,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     writer = build_order_writer(load_settings(OrdersSettings))
 
     def record_handler(record: SQSRecord) -> str:
-        bind(record)
         result = writer.write(_order(record.body))
         logger.info(
             "order write-back",
@@ -46,11 +42,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         )
         return result.status.value
 
-    return dict(
-        process_partial_response(
-            event=event,
-            record_handler=record_handler,
-            processor=BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False),
-            context=context,
-        )
-    )
+    # A refused order (``OrderRefused``) stays transient: retried until the DLQ so a fixed
+    # configuration can be replayed; an unreadable message goes to the DLQ at once.
+    return consume(event, context, consumer="sync-orders", handle=record_handler, fifo=False)

@@ -8,6 +8,7 @@ itself (``SyncJob``, ``IngestBatchJob``, ``IngestCompleteJob``: JSON with a ``jo
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -242,11 +243,25 @@ class CatalogWorker:
                 # A composed product's balance derives from its parts: ask for the real one.
                 balance = self.reader_for(tenant_id, "bling").balances([pid]).get(pid)
                 return self.engine.patch_stock(tenant_id, "bling", {pid: balance})
+            # The sellable balance is the virtual one (physical minus reserved); Bling's stock
+            # events may carry only the physical total (``saldoFisicoTotal``), and then that
+            # is the balance. With neither, the balance is read back from Bling.
             raw = data.get("saldoVirtualTotal")
             if raw is None:
-                raise MalformedRequest("stock event without saldoVirtualTotal")
+                raw = data.get("saldoFisicoTotal")
+            if raw is None:
+                balance = self.reader_for(tenant_id, "bling").balances([pid]).get(pid)
+                return self.engine.patch_stock(tenant_id, "bling", {pid: balance})
+            if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+                raise MalformedRequest(f"stock balance is not a number: {raw!r}")
+            try:
+                value = float(raw)
+            except ValueError as exc:
+                raise MalformedRequest(f"stock balance is not a number: {raw!r}") from exc
+            if not math.isfinite(value):
+                raise MalformedRequest(f"stock balance is not finite: {raw!r}")
             at = _event_time(body.get("date"))
-            return self.engine.patch_stock(tenant_id, "bling", {pid: float(raw)}, at=at)
+            return self.engine.patch_stock(tenant_id, "bling", {pid: value}, at=at)
         logger.info("Bling event not used by catalog sync", extra={"event": name})
         return None
 

@@ -7,7 +7,6 @@ answer; refusals are domain errors the shared resolver maps to their status.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -29,10 +28,6 @@ app = build_resolver(title="Atende webhook ingress")
 _SENDER = SqsQueueSender()
 _METRICS = PowertoolsMetrics()
 SECRET_MISSES = MissCache()
-# Lambda runs one event at a time per environment; the local gateway runs requests on
-# threads. The resolver, logger and metrics keep per-invocation state on module-level
-# objects, so invocations in one process are serialised (uncontended, i.e. free, in AWS).
-_ONE_AT_A_TIME = threading.Lock()
 
 
 def _deps() -> IngressDeps:
@@ -96,17 +91,21 @@ def evolution(tenant_id: str) -> Response[Any]:
     return _ingest(Provider.EVOLUTION, tenant_id=tenant_id)
 
 
+@app.post("/webhooks/evolution/<tenant_id>/<event_slug>")
+def evolution_by_event(tenant_id: str, event_slug: str) -> Response[Any]:
+    # ``webhook_by_events``: Evolution appends the event to the URL; the body names it too.
+    return _ingest(Provider.EVOLUTION, tenant_id=tenant_id)
+
+
 @app.post("/webhooks/custom/<tenant_id>")
 def custom(tenant_id: str) -> Response[Any]:
     return _ingest(Provider.CUSTOM, tenant_id=tenant_id)
 
 
 @instrumented(IngressSettings)
-def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return app.resolve(event, context)
-
-
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The Lambda entry point (API Gateway REST proxy events)."""
-    with _ONE_AT_A_TIME:
-        return _handle(event, context)
+    """The Lambda entry point (API Gateway REST proxy events). Lambda runs one event at a
+    time per environment, and so does the local runtime (``atende_local.runtime``): the
+    resolver's per-invocation state is never shared. Concurrent deliveries of one event
+    meet only in DynamoDB, at the dedupe claim."""
+    return app.resolve(event, context)

@@ -6,21 +6,21 @@ import hashlib
 import hmac
 import re
 
+from atende_shared.ports.secrets import matches_any
 from atende_shared.resources import Queue
-from atende_shared.tenant_secrets import matches_any
 from functions.webhooks.logic.common import (
     AdapterContext,
     accepted,
-    dedupe_window,
     parse_json,
+    replay_window,
     require_fresh,
     require_tenant,
     secret_candidates,
     validate,
 )
-from functions.webhooks.logic.delivery import Delivery, Normalised
+from functions.webhooks.logic.delivery import Delivery, Ignored, Normalised
 from functions.webhooks.logic.errors import AuthFailure
-from functions.webhooks.models.bling import BlingWebhook
+from functions.webhooks.models.bling import BLING_RESOURCES, BlingWebhook
 
 SIGNATURE_HEADER = "x-bling-signature-256"
 _SIGNATURE = re.compile(r"^sha256=([0-9a-fA-F]{64})$")
@@ -47,9 +47,11 @@ def accept(delivery: Delivery, context: AdapterContext) -> Normalised:
 
     data = parse_json(delivery.body)
     event = validate(BlingWebhook, data, what="Bling webhook")
-    # Bling retries for up to 3 days; the window is the dedupe TTL (7 days by default),
-    # so every retry is accepted and every replay we accept is still a known duplicate.
-    require_fresh(event.date, context, max_age=dedupe_window(context), what="Bling date")
+    # Bling retries a refused delivery for days: the window follows it (7 days by default)
+    # and the dedupe record outlives it, so every replay we accept is a known duplicate.
+    require_fresh(event.date, context, max_age=replay_window(context, "bling"), what="Bling date")
+    if event.resource not in BLING_RESOURCES:
+        return Ignored(f"Bling {event.event} is not used by Atende")
     return accepted(
         delivery,
         context,

@@ -15,8 +15,8 @@ from pydantic import BaseModel, ValidationError
 from atende_shared.errors import MalformedRequest, ValidationFailed
 from atende_shared.models.common import TENANT_ID_PATTERN
 from atende_shared.models.envelope import InboundEvent
+from atende_shared.ports.secrets import Integration, SecretReader
 from atende_shared.resources import Queue
-from atende_shared.tenant_secrets import Integration, SecretReader
 from functions.webhooks.logic.delivery import Accepted, Delivery
 from functions.webhooks.logic.errors import AuthFailure
 from functions.webhooks.models.settings import IngressSettings
@@ -65,13 +65,18 @@ def parse_json(body: bytes) -> Any:
         raise MalformedRequest("request body is not valid JSON") from exc
 
 
-def validate(model: type[M], data: Any, *, what: str) -> M:
-    """``data`` as ``model``, or 422 naming each field at fault."""
+def validate(model: type[M], data: Any, *, what: str, prefix: str = "") -> M:
+    """``data`` as ``model``, or 422 naming each field at fault (under ``prefix`` when
+    ``data`` is a part of the body)."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         fields = [
-            {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "problem": err["msg"]}
+            {
+                "field": ".".join([prefix] * bool(prefix) + [str(p) for p in err["loc"]])
+                or "(body)",
+                "problem": err["msg"],
+            }
             for err in exc.errors(include_url=False, include_input=False)[:20]
         ]
         raise ValidationFailed(
@@ -120,7 +125,9 @@ def accepted(
     return Accepted(event=event, queue=queue)
 
 
-def dedupe_window(context: AdapterContext) -> timedelta:
-    """How old a body-dated delivery may be: as long as its dedupe record lives, so any
-    replay we accept is still recognised as a duplicate."""
-    return timedelta(seconds=context.settings.dedupe_ttl_seconds)
+def replay_window(context: AdapterContext, provider: str) -> timedelta:
+    """How old a body-dated delivery of ``provider`` may be: the provider's own retry and
+    replay window (Asaas 14 days, Bling days), so an authentic replay is never refused;
+    replay protection is the event-id dedupe, whose record outlives the window."""
+    seconds = context.settings.replay_window_seconds(provider)
+    return timedelta(seconds=seconds or context.settings.dedupe_ttl_seconds)

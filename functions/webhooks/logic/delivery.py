@@ -59,7 +59,15 @@ class Ignored:
     reason: str
 
 
-Normalised = Accepted | Ignored
+@dataclass(frozen=True)
+class Batch:
+    """One authentic delivery carrying several events (LiveKit ``batched``): each is
+    de-duplicated and enqueued on its own."""
+
+    items: tuple[Accepted | Ignored, ...]
+
+
+Normalised = Accepted | Ignored | Batch
 
 
 def _str_map(value: Any, *, lower: bool = False) -> dict[str, str]:

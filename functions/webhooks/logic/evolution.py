@@ -1,15 +1,18 @@
-"""Evolution API: the instance ``apikey`` comes in the body of every webhook (or in an
-``apikey`` header when configured). It is removed from the payload before enqueueing: a
-credential has no business in a queue. Only ``messages.upsert`` is ingested; ``fromMe``
-echoes are dropped."""
+"""Evolution API: the instance ``apikey`` comes in an ``apikey`` header (v2; its body then
+carries ``"apikey": null``) or in the body (v1, or v2 exposing it). It is removed from the
+payload before enqueueing: a credential has no business in a queue. Only
+``messages.upsert`` is ingested (also spelled ``MESSAGES_UPSERT``, and posted to
+``.../<tenant>/messages-upsert`` with ``webhook_by_events``); ``fromMe`` echoes are dropped.
+The message is read with the shared :mod:`atende_shared.models.whatsapp_inbound`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from atende_shared.errors import MalformedRequest
+from atende_shared.errors import MalformedRequest, ValidationFailed
+from atende_shared.models.whatsapp_inbound import evolution_event_name, from_evolution
+from atende_shared.ports.secrets import matches_any
 from atende_shared.resources import Queue
-from atende_shared.tenant_secrets import matches_any
 from functions.webhooks.logic.common import (
     AdapterContext,
     accepted,
@@ -20,11 +23,7 @@ from functions.webhooks.logic.common import (
 )
 from functions.webhooks.logic.delivery import Delivery, Ignored, Normalised
 from functions.webhooks.logic.errors import AuthFailure
-from functions.webhooks.models.whatsapp import (
-    EVOLUTION_MESSAGES_UPSERT,
-    EvolutionMessage,
-    EvolutionWebhook,
-)
+from functions.webhooks.models.whatsapp import EVOLUTION_MESSAGES_UPSERT, EvolutionWebhook
 
 KEY_HEADER = "apikey"
 
@@ -52,19 +51,24 @@ def accept(delivery: Delivery, context: AdapterContext) -> Normalised:
     if data is None:
         data = parse_json(delivery.body)
     webhook = validate(EvolutionWebhook, data, what="Evolution API webhook")
-    if webhook.normalised_event != EVOLUTION_MESSAGES_UPSERT:
+    if evolution_event_name(webhook.event) != EVOLUTION_MESSAGES_UPSERT:
         return Ignored(f"Evolution {webhook.event} is not an inbound message")
-    message = validate(EvolutionMessage, webhook.data, what="Evolution messages.upsert data")
-    if message.key.from_me:
-        return Ignored(f"echo of our own message {message.key.id}")
+    message = from_evolution(data)
+    if message is None:
+        raise ValidationFailed(
+            "messages.upsert without a message",
+            details={"fields": [{"field": "data.key", "problem": "id and remoteJid required"}]},
+        )
+    if message.from_me:
+        return Ignored(f"echo of our own message {message.message_id}")
     payload = {k: v for k, v in data.items() if k != "apikey"}
     return accepted(
         delivery,
         context,
         Queue.MESSAGING,
         tenant_id=tenant,
-        event_id=message.key.id,
+        event_id=message.message_id,
         type=EVOLUTION_MESSAGES_UPSERT,
-        occurred_at=message.message_timestamp or webhook.date_time or context.now,
+        occurred_at=message.at or webhook.date_time or context.now,
         payload=payload,
     )

@@ -1,8 +1,16 @@
 """LiveKit: ``Authorization`` is a raw HS256 JWT (issuer = API key) whose ``sha256`` claim
 is the base64 SHA-256 of the raw body; ``livekit-api``'s ``WebhookReceiver`` verifies both.
 
+The event is the protobuf ``WebhookEvent`` the receiver parsed, turned into the shared
+typed :class:`~atende_shared.models.livekit.LiveKitEvent`; its JSON is what billing reads.
 The tenant is read from the room name (``atd_<tenant>_...``); events of rooms Atende did not
 name are acknowledged and dropped.
+
+Batched deliveries (``{"batched": true, "events": [...]}``, one signature over the whole
+body) are accepted too: each event is normalised, de-duplicated and enqueued on its own.
+livekit-server and livekit/protocol as checked (``webhook/resource_url_notifier.go``
+``send``: one ``protojson.Marshal(event)`` per POST) never batch; the shape is supported
+because the lead observed it from a sender and it costs nothing to read.
 """
 
 from __future__ import annotations
@@ -11,19 +19,24 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from atende_shared.errors import MalformedRequest, ValidationFailed
+from atende_shared.models.livekit import LiveKitEvent
 from atende_shared.resources import Queue
 from atende_shared.rooms import tenant_from_room
-from functions.webhooks.logic.common import AdapterContext, accepted, parse_json, validate
-from functions.webhooks.logic.delivery import Delivery, Ignored, Normalised
+from functions.webhooks.logic.common import AdapterContext, accepted, parse_json
+from functions.webhooks.logic.delivery import Accepted, Batch, Delivery, Ignored, Normalised
 from functions.webhooks.logic.errors import AuthFailure
-from functions.webhooks.models.livekit import LiveKitWebhook
 
 if TYPE_CHECKING:
     from livekit.api import WebhookReceiver
+    from livekit.protocol.webhook import WebhookEvent
 
 #: TokenVerifier's default leeway for exp/nbf, which we also allow on the lifetime check.
 _LEEWAY = timedelta(minutes=1)
+#: The most events one batched delivery may carry (a bigger batch is refused with 422).
+MAX_BATCH = 100
 
 
 @cache
@@ -89,7 +102,7 @@ def accept(delivery: Delivery, context: AdapterContext) -> Normalised:
 
     receiver = _receiver(settings.livekit_api_key, api_secret)
     try:
-        receiver.receive(text, token)
+        proto = receiver.receive(text, token)
     except ParseError as exc:  # signature and body hash were good: the content is wrong
         parse_json(delivery.body)  # 400 when it is not JSON at all
         raise ValidationFailed(f"body is not a LiveKit WebhookEvent: {exc}") from exc
@@ -99,12 +112,50 @@ def accept(delivery: Delivery, context: AdapterContext) -> Normalised:
         raise AuthFailure(_reason(exc), f"{type(exc).__name__}: {exc}") from exc
     _check_lifetime(token, context)
 
+    batch = _batched_events(delivery)
+    if batch is None:
+        return _one(delivery, context, proto)
+    return Batch(items=tuple(_one(delivery, context, item) for item in batch))
+
+
+def _batched_events(delivery: Delivery) -> list[WebhookEvent] | None:
+    """The events of a batched delivery, or None for a single event."""
     data = parse_json(delivery.body)
-    event = validate(LiveKitWebhook, data, what="LiveKit webhook")
-    room_name = event.room.name if event.room else ""
-    tenant = tenant_from_room(room_name)
+    if not isinstance(data, dict) or "events" not in data or data.get("event"):
+        return None
+    items = data["events"]
+    if not isinstance(items, list) or not items:
+        raise ValidationFailed("a batched LiveKit delivery needs a non-empty events list")
+    if len(items) > MAX_BATCH:
+        raise ValidationFailed(f"a batched LiveKit delivery carries at most {MAX_BATCH} events")
+    from google.protobuf.json_format import ParseDict, ParseError
+    from livekit.protocol.webhook import WebhookEvent
+
+    events: list[WebhookEvent] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ValidationFailed(f"events[{index}] is not an object")
+        try:
+            events.append(ParseDict(item, WebhookEvent(), ignore_unknown_fields=True))
+        except (ParseError, RecursionError) as exc:
+            raise ValidationFailed(f"events[{index}] is not a LiveKit WebhookEvent") from exc
+    return events
+
+
+def _one(delivery: Delivery, context: AdapterContext, proto: WebhookEvent) -> Accepted | Ignored:
+    try:
+        event = LiveKitEvent.from_proto(proto)
+    except ValidationError as exc:
+        fields = [
+            {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "problem": err["msg"]}
+            for err in exc.errors(include_url=False, include_input=False)[:20]
+        ]
+        raise ValidationFailed(
+            "payload does not match the LiveKit webhook schema", details={"fields": fields}
+        ) from exc
+    tenant = tenant_from_room(event.room_name)
     if tenant is None:
-        return Ignored(f"room {room_name!r} of event {event.event} was not named by Atende")
+        return Ignored(f"room {event.room_name!r} of event {event.event} was not named by Atende")
     return accepted(
         delivery,
         context,
@@ -113,5 +164,5 @@ def accept(delivery: Delivery, context: AdapterContext) -> Normalised:
         event_id=event.id,
         type=event.event,
         occurred_at=event.created_at,
-        payload=data,
+        payload=event.model_dump(mode="json"),
     )

@@ -30,15 +30,16 @@ from atende_shared.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from atende_shared.messaging import QueueSender
 from atende_shared.models.common import utc_now
 from atende_shared.models.envelope import Provider
 from atende_shared.observability import bind_correlation_id, logger
-from atende_shared.tenant_secrets import SecretReader
+from atende_shared.ports.messaging import QueueSender
+from atende_shared.ports.secrets import SecretReader
 from functions.webhooks.logic import asaas, bling, custom, evolution, livekit, pluggto, zapi
 from functions.webhooks.logic.common import AdapterContext
 from functions.webhooks.logic.delivery import (
     Accepted,
+    Batch,
     Delivery,
     Ignored,
     Normalised,
@@ -147,17 +148,35 @@ def ingest_event(
             raise ValidationFailed(
                 f"payload cannot be normalised: {exc.error_count()} errors"
             ) from exc
+        if isinstance(normalised, Batch):
+            return _deliver_batch(normalised, provider, deps)
         if isinstance(normalised, Ignored):
-            logger.info(
-                "webhook ignored", extra={"provider": provider, "reason": normalised.reason}
-            )
-            deps.metrics.count(Metric.IGNORED, provider)
-            return Outcome.IGNORED
+            return _ignore(normalised, provider, deps)
         return _deliver(normalised, deps)
     except AtendeError as error:
         if not isinstance(error, _EnqueueFailed):  # counted as ENQUEUE_FAILED already
             deps.metrics.count(Metric.REJECTED, provider, _reason(error))
         raise
+
+
+def _ignore(ignored: Ignored, provider: Provider, deps: IngressDeps) -> Outcome:
+    logger.info("webhook ignored", extra={"provider": provider, "reason": ignored.reason})
+    deps.metrics.count(Metric.IGNORED, provider)
+    return Outcome.IGNORED
+
+
+def _deliver_batch(batch: Batch, provider: Provider, deps: IngressDeps) -> Outcome:
+    """Each event of a batched delivery on its own: claimed, enqueued, done. The answer is
+    503 (retry the whole batch) if any event is in flight elsewhere or fails to enqueue;
+    the retry finds the events already enqueued as duplicates, so nothing is doubled."""
+    outcomes = [
+        _ignore(item, provider, deps) if isinstance(item, Ignored) else _deliver(item, deps)
+        for item in batch.items
+    ]
+    for outcome in (Outcome.IN_PROGRESS, Outcome.ACCEPTED, Outcome.DUPLICATE):
+        if outcome in outcomes:
+            return outcome
+    return Outcome.IGNORED
 
 
 class _EnqueueFailed(DependencyUnavailable):
@@ -179,7 +198,7 @@ def _deliver(accepted: Accepted, deps: IngressDeps) -> Outcome:
         token=token,
         now=now,
         lease_until=now + deps.settings.dedupe_lease_seconds,
-        expires_at=now + deps.settings.dedupe_ttl_seconds,
+        expires_at=now + deps.settings.dedupe_ttl_for(provider.value),
     )
     if claim is ClaimOutcome.DONE:
         deps.metrics.count(Metric.DUPLICATE, provider)

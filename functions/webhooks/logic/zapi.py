@@ -1,12 +1,14 @@
 """Z-API: webhooks carry no signature; the tenant's client token must come with them, in
 the ``Client-Token`` header or, when the gateway cannot set headers, as ``?token=`` in the
-configured webhook URL. Only inbound messages (``ReceivedCallback``) are ingested and our
-own echoes (``fromMe: true``) are dropped."""
+configured webhook URL. Only inbound messages (``ReceivedCallback``, also spelled
+``ReceivedCallBack``) are ingested and our own echoes (``fromMe: true``) are dropped; the
+message is read with the shared :mod:`atende_shared.models.whatsapp_inbound`."""
 
 from __future__ import annotations
 
+from atende_shared.models.whatsapp_inbound import from_zapi
+from atende_shared.ports.secrets import matches_any
 from atende_shared.resources import Queue
-from atende_shared.tenant_secrets import matches_any
 from functions.webhooks.logic.common import (
     AdapterContext,
     accepted,
@@ -17,7 +19,7 @@ from functions.webhooks.logic.common import (
 )
 from functions.webhooks.logic.delivery import Delivery, Ignored, Normalised
 from functions.webhooks.logic.errors import AuthFailure
-from functions.webhooks.models.whatsapp import ZAPI_RECEIVED, ZapiCallback
+from functions.webhooks.models.whatsapp import ZapiCallback
 
 TOKEN_HEADER = "client-token"  # noqa: S105 (a header name)
 
@@ -32,17 +34,17 @@ def accept(delivery: Delivery, context: AdapterContext) -> Normalised:
 
     data = parse_json(delivery.body)
     callback = validate(ZapiCallback, data, what="Z-API callback")
-    if callback.type != ZAPI_RECEIVED:
+    message = from_zapi(data)
+    if message is None:
         return Ignored(f"Z-API {callback.type} is not an inbound message")
-    if callback.from_me:
-        return Ignored(f"echo of our own message {callback.message_id}")
-    assert callback.message_id is not None  # the model requires it for ReceivedCallback
+    if message.from_me:
+        return Ignored(f"echo of our own message {message.message_id}")
     return accepted(
         delivery,
         context,
         Queue.MESSAGING,
         tenant_id=tenant,
-        event_id=callback.message_id,
+        event_id=message.message_id,
         type=callback.type,
         occurred_at=callback.momment or context.now,
         payload=data,

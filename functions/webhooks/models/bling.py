@@ -8,8 +8,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.webhooks.models.common import EventId, ProviderDatetime
 
-#: Resources Bling documents webhooks for; the event is ``<resource>.<action>``.
-BLING_EVENT_PATTERN = r"^(order|product|stock|virtual_stock)\.[a-z_]{1,40}$"
+#: The event is ``<resource>.<action>`` (``product.updated``, ``invoice.created``,
+#: ``consumer_invoice.created``, ``product_supplier.updated``...). Any resource is read;
+#: only these are enqueued, the rest are acknowledged (200 ``ignored``): Bling retries a
+#: refused delivery for days.
+BLING_EVENT_PATTERN = r"^[a-z][a-z_]{0,40}\.[a-z_]{1,40}$"
+BLING_RESOURCES = frozenset({"order", "product", "stock", "virtual_stock"})
 
 
 class BlingWebhook(BaseModel):
@@ -21,3 +25,7 @@ class BlingWebhook(BaseModel):
     event: str = Field(pattern=BLING_EVENT_PATTERN)
     company_id: str = Field(alias="companyId", min_length=1, max_length=128)
     data: dict[str, Any]
+
+    @property
+    def resource(self) -> str:
+        return self.event.partition(".")[0]

@@ -29,26 +29,9 @@ class ZapiCallback(BaseModel):
 
     @model_validator(mode="after")
     def _received_needs_id(self) -> ZapiCallback:
-        if self.type == ZAPI_RECEIVED and not self.message_id:
+        if self.type.lower() == ZAPI_RECEIVED.lower() and not self.message_id:
             raise ValueError("a ReceivedCallback must carry messageId")
         return self
-
-
-class EvolutionKey(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
-
-    id: EventId
-    remote_jid: str = Field(alias="remoteJid", min_length=1, max_length=128)
-    from_me: bool = Field(False, alias="fromMe")
-
-
-class EvolutionMessage(BaseModel):
-    """``data`` of a ``messages.upsert`` event."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
-
-    key: EvolutionKey
-    message_timestamp: ProviderDatetime | None = Field(None, alias="messageTimestamp")
 
 
 class EvolutionWebhook(BaseModel):

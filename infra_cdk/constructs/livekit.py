@@ -1,10 +1,9 @@
-"""Voice: the VPC, the ECS cluster, the voice agent on Fargate, and LiveKit server + SIP on
-EC2 with host networking (they need a stable public IP and thousands of UDP ports, which
-Fargate cannot give), with the ElastiCache Redis they share.
+"""LiveKit nodes: livekit-server and livekit/sip on EC2 with host networking (they need a
+stable public IP and thousands of UDP ports, which Fargate cannot give), the ElastiCache
+Redis they share, their API keys, and the TLS load balancer in front of the API.
 
-Network cost choices: no NAT gateway by default (public subnets with public IPs for the
-workloads that must reach the internet anyway; security groups admit no inbound traffic to
-the agent), free gateway endpoints for S3 and DynamoDB, interface endpoints on request.
+SIP and RTP are open only to the configured carrier CIDRs (see ``DeploymentConfig``);
+WebRTC ICE is open to any client.
 """
 
 from __future__ import annotations
@@ -12,11 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticache as elasticache
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
@@ -28,16 +26,16 @@ from constructs import Construct
 
 from infra_cdk import constants
 from infra_cdk.config import DeploymentConfig
+from infra_cdk.constructs.network import container_logs
 
 _LIVEKIT_CONTAINER = "livekit-server"
 _SIP_CONTAINER = "livekit-sip"
-_AGENT_CONTAINER = "agent"
 
 
-class Voice(Construct):
-    """Exposes ``vpc``, ``cluster``, ``livekit_secret``, ``node_security_group``,
-    ``nodes`` (ASG), ``elastic_ips``, ``redis``, ``load_balancer``, ``livekit_service``,
-    ``sip_service``, ``agent_service``, ``agent_container``, ``agent_task_definition``."""
+class LiveKitNodes(Construct):
+    """Exposes ``livekit_secret`` and ``livekit_api_key``, ``node_security_group``,
+    ``nodes`` (ASG), ``elastic_ips``, ``redis``, ``livekit_service``, ``sip_service``,
+    ``load_balancer`` and ``load_balancer_security_group``."""
 
     def __init__(
         self,
@@ -45,6 +43,8 @@ class Voice(Construct):
         construct_id: str,
         *,
         config: DeploymentConfig,
+        vpc: ec2.IVpc,
+        cluster: ecs.Cluster,
         webhook_url: str,
         access_logs: s3.IBucket,
         log_retention: logs.RetentionDays,
@@ -53,15 +53,9 @@ class Voice(Construct):
         self._config = config
         self._log_retention = log_retention
         self._access_logs = access_logs
+        self.vpc = vpc
+        self.cluster = cluster
         stage = config.stage
-        self.vpc = self._vpc()
-        self.cluster = ecs.Cluster(
-            self,
-            "Cluster",
-            cluster_name=constants.physical_name(stage, constants.VOICE_CLUSTER),
-            vpc=self.vpc,
-            container_insights_v2=ecs.ContainerInsights.ENABLED,
-        )
         self.livekit_api_key = f"atende{stage}"
         self.livekit_secret = secretsmanager.Secret(
             self,
@@ -75,94 +69,21 @@ class Voice(Construct):
                 password_length=48,
             ),
         )
-        self.openai_secret = secretsmanager.Secret.from_secret_name_v2(
-            self, "OpenAiKey", constants.secret_name(stage, constants.OPENAI_SECRET)
-        )
-        self.deepgram_secret = secretsmanager.Secret.from_secret_name_v2(
-            self, "DeepgramKey", constants.secret_name(stage, constants.DEEPGRAM_SECRET)
-        )
         self.node_security_group = self._node_security_group()
         self.redis = self._redis()
         self.nodes, self.elastic_ips = self._nodes()
         self.livekit_service = self._livekit_server(webhook_url)
         self.sip_service = self._sip()
         self.load_balancer = self._load_balancer()
-        self.agent_task_definition, self.agent_container, self.agent_service = self._agent()
 
-    # -- network -------------------------------------------------------------------------
-
-    def _vpc(self) -> ec2.Vpc:
-        nat = self._config.enable_nat
-        vpc = ec2.Vpc(
-            self,
-            "Vpc",
-            vpc_name=constants.physical_name(self._config.stage, "voice"),
-            ip_addresses=ec2.IpAddresses.cidr(constants.VPC_CIDR),
-            max_azs=2,
-            nat_gateways=1 if nat else 0,
-            restrict_default_security_group=False,  # would add a custom-resource Lambda
-            subnet_configuration=[
-                ec2.SubnetConfiguration(
-                    name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24
-                ),
-                ec2.SubnetConfiguration(
-                    name="private",
-                    subnet_type=(
-                        ec2.SubnetType.PRIVATE_WITH_EGRESS
-                        if nat
-                        else ec2.SubnetType.PRIVATE_ISOLATED
-                    ),
-                    cidr_mask=24,
-                ),
-            ],
-            gateway_endpoints={
-                "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3),
-                "DynamoDb": ec2.GatewayVpcEndpointOptions(
-                    service=ec2.GatewayVpcEndpointAwsService.DYNAMODB
-                ),
-            },
-        )
-        vpc.add_flow_log(
-            "RejectedFlows",
-            destination=ec2.FlowLogDestination.to_cloud_watch_logs(
-                logs.LogGroup(
-                    self,
-                    "FlowLogs",
-                    retention=self._log_retention,
-                    removal_policy=RemovalPolicy.DESTROY,
-                )
+    def container_secrets(self) -> dict[str, ecs.Secret]:
+        """The LiveKit key pair as ECS secrets (injected at start, never in the template)."""
+        return {
+            "LIVEKIT_API_KEY": ecs.Secret.from_secrets_manager(self.livekit_secret, "api_key"),
+            "LIVEKIT_API_SECRET": ecs.Secret.from_secrets_manager(
+                self.livekit_secret, "api_secret"
             ),
-            traffic_type=ec2.FlowLogTrafficType.REJECT,
-        )
-        if self._config.use_interface_endpoints:
-            # ~7 USD/month per endpoint and AZ: worth it once private tasks pull images
-            # and ship logs through a NAT gateway, not before.
-            endpoints_group = ec2.SecurityGroup(
-                self,
-                "EndpointsSg",
-                vpc=vpc,
-                description="Interface endpoints: HTTPS from inside the VPC.",
-                allow_all_outbound=False,
-            )
-            endpoints_group.add_ingress_rule(
-                ec2.Peer.ipv4(constants.VPC_CIDR), ec2.Port.tcp(443), "HTTPS from the VPC"
-            )
-            for name, service in (
-                ("EcrApi", ec2.InterfaceVpcEndpointAwsService.ECR),
-                ("EcrDocker", ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER),
-                ("Logs", ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS),
-                ("Secrets", ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER),
-                ("Events", ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE),
-                ("Sqs", ec2.InterfaceVpcEndpointAwsService.SQS),
-            ):
-                vpc.add_interface_endpoint(
-                    name,
-                    service=service,
-                    private_dns_enabled=True,
-                    security_groups=[endpoints_group],
-                    open=False,
-                )
-        return vpc
+        }
 
     def _node_security_group(self) -> ec2.SecurityGroup:
         group = ec2.SecurityGroup(
@@ -188,8 +109,6 @@ class Voice(Construct):
         )
         return group
 
-    # -- Redis -------------------------------------------------------------------------
-
     def _redis(self) -> elasticache.CfnReplicationGroup:
         group = ec2.SecurityGroup(
             self,
@@ -207,7 +126,7 @@ class Voice(Construct):
             description="Private subnets of the voice VPC.",
             subnet_ids=self.vpc.select_subnets(subnet_group_name="private").subnet_ids,
         )
-        return elasticache.CfnReplicationGroup(
+        redis = elasticache.CfnReplicationGroup(
             self,
             "Redis",
             replication_group_description="LiveKit server + SIP shared state",
@@ -225,8 +144,9 @@ class Voice(Construct):
             snapshot_retention_limit=1,
             auto_minor_version_upgrade=True,
         )
-
-    # -- EC2 capacity ----------------------------------------------------------------------
+        # LiveKit's routing state is ephemeral: replacing or removing the stack drops it.
+        redis.apply_removal_policy(RemovalPolicy.DESTROY)
+        return redis
 
     def _nodes(self) -> tuple[autoscaling.AutoScalingGroup, list[ec2.CfnEIP]]:
         config = self._config
@@ -320,17 +240,6 @@ class Voice(Construct):
         self.cluster.add_asg_capacity_provider(provider)
         return nodes, eips
 
-    def _log_driver(self, prefix: str) -> ecs.LogDriver:
-        return ecs.LogDrivers.aws_logs(
-            stream_prefix=prefix,
-            log_group=logs.LogGroup(
-                self,
-                f"{prefix.capitalize()}Logs",
-                retention=self._log_retention,
-                removal_policy=RemovalPolicy.DESTROY,
-            ),
-        )
-
     def _redis_config(self) -> dict[str, object]:
         return {
             "address": f"{self.redis.attr_primary_end_point_address}:{constants.REDIS_PORT}",
@@ -412,9 +321,9 @@ class Voice(Construct):
             memory_reservation_mib=memory_mib,
             essential=True,
             environment=environment,
-            secrets=self._livekit_secrets(),
+            secrets=self.container_secrets(),
             ulimits=[ecs.Ulimit(name=ecs.UlimitName.NOFILE, soft_limit=65536, hard_limit=65536)],
-            logging=self._log_driver(log_name),
+            logging=container_logs(self, log_name, self._log_retention),
             stop_timeout=Duration.seconds(120),
             **extra,
         )
@@ -432,14 +341,6 @@ class Voice(Construct):
             max_healthy_percent=100,
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
         )
-
-    def _livekit_secrets(self) -> dict[str, ecs.Secret]:
-        return {
-            "LIVEKIT_API_KEY": ecs.Secret.from_secrets_manager(self.livekit_secret, "api_key"),
-            "LIVEKIT_API_SECRET": ecs.Secret.from_secrets_manager(
-                self.livekit_secret, "api_secret"
-            ),
-        }
 
     def _load_balancer(self) -> elbv2.NetworkLoadBalancer:
         config = self._config
@@ -500,97 +401,3 @@ class Voice(Construct):
             deregistration_delay=Duration.seconds(60),
         )
         return balancer
-
-    # -- the agent -------------------------------------------------------------------------
-
-    def _agent(
-        self,
-    ) -> tuple[ecs.FargateTaskDefinition, ecs.ContainerDefinition, ecs.FargateService]:
-        config = self._config
-        task = ecs.FargateTaskDefinition(
-            self,
-            "AgentTask",
-            cpu=config.agent_cpu,
-            memory_limit_mib=config.agent_memory_mib,
-            runtime_platform=ecs.RuntimePlatform(
-                cpu_architecture=ecs.CpuArchitecture.ARM64,
-                operating_system_family=ecs.OperatingSystemFamily.LINUX,
-            ),
-        )
-        container = task.add_container(
-            _AGENT_CONTAINER,
-            image=ecs.ContainerImage.from_asset(
-                str(constants.REPO_ROOT),
-                file=constants.AGENT_DOCKERFILE,
-                exclude=list(constants.docker_context_excludes()),
-                ignore_mode=IgnoreMode.DOCKER,
-                platform=ecr_assets.Platform.LINUX_ARM64,
-            ),
-            essential=True,
-            environment={
-                "ATENDE_STAGE": config.stage,
-                "ATENDE_AGENT_NAME": constants.AGENT_NAME,
-                "LIVEKIT_URL": f"wss://{config.livekit_host}",
-                "POWERTOOLS_SERVICE_NAME": "voice-agent",
-                "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
-            },
-            secrets={
-                **self._livekit_secrets(),
-                "OPENAI_API_KEY": ecs.Secret.from_secrets_manager(self.openai_secret),
-                "DEEPGRAM_API_KEY": ecs.Secret.from_secrets_manager(self.deepgram_secret),
-            },
-            logging=self._log_driver("agent"),
-            # SIGTERM drains: the worker takes no new jobs and lets live calls finish.
-            stop_timeout=Duration.seconds(constants.AGENT_STOP_TIMEOUT_SECONDS),
-            health_check=ecs.HealthCheck(
-                command=[
-                    "CMD",
-                    "python",
-                    "-c",
-                    "import urllib.request;urllib.request.urlopen('http://127.0.0.1:8081/',timeout=2)",
-                ],
-                interval=Duration.seconds(15),
-                timeout=Duration.seconds(5),
-                start_period=Duration.seconds(60),
-                retries=3,
-            ),
-        )
-        group = ec2.SecurityGroup(
-            self,
-            "AgentSg",
-            vpc=self.vpc,
-            description="Voice agent: outbound only (LiveKit, AI providers, AWS APIs).",
-            allow_all_outbound=True,
-        )
-        service = ecs.FargateService(
-            self,
-            "Agent",
-            cluster=self.cluster,
-            task_definition=task,
-            desired_count=config.agent_min_tasks,
-            min_healthy_percent=100,
-            max_healthy_percent=200,
-            security_groups=[group],
-            # Without a NAT gateway the agent reaches the internet from a public subnet;
-            # its security group still admits nothing inbound.
-            assign_public_ip=not config.enable_nat,
-            vpc_subnets=ec2.SubnetSelection(
-                subnet_type=(
-                    ec2.SubnetType.PRIVATE_WITH_EGRESS
-                    if config.enable_nat
-                    else ec2.SubnetType.PUBLIC
-                )
-            ),
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
-            enable_execute_command=False,
-        )
-        scaling = service.auto_scale_task_count(
-            min_capacity=config.agent_min_tasks, max_capacity=config.agent_max_tasks
-        )
-        scaling.scale_on_cpu_utilization(
-            "Cpu",
-            target_utilization_percent=50,
-            scale_out_cooldown=Duration.seconds(60),
-            scale_in_cooldown=Duration.minutes(10),
-        )
-        return task, container, service
