@@ -35,13 +35,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from atende_shared.dal.opt_outs import (
-    OptOutStore,
-    is_opt_in_request,
-    is_opt_out_request,
-    opt_in,
-    opt_out,
-)
 from atende_shared.errors import DependencyUnavailable, NotFound, PermanentFailure
 from atende_shared.models.common import utc_now
 from atende_shared.models.envelope import InboundEvent
@@ -52,6 +45,13 @@ from atende_shared.ordering import tools
 from atende_shared.ordering.dialogue import respond, speakable
 from atende_shared.ordering.prompts import Lang, lang_of, text
 from atende_shared.ordering.state import EventPublisher, OrderState
+from atende_shared.ports.opt_outs import (
+    OptOutStore,
+    is_opt_in_request,
+    is_opt_out_request,
+    opt_in,
+    opt_out,
+)
 from atende_shared.whatsapp import OutboundText, WhatsAppSender, WhatsAppSendError
 from functions.orders.logic.chat_llm import LLMUnavailable, OpenAIChat, llm_turn
 from functions.orders.logic.chat_ports import ConversationStore
