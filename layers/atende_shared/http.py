@@ -9,16 +9,19 @@ answers in the generated OpenAPI (Powertools would otherwise describe its own sh
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from atende_shared.errors import (
     AtendeError,
+    Forbidden,
     MalformedRequest,
     NotFound,
     ValidationFailed,
@@ -44,6 +47,7 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "Malformed request: the body is not valid, bounded JSON, or a cursor this API "
     "did not issue for this list",
     401: "Not authenticated",
+    403: "A restaurant user outside its own tenant or role",
     404: "Not found (another tenant's data answers the same)",
     409: "Conflicts with the current state",
     412: "Changed since the version named in If-Match; re-read and retry",
@@ -94,9 +98,82 @@ def error_response(error: AtendeError, app: APIGatewayRestResolver | None = None
     )
 
 
-def build_resolver(*, title: str, version: str = "1.0.0") -> APIGatewayRestResolver:
-    """A REST resolver with validation and the platform's error mapping."""
-    app = APIGatewayRestResolver(enable_validation=True)
+#: Where tenant-user routes live (``functions.wiring_model.TENANT_APP_PREFIX``).
+TENANT_APP_PREFIX = "/app"
+TenantRoles = Mapping[tuple[str, str], frozenset[str]]
+
+
+def tenant_claims(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The Cognito user pool claims API Gateway's authorizer put in the event (None for
+    IAM-authorized admin requests, which carry none)."""
+    context = event.get("requestContext") or {}
+    authorizer = context.get("authorizer") if isinstance(context, Mapping) else None
+    claims = authorizer.get("claims") if isinstance(authorizer, Mapping) else None
+    return dict(claims) if isinstance(claims, Mapping) and claims else None
+
+
+def check_tenant_access(event: Mapping[str, Any], tenant_roles: TenantRoles) -> None:
+    """THE tenant isolation check. A request with Cognito claims may only reach a route
+    flagged for its role (``HttpRoute.tenant_roles``), for the tenant in its token; anything
+    else is refused with :class:`Forbidden` before any handler runs. Requests without
+    claims (IAM admins) pass unchanged."""
+    claims = tenant_claims(event)
+    if claims is None:
+        return
+    resource = str(event.get("resource") or "")
+    template = resource.removeprefix(TENANT_APP_PREFIX)
+    method = str(event.get("httpMethod") or "")
+    allowed = tenant_roles.get((method, template))
+    if not resource.startswith(f"{TENANT_APP_PREFIX}/") or allowed is None:
+        raise Forbidden("this route is not open to restaurant users")
+    role = str(claims.get("custom:role") or "")
+    if role not in allowed:
+        raise Forbidden(f"the role {role or '(none)'!r} may not use this route")
+    token_tenant = str(claims.get("custom:tenant_id") or "")
+    path_tenant = str((event.get("pathParameters") or {}).get("tenant_id") or "")
+    if not token_tenant or token_tenant != path_tenant:
+        raise Forbidden("restaurant users reach only their own tenant")
+
+
+def tenant_user(event: Mapping[str, Any]) -> str | None:
+    """``tenant-user:<username>`` for a restaurant user's request (audit trails), else None."""
+    claims = tenant_claims(event)
+    if claims is None:
+        return None
+    return f"tenant-user:{claims.get('cognito:username') or claims.get('sub')}"
+
+
+class TenantScopedResolver(APIGatewayRestResolver):
+    """Powertools' REST resolver whose every request first passes
+    :func:`check_tenant_access` — before routing, validation or any handler, so a refused
+    request learns nothing (not even which fields a body lacks)."""
+
+    def __init__(self, tenant_roles: TenantRoles) -> None:
+        super().__init__(enable_validation=True, strip_prefixes=[TENANT_APP_PREFIX])
+        self._tenant_roles = tenant_roles
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        try:
+            check_tenant_access(event, self._tenant_roles)
+        except Forbidden as refused:
+            logger.info("tenant user refused", extra={"reason": refused.message})
+            request_id = (event.get("requestContext") or {}).get("requestId")
+            return {
+                "statusCode": int(refused.status),
+                "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                "body": json.dumps(error_body(refused, correlation_id=request_id)),
+                "isBase64Encoded": False,
+            }
+        return super().resolve(event, context)
+
+
+def build_resolver(
+    *, title: str, version: str = "1.0.0", tenant_roles: TenantRoles | None = None
+) -> APIGatewayRestResolver:
+    """A REST resolver with validation and the platform's error mapping. ``tenant_roles``
+    (from ``functions.wiring_model.tenant_route_roles``) opens flagged routes to restaurant
+    users under ``/app``; without it every tenant-user request is refused."""
+    app = TenantScopedResolver(tenant_roles or {})
     app.configure_openapi(title=title, version=version)
 
     @app.exception_handler(AtendeError)

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from atende_shared.dal import keys
 from atende_shared.errors import NotFound, ValidationFailed
 from atende_shared.events import OrderChannel, OrderStatus
-from atende_shared.http import build_resolver, documented_responses
+from atende_shared.http import build_resolver, documented_responses, tenant_user
 from atende_shared.models.common import TENANT_ID_PATTERN
 from atende_shared.observability import instrumented
 from atende_shared.pagination import (
@@ -40,8 +40,10 @@ from functions.orders.models.api import (
 from functions.orders.models.calls import CallRecord
 from functions.orders.models.notifications import parse_delivery_id
 from functions.orders.settings import OrdersApiSettings
+from functions.orders.wiring import ORDERS_FUNCTIONS
+from functions.wiring_model import tenant_route_roles
 
-app = build_resolver(title="Atende orders API")
+app = build_resolver(title="Atende orders API", tenant_roles=tenant_route_roles(ORDERS_FUNCTIONS))
 
 TenantPath = Annotated[str, Path(pattern=TENANT_ID_PATTERN, max_length=63)]
 IdPath = Annotated[str, Path(min_length=1, max_length=200)]
@@ -52,7 +54,11 @@ _IF_MATCH = re.compile(r'^(?:W/)?"?(\d{1,12})"?$')
 
 
 def _actor() -> str:
-    """The admin's identity: the IAM caller in AWS, the local gateway's stand-in otherwise."""
+    """Who acts: the restaurant user (Cognito claims), else the IAM caller in AWS, else
+    the local gateway's stand-in."""
+    restaurant_user = tenant_user(app.current_event.raw_event)
+    if restaurant_user:
+        return restaurant_user
     identity = app.current_event.request_context.identity
     raw = app.current_event.raw_event.get("requestContext", {}) or {}
     authorizer = raw.get("authorizer") or {}
