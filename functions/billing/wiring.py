@@ -84,7 +84,8 @@ BILLING_FUNCTIONS: tuple[FunctionSpec, ...] = (
         routes=(
             HttpRoute(method="GET", path=f"{_T}/balance", auth=_ADMIN, tenant_roles=_OWNER),
             HttpRoute(method="GET", path=f"{_T}/ledger", auth=_ADMIN, tenant_roles=_OWNER),
-            HttpRoute(method="GET", path=f"{_T}/calls", auth=_ADMIN, tenant_roles=_OWNER),
+            # Not for restaurant users: it shows the platform's provider cost and margin.
+            HttpRoute(method="GET", path=f"{_T}/calls", auth=_ADMIN),
             HttpRoute(method="POST", path=f"{_T}/credits", auth=_ADMIN),
             HttpRoute(method="GET", path=f"{_T}/statements", auth=_ADMIN, tenant_roles=_OWNER),
             HttpRoute(

@@ -190,7 +190,7 @@ def list_call_records(
 ) -> Page[CallRecord]:
     scope = CursorScope("call-records", tenant_id)
     page = calls.list_call_records(api_deps(), tenant_id, limit=limit, after=_after(cursor, scope))
-    return page_of(page.items, page.position, scope)
+    return page_of([_for_viewer(c) for c in page.items], page.position, scope)
 
 
 @app.get(
@@ -204,7 +204,15 @@ def get_call_record(
     call_id: IdPath,
     transcript: Annotated[bool, Query(description="include the transcript itself")] = True,
 ) -> CallRecord:
-    return calls.get_call_record(api_deps(), tenant_id, call_id, with_transcript=transcript)
+    record = calls.get_call_record(api_deps(), tenant_id, call_id, with_transcript=transcript)
+    return _for_viewer(record)
+
+
+def _for_viewer(record: CallRecord) -> CallRecord:
+    """Restaurant users see what they were charged, not the platform's provider cost."""
+    if tenant_user(app.current_event.raw_event) is None:
+        return record
+    return record.model_copy(update={"provider_cost_cents": None})
 
 
 @app.post(
