@@ -8,7 +8,7 @@ EXTRAS := aws,agent,cdk,extract,local,dev
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: help setup media run test lint typecheck pytest synth build bench lock clean
+.PHONY: help setup media console run test lint typecheck pytest synth build bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -24,11 +24,14 @@ setup: $(STAMP) ## create .venv and install the pinned dependencies
 media: ## install the real media stack (Debian packages + pinned livekit-server/livekit-sip builds)
 	atende_local/media/install.sh
 
-run: $(STAMP) ## run the whole platform locally (ATENDE_MEDIA=real: with the real LiveKit stack)
+console: ## build the restaurant console (npm ci + esbuild) and install Debian's chromium for its browser tests
+	atende_local/console_install.sh
+
+run: $(STAMP) console ## run the whole platform locally (ATENDE_MEDIA=real: with the real LiveKit stack)
 	@if [ "$$ATENDE_MEDIA" = real ]; then atende_local/media/install.sh; fi
 	$(BIN)/atende local run
 
-test: $(STAMP) media lint typecheck pytest ## media stack install + ruff + mypy + the whole pytest suite
+test: $(STAMP) media console lint typecheck pytest ## media stack + console install + ruff + mypy + the whole pytest suite
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

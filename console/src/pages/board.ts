@@ -96,6 +96,7 @@ function card(order: Order, openForms: Set<string>, rerender: () => void): HTMLE
       class: `card status-${order.status}`,
       "data-testid": "order-card",
       "data-order-number": order.order_number,
+      "data-order-id": order.order_id,
       "data-status": order.status,
       "aria-label": t("order.title", { number: order.order_number }),
     },

@@ -115,7 +115,7 @@ async function load(root: HTMLElement, orderId: string): Promise<void> {
         "section",
         { "aria-labelledby": "h-customer" },
         h("h2", { id: "h-customer" }, t("order.customer")),
-        h("p", {}, order.customer.name ?? t("common.none"), order.customer.phone ? ` · ${order.customer.phone}` : ""),
+        h("p", {}, [order.customer.name, order.customer.phone].filter(Boolean).join(" · ") || t("common.none")),
         h("h3", {}, order.fulfilment === "delivery" ? t("order.address") : t("order.pickup")),
         address
           ? h("p", {}, [address.street, address.number, address.complement, address.neighbourhood, address.city].filter(Boolean).join(", ") || address.raw,
