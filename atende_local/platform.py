@@ -43,10 +43,11 @@ from atende_local.seed import (
 from atende_local.settings import DEV_LIVEKIT_API_KEY, LocalSettings
 from atende_local.tenant_auth import CognitoVerifier, UserPool, create_user_pool, fetch_jwks
 from atende_shared.aws import client, reset_clients
+from atende_shared.http import TENANT_ROUTES_ENV
 from atende_shared.resources import Table, table_env
 from atende_shared.settings import reset_settings_cache
 from functions.wiring import FUNCTIONS
-from functions.wiring_model import FunctionSpec
+from functions.wiring_model import FunctionSpec, tenant_routes_env
 
 log = Logger(service="atende-local", use_rfc3339=True)
 
@@ -157,6 +158,11 @@ class LocalPlatform:
                 log.exception("demo tenant not seeded")
 
         pool, console = self._start_user_pool(endpoint)
+        # Which routes restaurant users may call (every function's, from the wiring); in
+        # AWS the CDK app sets each function's own.
+        tenant_routes = tenant_routes_env(self.functions)
+        if tenant_routes:
+            os.environ[TENANT_ROUTES_ENV] = tenant_routes
 
         self.registry.load_all()
         self._start_pumps()

@@ -6,6 +6,7 @@ both the CDK app (``infra_cdk``) and the local platform (``atende_local``) read.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from typing import Literal
@@ -215,12 +216,15 @@ class TableSpec(_Spec):
     ttl_attribute: str | None = None
 
 
-def tenant_route_roles(functions: Iterable[FunctionSpec]) -> dict[tuple[str, str], frozenset[str]]:
-    """``(method, path template) -> roles`` of every flagged route: what a resolver passes
-    to ``build_resolver(tenant_roles=...)`` (read from the wiring, never restated)."""
-    return {
-        (route.method, route.path): frozenset(route.tenant_roles)
+def tenant_routes_env(functions: Iterable[FunctionSpec]) -> str | None:
+    """The value of ``ATENDE_TENANT_ROUTES`` (``atende_shared.http``) for these functions:
+    ``{"GET /v1/tenants/{tenant_id}/orders": ["owner", "staff"], ...}``, compact JSON, or
+    None when none of their routes is flagged. The CDK app sets it on each function (its
+    own routes); the local platform sets it once (every function's)."""
+    routes = {
+        f"{route.method} {route.path}": list(route.tenant_roles)
         for spec in functions
         for route in spec.routes
         if route.tenant_roles
     }
+    return json.dumps(routes, separators=(",", ":"), sort_keys=True) if routes else None

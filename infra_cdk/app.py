@@ -48,6 +48,8 @@ def build_app(
         config=config,
         sources=sources,
         env=Environment(account=config.account, region=config.region),
+        # The template nears CloudFormation's 1 MB: no indentation (same template, ~30% less).
+        suppress_template_indentation=True,
     )
     Tags.of(stack).add("project", constants.APP_NAME)
     Tags.of(stack).add("stage", config.stage)

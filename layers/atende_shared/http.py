@@ -10,7 +10,9 @@ answers in the generated OpenAPI (Powertools would otherwise describe its own sh
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -100,7 +102,30 @@ def error_response(error: AtendeError, app: APIGatewayRestResolver | None = None
 
 #: Where tenant-user routes live (``functions.wiring_model.TENANT_APP_PREFIX``).
 TENANT_APP_PREFIX = "/app"
+#: The flagged routes of this function and their roles, set from the wiring by the CDK app
+#: and the local platform (``functions.wiring_model.tenant_routes_env``): handlers do not
+#: import the wiring at run time.
+TENANT_ROUTES_ENV = "ATENDE_TENANT_ROUTES"
 TenantRoles = Mapping[tuple[str, str], frozenset[str]]
+
+
+@lru_cache(maxsize=4)
+def _parse_tenant_routes(raw: str) -> TenantRoles:
+    try:
+        declared = json.loads(raw) if raw else {}
+    except ValueError:
+        logger.error("ATENDE_TENANT_ROUTES is not JSON: every restaurant user is refused")
+        return {}
+    roles: dict[tuple[str, str], frozenset[str]] = {}
+    for key, names in declared.items():
+        method, _, path = key.partition(" ")
+        roles[(method, path)] = frozenset(names)
+    return roles
+
+
+def declared_tenant_routes() -> TenantRoles:
+    """``(method, path template) -> roles`` from ``ATENDE_TENANT_ROUTES`` (none: empty)."""
+    return _parse_tenant_routes(os.environ.get(TENANT_ROUTES_ENV, ""))
 
 
 def tenant_claims(event: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -148,13 +173,14 @@ class TenantScopedResolver(APIGatewayRestResolver):
     :func:`check_tenant_access` — before routing, validation or any handler, so a refused
     request learns nothing (not even which fields a body lacks)."""
 
-    def __init__(self, tenant_roles: TenantRoles) -> None:
+    def __init__(self, tenant_roles: TenantRoles | None = None) -> None:
         super().__init__(enable_validation=True, strip_prefixes=[TENANT_APP_PREFIX])
         self._tenant_roles = tenant_roles
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        roles = self._tenant_roles if self._tenant_roles is not None else declared_tenant_routes()
         try:
-            check_tenant_access(event, self._tenant_roles)
+            check_tenant_access(event, roles)
         except Forbidden as refused:
             logger.info("tenant user refused", extra={"reason": refused.message})
             request_id = (event.get("requestContext") or {}).get("requestId")
@@ -170,10 +196,10 @@ class TenantScopedResolver(APIGatewayRestResolver):
 def build_resolver(
     *, title: str, version: str = "1.0.0", tenant_roles: TenantRoles | None = None
 ) -> APIGatewayRestResolver:
-    """A REST resolver with validation and the platform's error mapping. ``tenant_roles``
-    (from ``functions.wiring_model.tenant_route_roles``) opens flagged routes to restaurant
-    users under ``/app``; without it every tenant-user request is refused."""
-    app = TenantScopedResolver(tenant_roles or {})
+    """A REST resolver with validation and the platform's error mapping. Restaurant users
+    reach the routes of ``tenant_roles`` (default: ``ATENDE_TENANT_ROUTES``, set from the
+    wiring) under ``/app``; with none declared every tenant-user request is refused."""
+    app = TenantScopedResolver(tenant_roles)
     app.configure_openapi(title=title, version=version)
 
     @app.exception_handler(AtendeError)

@@ -37,10 +37,8 @@ from functions.billing.models.api import (
 )
 from functions.billing.models.ledger import LedgerEntry
 from functions.billing.settings import BillingApiSettings
-from functions.billing.wiring import BILLING_FUNCTIONS
-from functions.wiring_model import tenant_route_roles
 
-app = build_resolver(title="Atende billing API", tenant_roles=tenant_route_roles(BILLING_FUNCTIONS))
+app = build_resolver(title="Atende billing API")
 
 TenantPath = Annotated[str, Path(pattern=TENANT_ID_PATTERN, max_length=63)]
 _TAGS = ["billing"]

@@ -40,10 +40,8 @@ from functions.orders.models.api import (
 from functions.orders.models.calls import CallRecord
 from functions.orders.models.notifications import parse_delivery_id
 from functions.orders.settings import OrdersApiSettings
-from functions.orders.wiring import ORDERS_FUNCTIONS
-from functions.wiring_model import tenant_route_roles
 
-app = build_resolver(title="Atende orders API", tenant_roles=tenant_route_roles(ORDERS_FUNCTIONS))
+app = build_resolver(title="Atende orders API")
 
 TenantPath = Annotated[str, Path(pattern=TENANT_ID_PATTERN, max_length=63)]
 IdPath = Annotated[str, Path(min_length=1, max_length=200)]

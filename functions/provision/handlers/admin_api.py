@@ -49,10 +49,8 @@ from functions.provision.models.api import (
     TestCallToken,
 )
 from functions.provision.settings import AdminApiSettings
-from functions.provision.wiring import PROVISION_FUNCTIONS
-from functions.wiring_model import tenant_route_roles
 
-app = build_resolver(title="Atende admin API", tenant_roles=tenant_route_roles(PROVISION_FUNCTIONS))
+app = build_resolver(title="Atende admin API")
 
 # Only where this API says more than atende_shared.http.ERROR_DESCRIPTIONS.
 _ERROR_TEXT = {
