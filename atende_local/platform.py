@@ -304,6 +304,8 @@ class LocalPlatform:
             except Exception as exc:  # the console's users must not keep the platform down
                 log.exception("console users not seeded")
                 self.seed_error = f"console users: {type(exc).__name__}: {exc}"
+        # Invitations (POST /v1/tenants/{tenant_id}/users) create users in this pool.
+        os.environ["ATENDE_TENANT_USER_POOL_ID"] = pool.user_pool_id
         info = {"user_pool_id": pool.user_pool_id, "client_id": pool.client_id, "users": users}
         return pool, info
 

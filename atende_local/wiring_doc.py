@@ -50,6 +50,8 @@ def _access(spec: FunctionSpec) -> str:
         parts.append("rewrites secrets " + ", ".join(a.secret_writes))
     if a.livekit:
         parts.append("LiveKit API")
+    if a.tenant_users:
+        parts.append("invites restaurant users (Cognito)")
     return "; ".join(parts) or "-"
 
 

@@ -150,6 +150,9 @@ class Access(_Spec):
     #: also rewrites (rotating OAuth tokens): ``tenants/*/bling``, never a whole prefix.
     secret_writes: tuple[str, ...] = ()
     livekit: bool = False
+    #: Invites restaurant users: AdminCreateUser on the tenant-user Cognito pool
+    #: (``ATENDE_TENANT_USER_POOL_ID``).
+    tenant_users: bool = False
 
     @model_validator(mode="after")
     def _check_secret_writes(self) -> Access:

@@ -196,6 +196,15 @@ class AtendeStack(Stack):
                     resources=self._secret_name_arns(access.secret_writes),
                 )
             )
+        if access.tenant_users:
+            # Invitations only: create and read users of the restaurant-user pool.
+            set_env("ATENDE_TENANT_USER_POOL_ID", self.console.user_pool.user_pool_id)
+            grantee.grant_principal.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser"],
+                    resources=[self.console.user_pool.user_pool_arn],
+                )
+            )
         if access.livekit:
             set_env("ATENDE_AGENT_NAME", constants.AGENT_NAME)
             if container is not None:

@@ -41,6 +41,7 @@ PROVISION_FUNCTIONS: tuple[FunctionSpec, ...] = (
             HttpRoute(
                 method="POST", path=f"{_T}/test-call-token", auth=_ADMIN, tenant_roles=_OWNER
             ),
+            HttpRoute(method="POST", path=f"{_T}/users", auth=_ADMIN),
         ),
         access=Access(
             tables_read=(Table.MAIN,),
@@ -49,6 +50,7 @@ PROVISION_FUNCTIONS: tuple[FunctionSpec, ...] = (
             publishes_events=True,
             secret_prefixes=("tenants",),
             livekit=True,
+            tenant_users=True,
         ),
     ),
     FunctionSpec(

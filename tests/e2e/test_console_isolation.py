@@ -249,3 +249,48 @@ def test_the_cognito_proxy_refuses_admin_actions(platform: PlatformClient, tmp_p
         content=b"{}",
     )
     assert answer.status_code == 400
+
+
+def test_an_admin_invites_a_restaurant_user_into_the_tenant_user_pool(platform: PlatformClient):
+    import boto3
+
+    tenant = platform.demo_tenant_id
+    email = f"garcom-{int(time.time() * 1000)}@pizzaria-demo.local"
+    # When an admin invites a waiter as staff
+    answer = platform.http.post(
+        f"/v1/tenants/{tenant}/users",
+        headers=platform.admin,
+        json={"email": email, "role": "staff"},
+    )
+    # Then the user exists in the pool with the tenant and role in its attributes
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["status"] == "FORCE_CHANGE_PASSWORD"
+    cognito = boto3.client(
+        "cognito-idp",
+        endpoint_url=platform.state["aws_endpoint_url"],
+        region_name="us-east-1",
+        aws_access_key_id="atende-local",
+        aws_secret_access_key="atende-local",
+    )
+    user = cognito.admin_get_user(
+        UserPoolId=platform.state["console"]["user_pool_id"], Username=email
+    )
+    attributes = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+    assert (attributes["custom:tenant_id"], attributes["custom:role"]) == (tenant, "staff")
+    # And inviting the same address again, or into an unknown tenant, is refused
+    again = platform.http.post(
+        f"/v1/tenants/{tenant}/users", headers=platform.admin, json={"email": email}
+    )
+    assert again.status_code == 409, again.text
+    unknown = platform.http.post(
+        "/v1/tenants/nao-existe/users", headers=platform.admin, json={"email": "x@y.com"}
+    )
+    assert unknown.status_code == 404, unknown.text
+    # And a restaurant user cannot invite (the route is not open under /app)
+    owner = token_of(platform, tenant, "owner")
+    refused = platform.http.post(
+        f"/app/v1/tenants/{tenant}/users",
+        headers={"Authorization": owner},
+        json={"email": "novo@pizzaria-demo.local", "role": "owner"},
+    )
+    assert refused.status_code in (404, 405), refused.text
