@@ -195,6 +195,8 @@ class LocalPlatform:
                     },
                     "stage": "local",
                     "pollSeconds": 3,
+                    # The browser test call has audio only with a real LiveKit server.
+                    "livekit": {"mode": livekit.mode},
                 }
             ),
         )

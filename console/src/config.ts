@@ -3,6 +3,8 @@ export interface ConsoleConfig {
   cognito: { endpoint: string; region: string; userPoolId: string; clientId: string };
   stage: string;
   pollSeconds: number;
+  /** "real" (a LiveKit server with media), "fake" (the local SIP API stand-in), "offline". */
+  livekit?: { mode: string };
 }
 
 let loaded: ConsoleConfig | undefined;

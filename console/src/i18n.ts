@@ -122,6 +122,9 @@ const ptBR = {
   "onboarding.live": "5. Entrar no ar",
   "onboarding.testStart": "Fazer ligação de teste no navegador",
   "onboarding.noAudio": "Sem áudio: {reason}",
+  "onboarding.connected": "Conectado à sala {room}: fale com a atendente.",
+  "onboarding.ended": "Ligação de teste encerrada.",
+  "onboarding.hangup": "Desligar",
 };
 type Key = keyof typeof ptBR;
 
@@ -248,6 +251,9 @@ const en: Record<Key, string> = {
   "onboarding.live": "5. Go live",
   "onboarding.testStart": "Test call in the browser",
   "onboarding.noAudio": "No audio: {reason}",
+  "onboarding.connected": "Connected to room {room}: talk to the agent.",
+  "onboarding.ended": "Test call ended.",
+  "onboarding.hangup": "Hang up",
 };
 
 export type Lang = "pt-BR" | "en";

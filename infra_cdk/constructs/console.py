@@ -184,6 +184,7 @@ class Console(Construct):
                     },
                     "stage": stage,
                     "pollSeconds": 3,
+                    "livekit": {"mode": "real"},
                 },
             )
         ]

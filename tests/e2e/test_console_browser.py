@@ -217,6 +217,26 @@ def test_another_restaurants_owner_sees_none_of_the_demo_orders(
     assert status == 403
 
 
+def test_the_wizards_test_call_says_why_there_is_no_audio_locally(
+    platform: PlatformClient, browser: Browser
+):
+    # Given the local platform with its LiveKit stand-in (no media server)
+    assert platform.livekit["mode"] == "fake"
+    page = signed_in(browser, platform, _user(platform, platform.demo_tenant_id), DESKTOP)
+    loaded: list[str] = []
+    page.on("request", lambda request: loaded.append(request.url))
+    page.get_by_role("link", name="Primeiros passos").click()
+    # When the owner starts the browser test call
+    page.get_by_test_id("test-call").click()
+    # Then a token is minted through /app and the page says precisely why there is no audio
+    status = page.get_by_test_id("test-call-status")
+    expect(status).to_contain_text("Sem áudio")
+    expect(status).to_contain_text("ATENDE_MEDIA=real")
+    assert any("/app/v1/tenants/demo-pizzaria/test-call-token" in url for url in loaded)
+    # And the LiveKit client (most of the app's weight) was never downloaded for it
+    assert not any("chunk-" in url for url in loaded)
+
+
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_every_page_renders_at_phone_and_desktop_width(
     platform: PlatformClient, browser: Browser, viewport: dict[str, int]

@@ -2,6 +2,7 @@
 // that completes it. The browser test call mints a token (POST /test-call-token) and, when
 // the platform has a LiveKit server, joins the room with livekit-client loaded on demand.
 import { api } from "../api";
+import { config } from "../config";
 import { h, mount } from "../dom";
 import { t } from "../i18n";
 
@@ -49,13 +50,36 @@ async function testCall(status: HTMLElement): Promise<void> {
     status.textContent = t("common.error", { message: (error as Error).message });
     return;
   }
-  if (!grant.livekit_url) {
+  const mode = config().livekit?.mode ?? "real";
+  if (!grant.livekit_url || mode !== "real") {
     status.textContent = t("onboarding.noAudio", {
-      reason: `room ${grant.room_name} minted, but this platform has no LiveKit server (LIVEKIT_URL unset: the local stand-in has no media).`,
+      reason:
+        mode === "fake"
+          ? `token issued for room ${grant.room_name}, but the local LiveKit is the stand-in of its SIP API (no media server). Run \`make media\` and \`ATENDE_MEDIA=real make run\` to talk to the agent here.`
+          : `token issued for room ${grant.room_name}, but this platform has no LiveKit server (LIVEKIT_URL unset).`,
     });
     return;
   }
-  status.textContent = t("onboarding.noAudio", {
-    reason: `token for room ${grant.room_name} at ${grant.livekit_url}; the in-browser client (livekit-client) is not bundled yet.`,
+  if (!navigator.mediaDevices?.getUserMedia) {
+    status.textContent = t("onboarding.noAudio", { reason: "this browser gives no microphone access on this page (HTTPS or localhost only)." });
+    return;
+  }
+  // Loaded only here: the LiveKit client is most of the app's weight.
+  const { Room, RoomEvent, Track } = await import("livekit-client");
+  const room = new Room();
+  room.on(RoomEvent.TrackSubscribed, (track) => {
+    if (track.kind === Track.Kind.Audio) document.body.append(track.attach());
   });
+  room.on(RoomEvent.Disconnected, () => (status.textContent = t("onboarding.ended")));
+  try {
+    await room.connect(grant.livekit_url.replace(/^http/, "ws"), grant.token);
+    await room.localParticipant.setMicrophoneEnabled(true);
+    status.textContent = t("onboarding.connected", { room: grant.room_name });
+    const hangup = h("button", { class: "danger", onclick: () => void room.disconnect() }, t("onboarding.hangup"));
+    status.after(hangup);
+    room.on(RoomEvent.Disconnected, () => hangup.remove());
+  } catch (error) {
+    status.textContent = t("onboarding.noAudio", { reason: `could not connect to ${grant.livekit_url}: ${(error as Error).message}` });
+    await room.disconnect();
+  }
 }
