@@ -15,8 +15,9 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, unquote, urlencode
 
 from atende_local.runtime import LOCAL_ACCOUNT_ID
 from functions.wiring_model import FunctionSpec, HttpRoute
@@ -236,6 +237,56 @@ def build_proxy_event(
         "body": body,
         "isBase64Encoded": bool(body) and binary,
     }
+
+
+@cache
+def declared_routes() -> RouteTable:
+    """Every route declared in ``functions/wiring.py`` (built once)."""
+    from functions.wiring import FUNCTIONS
+
+    return RouteTable(FUNCTIONS)
+
+
+def api_event(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+    caller: dict[str, str] | None = None,
+    request_id: str | None = None,
+    routes: RouteTable | None = None,
+) -> dict[str, Any]:
+    """The API Gateway event for a request to a declared route: the ONE event builder for
+    tests and the local gateway. ``body``: bytes/str sent as is, anything else as JSON
+    (with ``Content-Type: application/json`` unless ``headers`` say otherwise)."""
+    table = routes or declared_routes()
+    split = path.split("?", 1)
+    raw_path = split[0]
+    found = table.match(method, raw_path)
+    if not isinstance(found, RouteMatch):
+        raise LookupError(f"no declared route {method} {raw_path}")
+    sent: dict[str, str] = dict(headers or {})
+    if body is None:
+        data = b""
+    elif isinstance(body, bytes):
+        data = body
+    elif isinstance(body, str):
+        data = body.encode("utf-8", "surrogatepass")
+    else:
+        data = json.dumps(body).encode()
+    if data and not any(k.lower() == "content-type" for k in sent):
+        sent["Content-Type"] = "application/json"
+    query_string = urlencode(query) if query else (split[1] if len(split) > 1 else "")
+    request = HttpRequest(
+        method=method,
+        raw_path=raw_path,
+        query_string=query_string,
+        headers=list(sent.items()),
+        body=data,
+    )
+    return build_proxy_event(request, found, request_id=request_id, caller=caller)
 
 
 class BadHandlerResponse(ValueError):

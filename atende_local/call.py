@@ -37,6 +37,7 @@ import base64
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import secrets
 import sys
@@ -332,6 +333,7 @@ async def converse(
     lines: Iterator[str],
     at: datetime | None,
     echo: bool,
+    allocate_number: Any = None,
 ) -> tuple[dict[str, Any], int]:
     """Run the text-mode session; returns the transcript and the number of caller turns."""
     from atende_shared.settings import load_settings
@@ -349,7 +351,10 @@ async def converse(
         call_id=call_id,
         room_name=room_prefix(tenant.tenant_id) + call_id,
         services=CallServices(
-            publisher=publisher, transcripts=transcripts, transferer=RecordingTransferer()
+            publisher=publisher,
+            transcripts=transcripts,
+            transferer=RecordingTransferer(),
+            allocate_number=allocate_number,
         ),
         caller_number=caller,
         dialled_number=dialled,
@@ -385,10 +390,12 @@ async def converse(
             turns += 1
             await session.run(user_input=line)
             show()
-            if state.outcome not in ("in_progress", "transferred"):
-                # The agent ended the call: let the goodbye finish and the session close.
+            if state.outcome != "in_progress":
+                # The agent ended (or transferred) the call: let the goodbye finish and the
+                # session close, and stop asking for lines — the phone would be silent now.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(closed.wait(), 3.0)
+                break
         if state.refusal:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(closed.wait(), 3.0)
@@ -413,6 +420,9 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    # A tool's refusal (sold out, which size?) is part of the dialogue, said by the agent;
+    # the framework's "ToolError while executing tool" warning is noise to the caller.
+    logging.getLogger("livekit.agents").setLevel(logging.ERROR)
     settings = LocalCallSettings()
     platform = resolve_platform(args, settings)
     try:
@@ -432,6 +442,12 @@ def main(argv: list[str]) -> int:
     if not delivered and not args.json:
         print("note: no moto endpoint known; the order stays in this process", file=sys.stderr)
 
+    allocate = None
+    if delivered:
+        from voice_fargate.services import number_allocator
+
+        allocate = number_allocator(f"{platform.prefix}-main")
+
     call_id = f"SCL_{secrets.token_hex(6)}"
     hooks = LiveKitWebhooks(platform, tenant.tenant_id, call_id, args.caller, args.dialled)
     wall_start = time.time()
@@ -448,6 +464,7 @@ def main(argv: list[str]) -> int:
             lines=_lines(args.script, "you> " if config.language.startswith("en") else "você> "),
             at=at,
             echo=not args.json,
+            allocate_number=allocate,
         )
     )
     webhooks: list[WebhookResult] = []
@@ -485,6 +502,8 @@ def main(argv: list[str]) -> int:
     else:
         summary = transcript["summary"]
         print(f"\n[{call_id}] {summary}")
+        if order:
+            print(f"  order number {order['number']} (id {order['order_id']})")
         for hook in webhooks:
             status = hook.status if hook.status is not None else f"not sent ({hook.error})"
             print(f"  webhook {hook.event}: {status}")

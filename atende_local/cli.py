@@ -5,6 +5,7 @@
     atende balance ID | ledger ID | sync ID [--full] [--wait]
     atende dlq list | dlq peek QUEUE | dlq replay QUEUE
     atende call [ARGS...]            (the voice agent's local call, atende_local.call)
+    atende chat --script FILE [...]  (a WhatsApp customer, atende_local.chat)
     atende orders list ID [--watch] | orders show ID ORDER | orders status ID ORDER STATUS
     atende calls list ID | calls show ID CALL | statements get ID YYYY-MM
 
@@ -30,7 +31,7 @@ from urllib.parse import urlencode
 from rich.console import Console
 from rich.table import Table
 
-from atende_local.client import AdminClient, ApiError
+from atende_local.client import AdminClient, ApiError, field_errors
 from atende_local.follow import describe, follow_run
 from atende_local.onboard import OnboardingPlan, onboard
 from atende_local.settings import LocalSettings
@@ -256,8 +257,12 @@ def cmd_tenants_onboard(args: argparse.Namespace) -> int:
                 client, plan, progress=lambda m: status.update(m), wait_seconds=args.wait
             )
 
+    balance = _opening_balance(client, plan.tenant_id) if report.ok else None
+
     def render(d: Any) -> None:
         _table(f"onboarding {plan.tenant_id}", d["steps"], ("step", "outcome", "error"))
+        if d.get("warning"):
+            err.print(f"[bold yellow]warning:[/] {d['warning']}", highlight=False)
         token = (d.get("test_call") or {}).get("token")
         if token:
             out.print(f"test-call token (room {d['test_call']['room_name']}):\n{token}")
@@ -270,10 +275,28 @@ def cmd_tenants_onboard(args: argparse.Namespace) -> int:
             "steps": report.steps,
             "phone": report.phone,
             "test_call": report.test_call,
+            **({"warning": _NO_BALANCE_WARNING} if balance == 0 else {}),
         },
         render,
     )
     return 0 if report.ok else 1
+
+
+_NO_BALANCE_WARNING = (
+    "the tenant has no prepaid balance: calls will be refused until it is credited "
+    "(POST /v1/tenants/<tenant>/credits, or a payment)"
+)
+
+
+def _opening_balance(client: AdminClient, tenant_id: str) -> int | None:
+    """The new tenant's available balance, or None when it cannot be read."""
+    try:
+        path = route_path("billing-admin-api", "GET", "/balance", tenant_id=tenant_id)
+        data = client.get(path)
+    except (ApiError, LookupError):
+        return None
+    value = data.get("available_cents") if isinstance(data, dict) else None
+    return value if isinstance(value, int) else None
 
 
 def cmd_balance(args: argparse.Namespace) -> int:
@@ -302,7 +325,16 @@ _LEDGER_COLUMNS = (
 
 def cmd_ledger(args: argparse.Namespace) -> int:
     path = route_path("billing-admin-api", "GET", "/ledger", tenant_id=args.tenant_id)
-    data = make_client(args).get(path)
+    query = {
+        name: value
+        for name, value in (
+            ("from", getattr(args, "period_from", None)),
+            ("to", getattr(args, "period_to", None)),
+            ("limit", getattr(args, "limit", None)),
+        )
+        if value is not None
+    }
+    data = make_client(args).get(f"{path}?{urlencode(query)}" if query else path)
 
     def render(d: Any) -> None:
         rows = _items(d, "entries", "items", "ledger")
@@ -408,6 +440,12 @@ def cmd_call(args: argparse.Namespace) -> int:
     if not callable(entry):
         raise CliError("atende_local.call has no main(argv) function")
     return int(entry(list(args.call_args)) or 0)
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from atende_local import chat
+
+    return int(chat.main(list(args.chat_args)) or 0)
 
 
 # -- parser ------------------------------------------------------------------------------------
@@ -674,6 +712,19 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         command = sub.add_parser(name, help=help_text, parents=[common])
         command.add_argument("tenant_id")
+        if name == "ledger":
+            command.add_argument(
+                "--from",
+                dest="period_from",
+                metavar="ISO8601",
+                help="entries posted at or after (with a timezone, e.g. 2026-11-01T00:00:00Z)",
+            )
+            command.add_argument(
+                "--to", dest="period_to", metavar="ISO8601", help="entries posted before"
+            )
+            command.add_argument(
+                "--limit", type=int, help="entries per page, 1..100 (the API's default: 50)"
+            )
         if name == "sync":
             command.add_argument("--full", action="store_true", help="a full (not incremental) run")
             command.add_argument(
@@ -699,6 +750,9 @@ def build_parser() -> argparse.ArgumentParser:
     call = sub.add_parser("call", help="a local test call with the voice agent", add_help=False)
     call.add_argument("call_args", nargs=argparse.REMAINDER)
     call.set_defaults(func=cmd_call)
+    chat = sub.add_parser("chat", help="play a WhatsApp customer (--script FILE)", add_help=False)
+    chat.add_argument("chat_args", nargs=argparse.REMAINDER)
+    chat.set_defaults(func=cmd_chat)
     return parser
 
 
@@ -753,6 +807,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if raw[:1] == ["call"]:
         # Everything after "call" belongs to the voice tool, options included.
         args = argparse.Namespace(func=cmd_call, call_args=raw[1:])
+    elif raw[:1] == ["chat"]:
+        args = argparse.Namespace(func=cmd_chat, chat_args=raw[1:])
     else:
         args = parser.parse_args(raw)
     for name, default in (("json", False), ("url", None), ("token", None)):
@@ -762,6 +818,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except ApiError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        for field, problem in field_errors(exc.body):
+            err.print(f"  [red]{field}[/]: {problem}", highlight=False)
+        correlation = exc.body.get("correlation_id") if isinstance(exc.body, dict) else None
+        if correlation:
+            err.print(f"  correlation id: {correlation}", highlight=False)
         return 1
     except (CliError, LookupError) as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)

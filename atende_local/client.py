@@ -99,6 +99,21 @@ class AdminClient:
         return self.request("POST", path, payload)
 
 
+def field_errors(body: Any) -> list[tuple[str, str]]:
+    """The field-level problems of a 422 in the platform's error body:
+    ``[("body.amount_cents", "Input should be a valid integer"), ...]``."""
+    if not isinstance(body, dict):
+        return []
+    error = body.get("error")
+    details = error.get("details") if isinstance(error, dict) else None
+    fields = details.get("fields") if isinstance(details, dict) else None
+    found: list[tuple[str, str]] = []
+    for entry in fields if isinstance(fields, list) else []:
+        if isinstance(entry, dict):
+            found.append((str(entry.get("field") or "?"), str(entry.get("problem") or "")))
+    return found
+
+
 def _error_message(data: Any) -> str | None:
     if isinstance(data, dict):
         error = data.get("error")

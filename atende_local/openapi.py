@@ -1,9 +1,9 @@
 """The admin API's OpenAPI document (merged from each admin resolver) and Swagger UI.
 
-Each admin handler module exposes its Powertools resolver as ``app``; the document is the
-union of their paths plus a bearer scheme (the local gateway's admin auth; in AWS those
-routes are IAM-authorized). Swagger UI's assets ship inside Powertools, so /docs needs no
-CDN and works offline.
+Each admin handler module exposes its Powertools resolver as ``app``; Powertools'
+``OpenAPIMerge`` merges their documents into one OpenAPI 3.1 document plus a bearer
+scheme (the local gateway's admin auth; in AWS those routes are IAM-authorized).
+Swagger UI's assets ship inside Powertools, so /docs needs no CDN and works offline.
 """
 
 from __future__ import annotations
@@ -11,6 +11,9 @@ from __future__ import annotations
 import json
 from importlib import resources
 from typing import Any
+
+from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
+from aws_lambda_powertools.event_handler.openapi.models import Server
 
 from atende_local.runtime import FunctionRegistry, HandlerUnavailable
 
@@ -29,60 +32,51 @@ def admin_function_names(registry: FunctionRegistry) -> list[str]:
     ]
 
 
-def _resolver_document(module: Any) -> dict[str, Any] | None:
+def _resolver(module: Any) -> Any | None:
     resolver = getattr(module, "app", None)
-    if resolver is None:
-        return None
-    if hasattr(resolver, "get_openapi_json_schema"):
-        return dict(json.loads(resolver.get_openapi_json_schema()))
-    if hasattr(resolver, "get_openapi_schema"):
-        schema = resolver.get_openapi_schema()
-        return dict(json.loads(schema.model_dump_json(by_alias=True, exclude_none=True)))
-    return None
+    return resolver if hasattr(resolver, "get_openapi_json_schema") else None
+
+
+#: The OpenAPI version of the published document: pydantic's schemas for optional fields
+#: use ``{"type": "null"}``, which only 3.1 allows (a 3.0.3 document with them is invalid).
+OPENAPI_VERSION = "3.1.0"
 
 
 def merged_openapi(registry: FunctionRegistry, *, server_url: str) -> dict[str, Any]:
-    """One OpenAPI 3 document for every admin route; notes the functions it could not read."""
-    document: dict[str, Any] = {
-        "openapi": "3.0.3",
-        "info": {
-            "title": "Atende admin API (local)",
-            "version": "1.0.0",
-            "description": (
-                "Served by the local gateway. Locally every admin route needs "
-                "`Authorization: Bearer <ATENDE_ADMIN_TOKEN>`; in AWS they are IAM-authorized "
-                "(SigV4)."
-            ),
-        },
-        "servers": [{"url": server_url}],
-        "paths": {},
-        "components": {
-            "schemas": {},
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
-        },
-        "security": [{"bearerAuth": []}],
-    }
+    """One OpenAPI 3.1 document for every admin route, merged by Powertools'
+    ``OpenAPIMerge`` (a route defined twice is an error); notes the functions it could not
+    read under ``x-atende-unavailable``."""
+    merger = OpenAPIMerge(
+        title="Atende admin API (local)",
+        version="1.0.0",
+        openapi_version=OPENAPI_VERSION,
+        description=(
+            "Served by the local gateway. Locally every admin route needs "
+            "`Authorization: Bearer <ATENDE_ADMIN_TOKEN>`; in AWS they are IAM-authorized "
+            "(SigV4)."
+        ),
+        servers=[Server(url=server_url)],
+        security_schemes={"bearerAuth": {"type": "http", "scheme": "bearer"}},  # type: ignore[dict-item]
+        security=[{"bearerAuth": []}],
+        on_conflict="error",
+    )
     unavailable: dict[str, str] = {}
     for name in admin_function_names(registry):
         try:
-            module = registry.module(name)
-            partial = _resolver_document(module)
+            resolver = _resolver(registry.module(name))
+            if resolver is None:
+                unavailable[name] = "handler module exposes no resolver named 'app'"
+                continue
+            merger.add_schema(json.loads(resolver.get_openapi_json_schema()))
         except HandlerUnavailable as exc:
             unavailable[name] = exc.reason
-            continue
         except Exception as exc:  # a resolver whose schema cannot be generated
             unavailable[name] = f"{type(exc).__name__}: {exc}"
-            continue
-        if partial is None:
-            unavailable[name] = "handler module exposes no resolver named 'app'"
-            continue
-        for path, operations in (partial.get("paths") or {}).items():
-            document["paths"].setdefault(path, {}).update(operations)
-        schemas = (partial.get("components") or {}).get("schemas") or {}
-        document["components"]["schemas"].update(schemas)
+    document = json.loads(json.dumps(merger.get_openapi_schema()))
+    document.setdefault("paths", {})
     if unavailable:
         document["x-atende-unavailable"] = unavailable
-    return document
+    return dict(document)
 
 
 def swagger_asset(name: str) -> bytes:

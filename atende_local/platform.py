@@ -57,10 +57,12 @@ _REAL_AWS_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
 @dataclass
 class LiveKitInfo:
-    mode: str  # "real" (LIVEKIT_URL set), "fake" (local fake SIP API) or "offline"
+    mode: str  # "real" (LIVEKIT_URL set or ATENDE_MEDIA=real), "fake" (local fake SIP API)
+    # or "offline"
     url: str | None
     api_key: str
     api_secret: str
+    sip_address: str | None = None  # ATENDE_MEDIA=real: where phones send INVITEs
 
 
 @dataclass
@@ -105,6 +107,7 @@ class LocalPlatform:
         self.server: LocalHttpServer | None = None
         self.gateway: Gateway | None = None
         self.fake_livekit: Any = None
+        self.media_stack: Any = None
         self.fake_whatsapp: fake_whatsapp.FakeWhatsAppServer | None = None
         self.seed_error: str | None = None
         self.info: PlatformInfo | None = None
@@ -262,9 +265,12 @@ class LocalPlatform:
         )
 
     def _start_livekit(self, livekit: LiveKitInfo) -> LiveKitInfo:
-        """Without a real LiveKit, serve the fake SIP API so provisioning works locally."""
+        """Without a real LiveKit, serve the fake SIP API so provisioning works locally;
+        with ``ATENDE_MEDIA=real``, start the real stack, its webhooks sent here."""
         if livekit.mode == "real":
             return livekit
+        if self.settings.media == "real":
+            return self._start_media_stack(livekit)
         try:
             from atende_local import fake_livekit
         except ImportError:
@@ -289,6 +295,7 @@ class LocalPlatform:
                 self.fake_whatsapp.fake.add_zapi(instance)
             else:
                 self.fake_whatsapp.fake.add_evolution(instance)
+        self.fake_whatsapp.fake.on_sent = self._echo_sent_message
         return self.fake_whatsapp.url
 
     def _start_user_pool(self, endpoint: str) -> tuple[UserPool, dict[str, Any]]:
@@ -310,6 +317,65 @@ class LocalPlatform:
         os.environ["ATENDE_TENANT_USER_POOL_ID"] = pool.user_pool_id
         info = {"user_pool_id": pool.user_pool_id, "client_id": pool.client_id, "users": users}
         return pool, info
+
+    def _start_media_stack(self, livekit: LiveKitInfo) -> LiveKitInfo:
+        from atende_local.media import stack
+
+        assert self.server is not None
+        self.media_stack = stack.start(
+            self.settings.state_dir / "media",
+            api_key=livekit.api_key,
+            api_secret=livekit.api_secret,
+            webhook_urls=[f"http://127.0.0.1:{self.server.port}/webhooks/livekit"],
+        )
+        os.environ["LIVEKIT_URL"] = self.media_stack.http_url
+        return LiveKitInfo(
+            mode="real",
+            url=self.media_stack.http_url,
+            api_key=livekit.api_key,
+            api_secret=livekit.api_secret,
+            sip_address=self.media_stack.sip_address,
+        )
+
+    def _echo_sent_message(self, message: dict[str, Any]) -> None:
+        """Post the ``fromMe`` echo of a sent message to the platform's webhook, as both
+        gateways do (Z-API with "notify sent by me" on), from another thread as a gateway
+        would; the channel must recognise it as its own."""
+        from atende_local.chat import evolution_delivery, zapi_delivery
+        from atende_local.seed import DEMO_SECRETS, DEMO_TENANT_ID
+
+        if message["gateway"] == "zapi":
+            body = zapi_delivery(
+                ".", phone=message["to"], message_id=message["message_id"], from_me=True
+            )
+            body["text"] = {"message": message["text"]}
+            body["fromApi"] = True
+            path = f"/webhooks/zapi/{DEMO_TENANT_ID}"
+            headers = [("Client-Token", DEMO_SECRETS["zapi"]["client_token"])]
+        else:
+            body = evolution_delivery(
+                ".",
+                phone=message["to"].split("@")[0],
+                message_id=message["message_id"],
+                from_me=True,
+            )
+            body["data"]["message"] = {"conversation": message["text"]}
+            path = f"/webhooks/evolution/{DEMO_TENANT_ID}"
+            headers = [("apikey", DEMO_SECRETS["evolution"]["apikey"])]
+        request = HttpRequest(
+            method="POST",
+            raw_path=path,
+            query_string="",
+            headers=[("Content-Type", "application/json"), *headers],
+            body=json.dumps(body).encode("utf-8"),
+        )
+
+        def deliver() -> None:
+            gateway = self.gateway
+            if gateway is not None and not self._stopped.is_set():
+                gateway.handle(request)
+
+        threading.Thread(target=deliver, name="whatsapp-echo", daemon=True).start()
 
     def _assign_demo_number(self, seed: SeedReport) -> None:
         """Assign the demo number through the provisioning admin API (its own code path:
@@ -450,6 +516,8 @@ class LocalPlatform:
             self.scheduler.stop()
         if self.fake_livekit is not None:
             self.fake_livekit.stop()
+        if self.media_stack is not None:
+            self.media_stack.stop()
         if self.fake_whatsapp is not None:
             self.fake_whatsapp.stop()
         if self.moto is not None:

@@ -16,15 +16,18 @@ from dataclasses import dataclass, field
 from atende_local.fake_whatsapp import EvolutionInstance, ZapiInstance
 from atende_local.tenant_auth import ConsoleUser, UserPool, create_user
 from atende_shared.dal.tenants import tenant_store
-from atende_shared.models.menu import Menu, MenuItem, MenuOption
+from atende_shared.models.menu import Menu, MenuItem, MenuOption, Modifier, ModifierGroup
 from atende_shared.models.tenant import (
     AgentConfig,
     BillingPlan,
     CatalogSource,
+    DeliverySettings,
+    DeliveryZone,
     Integrations,
     OpeningWindow,
     OrderSettings,
     PaymentProvider,
+    PostalCodeRange,
     Tenant,
     Weekday,
 )
@@ -88,6 +91,7 @@ def demo_tenant() -> Tenant:
             secrets_configured=sorted(DEMO_SECRETS),
         ),
         plan=BillingPlan(price_per_minute_cents=90, rounding="per_second"),
+        delivery=demo_delivery(),
         # The kitchen's WhatsApp: told of each new order (the local fake gateway records it).
         orders=OrderSettings(notification_phone=DEMO_KITCHEN_PHONE),
     )
@@ -110,7 +114,63 @@ def demo_agent_config() -> AgentConfig:
     )
 
 
-def _pizza(item_id: str, name: str, aliases: list[str], description: str, grande: int) -> MenuItem:
+_BORDA = ModifierGroup(
+    group_id="borda",
+    name="Borda",
+    min=0,
+    max=1,
+    modifiers=[
+        Modifier(
+            modifier_id="borda-catupiry",
+            name="Borda de Catupiry",
+            aliases=["catupiry", "borda recheada"],
+            price_delta_cents=900,
+        ),
+        Modifier(modifier_id="borda-cheddar", name="Borda de Cheddar", price_delta_cents=900),
+        Modifier(
+            modifier_id="borda-chocolate",
+            name="Borda de Chocolate",
+            price_delta_cents=1_100,
+            available=False,  # acabou hoje
+        ),
+    ],
+)
+_ADICIONAIS = ModifierGroup(
+    group_id="adicionais",
+    name="Adicionais",
+    min=0,
+    max=5,
+    modifiers=[
+        Modifier(
+            modifier_id="add-bacon", name="Bacon", aliases=["extra bacon"], price_delta_cents=700
+        ),
+        Modifier(
+            modifier_id="add-queijo",
+            name="Queijo extra",
+            aliases=["mais queijo", "extra cheese"],
+            price_delta_cents=800,
+        ),
+        Modifier(
+            modifier_id="add-azeitona",
+            name="Azeitonas",
+            aliases=["azeitona"],
+            price_delta_cents=300,
+        ),
+        Modifier(modifier_id="add-ovo", name="Ovo", price_delta_cents=300),
+    ],
+)
+
+
+def _pizza(
+    item_id: str,
+    name: str,
+    aliases: list[str],
+    description: str,
+    grande: int,
+    *,
+    available: bool = True,
+) -> MenuItem:
+    """A salty pizza in three sizes, up to three flavours, with crust and extras."""
     return MenuItem(
         item_id=item_id,
         name=name,
@@ -118,17 +178,23 @@ def _pizza(item_id: str, name: str, aliases: list[str], description: str, grande
         description=description,
         category="Pizzas",
         price_cents=grande,
+        available=available,
         options=[
             MenuOption(option_id="grande", name="Grande (8 fatias)", price_cents=grande),
             MenuOption(option_id="media", name="Média (6 fatias)", price_cents=grande - 1_000),
             MenuOption(option_id="broto", name="Broto (4 fatias)", price_cents=grande - 2_000),
         ],
+        modifier_group_ids=["borda", "adicionais"],
+        max_flavours=3,
     )
 
 
 def demo_menu() -> Menu:
+    """A São Paulo pizzeria's menu: sizes, half-and-half, crusts and extras, drinks, one
+    sold-out pizza and a sold-out crust (docs/menu.md walks through it)."""
     return Menu(
         currency="BRL",
+        modifier_groups=[_BORDA, _ADICIONAIS],
         items=[
             _pizza(
                 "pizza-margherita",
@@ -165,6 +231,21 @@ def demo_menu() -> Menu:
                 "Frango desfiado com Catupiry original.",
                 5_690,
             ),
+            _pizza(
+                "pizza-mucarela",
+                "Muçarela",
+                ["mussarela", "mozzarella"],
+                "Muçarela, tomate e orégano.",
+                4_790,
+            ),
+            _pizza(
+                "pizza-pepperoni",
+                "Pepperoni",
+                ["pizza de pepperoni"],
+                "Pepperoni fatiado e muçarela.",
+                6_290,
+                available=False,  # esgotada hoje: the agent says so and offers another pizza
+            ),
             MenuItem(
                 item_id="pizza-chocolate",
                 name="Pizza de Chocolate",
@@ -172,12 +253,11 @@ def demo_menu() -> Menu:
                 description="Chocolate ao leite e granulado (broto).",
                 category="Pizzas doces",
                 price_cents=3_990,
-                available=False,  # esgotada hoje: the agent must say so
             ),
             MenuItem(
                 item_id="coca-cola-2l",
                 name="Coca-Cola 2L",
-                aliases=["coca", "coca 2 litros", "coca-cola dois litros"],
+                aliases=["coca", "coca 2 litros", "coca-cola dois litros", "coke"],
                 category="Bebidas",
                 price_cents=1_400,
                 stock=24,
@@ -191,20 +271,48 @@ def demo_menu() -> Menu:
                 stock=48,
             ),
             MenuItem(
+                item_id="suco-laranja",
+                name="Suco de laranja 500ml",
+                aliases=["suco", "suco de laranja", "orange juice"],
+                category="Bebidas",
+                price_cents=900,
+            ),
+            MenuItem(
                 item_id="agua-sem-gas",
                 name="Água mineral sem gás 500ml",
-                aliases=["água", "agua"],
+                aliases=["água", "agua", "water"],
                 category="Bebidas",
                 price_cents=400,
             ),
-            MenuItem(
-                item_id="borda-catupiry",
-                name="Borda recheada de Catupiry",
-                aliases=["borda recheada", "borda de catupiry"],
-                category="Adicionais",
-                price_cents=1_200,
+        ],
+    )
+
+
+def demo_delivery() -> DeliverySettings:
+    """Where the demo pizzeria delivers (fees by neighbourhood and CEP), how it is paid."""
+    return DeliverySettings(
+        zones=[
+            DeliveryZone(
+                zone_id="centro",
+                name="Centro",
+                neighbourhoods=["Centro", "República", "Consolação", "Bela Vista"],
+                postal_codes=[PostalCodeRange(start="01000-000", end="01399-999")],
+                fee_cents=500,
+                minimum_order_cents=3_000,
+                estimated_minutes=40,
+            ),
+            DeliveryZone(
+                zone_id="oeste",
+                name="Pinheiros e Vila Madalena",
+                neighbourhoods=["Pinheiros", "Vila Madalena", "Perdizes"],
+                postal_codes=[PostalCodeRange(start="05400-000", end="05499-999")],
+                fee_cents=800,
+                minimum_order_cents=4_000,
+                estimated_minutes=55,
             ),
         ],
+        payment_methods=["cash", "credit_card", "debit_card", "pix"],
+        flavour_pricing="highest",
     )
 
 
@@ -256,7 +364,7 @@ def seed_demo(
 
 def _seed_balance(report: SeedReport) -> None:
     try:
-        from functions.billing.logic import grant_credit
+        from functions.billing.handlers.deps import grant_credit
 
         grant_credit(
             tenant_id=DEMO_TENANT_ID,

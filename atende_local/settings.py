@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +34,9 @@ class LocalSettings(BaseSettings):
     #: Set to "false" to start without the demo tenant.
     seed_demo: bool = Field(True, validation_alias="ATENDE_SEED_DEMO")
     livekit_url: str | None = Field(None, validation_alias="LIVEKIT_URL")
+    #: "real": start Redis + livekit-server + livekit-sip (docs/media-stack.md) instead of the
+    #: fake SIP API; the default "fake" keeps the first `make run` quick.
+    media: Literal["fake", "real"] = Field("fake", validation_alias="ATENDE_MEDIA")
     livekit_api_key: str | None = Field(None, validation_alias="LIVEKIT_API_KEY")
     livekit_api_secret: SecretStr | None = Field(None, validation_alias="LIVEKIT_API_SECRET")
 

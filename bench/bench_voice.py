@@ -1,5 +1,8 @@
 """Voice agent benchmark: the agent's own latency overhead, start-up time and memory.
 
+0. **The ordering core alone** on a 5,000-item menu (every pizza with sizes, two modifier
+   groups and up to three flavours): index build time and per-utterance cost of the
+   understanding, tools and pricing (p50/p95).
 1. **Per-turn overhead.** The real ``AgentSession`` runs its full audio path — audio in →
    VAD → STT → end of turn → LLM (the offline brain and the real tools) → TTS → audio out —
    with fake providers of fixed, known delays (:mod:`atende_local.voice_fakes`) and fake audio
@@ -35,9 +38,79 @@ UTTERANCES = [
     "e três cocas",
     "na verdade, sem coca",
     "hmm",
-    "mais uma margherita broto",
-    "tira a margherita",
+    "uma grande meio calabresa meio portuguesa com borda de catupiri, sem cebola",
+    "mais uma margherita broto com bacon",
+    "tira uma calabresa",
+    "troca a margherita pela quatro queijos",
+    "uma de frango grande",
+    "quero uma lasanha",
+    "cancela tudo",
 ]
+#: The demo pizzeria's menu padded to this many items, every pizza with sizes, two modifier
+#: groups and up to three flavours (the issue's worst case for matching and pricing).
+MENU_ITEMS = 5_000
+
+
+def big_menu(items: int = MENU_ITEMS) -> Any:
+    """The demo menu plus generated pizzas (sizes, modifiers, flavours) and drinks."""
+    from atende_local.seed import demo_menu
+    from atende_shared.models.menu import Menu
+
+    demo = demo_menu()
+    template = next(i for i in demo.items if i.item_id == "pizza-margherita")
+    words = [
+        "napolitana", "toscana", "siciliana", "rucula", "palmito", "atum", "lombo",
+        "escarola", "brocolis", "alho", "milho", "bacon", "cheddar", "peru", "abobrinha",
+    ]  # fmt: skip
+    generated = []
+    for n in range(items - len(demo.items)):
+        a, b = words[n % len(words)], words[(n // len(words)) % len(words)]
+        generated.append(
+            template.model_copy(
+                update={
+                    "item_id": f"gen-{n}",
+                    "name": f"Especial {a} {b} {n}",
+                    "aliases": [f"{a} {b} {n}"],
+                    "category": f"Linha {n % 40}",
+                    "price_cents": 3_000 + (n * 37) % 5_000,
+                }
+            )
+        )
+    return Menu(items=[*demo.items, *generated], modifier_groups=demo.modifier_groups)
+
+
+def _core_turns(menu: Any, turns: int) -> dict[str, Any]:
+    """The ordering core alone (understanding, tools, pricing) per utterance, no audio."""
+    from atende_local.seed import demo_agent_config, demo_tenant
+    from atende_shared.ordering.catalog import MenuIndex
+    from atende_shared.ordering.dialogue import respond
+    from atende_shared.ordering.state import OrderState
+
+    class _Publisher:
+        def publish(self, events: Any) -> None:
+            pass
+
+    started = time.perf_counter()
+    index = MenuIndex(menu)
+    index_ms = (time.perf_counter() - started) * 1000
+    state = OrderState(
+        tenant=demo_tenant(), agent_config=demo_agent_config(), menu=menu, _index=index
+    )
+    times = []
+
+    async def go() -> None:
+        for i in range(turns):
+            t0 = time.perf_counter()
+            await respond(state, UTTERANCES[i % len(UTTERANCES)], publisher=_Publisher())
+            times.append(time.perf_counter() - t0)
+
+    asyncio.run(go())
+    return {
+        "menu_items": len(menu.items),
+        "index_build_ms": round(index_ms, 1),
+        "core_turn_p50_ms": round(_percentile(times, 0.5) * 1000, 2),
+        "core_turn_p95_ms": round(_percentile(times, 0.95) * 1000, 2),
+    }
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -50,13 +123,17 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 async def _pipeline(turns: int) -> dict[str, Any]:
+    from atende_local.seed import demo_agent_config, demo_tenant
     from atende_local.voice_fakes import DelayedLLM, FakeCaller, FakeSTT, FakeTTS, FakeVAD
+    from atende_shared.ordering.catalog import MenuIndex
     from tests.voice.conftest import make_state  # the tests' fake services and menu
     from voice_fargate.brain import OfflineBrain
     from voice_fargate.pipeline import TURN_HANDLING
     from voice_fargate.session import agent_for, new_session
 
-    state = make_state(lang="pt-BR")
+    menu = big_menu()
+    state = make_state(lang="pt-BR", menu=menu, tenant=demo_tenant(), config=demo_agent_config())
+    state._index = MenuIndex(menu)  # built once per tenant by the worker's cache, not per call
     script = [UTTERANCES[i % len(UTTERANCES)] for i in range(turns)]
     caller = FakeCaller(script)
     model = DelayedLLM(OfflineBrain(state), ttft=LLM_TTFT)
@@ -176,13 +253,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args([] if argv is None else argv)  # the bench runner passes none
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
-    results = {"pipeline": asyncio.run(_pipeline(args.turns)), "startup": _startup()}
+    results = {
+        "core": _core_turns(big_menu(), 200),
+        "pipeline": asyncio.run(_pipeline(args.turns)),
+        "startup": _startup(),
+    }
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
-    p, s = results["pipeline"], results["startup"]
+    c, p, s = results["core"], results["pipeline"], results["startup"]
     lines = [
-        "voice agent: end of utterance -> first audio frame (fake providers, real session)",
+        f"ordering core on a {c['menu_items']}-item menu with modifiers and flavours",
+        f"  index built in {c['index_build_ms']} ms; per utterance p50 {c['core_turn_p50_ms']} ms"
+        f"  p95 {c['core_turn_p95_ms']} ms",
+        "voice agent: end of utterance -> first audio frame (fake providers, real session,"
+        f" {c['menu_items']}-item menu; goal p95 overhead <= 30 ms)",
         f"  injected per turn: VAD {VAD_SILENCE * 1000:.0f} ms"
         f" + LLM TTFT {LLM_TTFT * 1000:.0f} ms x requests + TTS TTFB {TTS_TTFB * 1000:.0f} ms",
         f"  turns measured {p['turns_measured']}/{p['turns']}",

@@ -24,6 +24,7 @@ import time
 import uuid
 import warnings
 import zipfile
+from collections.abc import Set
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,9 @@ IMPORTS: dict[str, tuple[str, dict[str, str]]] = {
 
 
 def _fresh_import_ms(statement: str, extra_env: dict[str, str]) -> float:
-    code = f"import time; t=time.perf_counter(); {statement}; print((time.perf_counter()-t)*1000)"
+    # CPU time of the importing process (user + system): on a shared machine wall time
+    # mostly measures the other tenants of the CPU; an import is CPU and page-cache work.
+    code = f"import time; t=time.process_time(); {statement}; print((time.process_time()-t)*1000)"
     env = {
         k: v
         for k, v in os.environ.items()
@@ -82,7 +85,7 @@ def _fresh_import_ms(statement: str, extra_env: dict[str, str]) -> float:
 
 
 def bench_imports() -> None:
-    print(f"(a) import time, fresh process as in Lambda, median of {RUNS}")
+    print(f"(a) import CPU time, fresh process as in Lambda, median of {RUNS}")
     medians: dict[str, float] = {}
     for label, (statement, extra_env) in IMPORTS.items():
         _fresh_import_ms(statement, extra_env)  # warm the page cache and .pyc files
@@ -230,39 +233,7 @@ def _zip_bytes(files: list[tuple[Path, str]]) -> int:
     return buffer.tell()
 
 
-_RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six"}
-_RUNTIME_PROVIDED |= {"urllib3"}
-
-
-def _closure(requirements: list[str]) -> set[str]:
-    from packaging.requirements import Requirement
-
-    seen: set[str] = set()
-    todo = [Requirement(r) for r in requirements]
-    while todo:
-        req = todo.pop()
-        name = req.name.lower().replace("_", "-")
-        if name in seen or name in _RUNTIME_PROVIDED:
-            continue
-        try:
-            dist = metadata.distribution(name)
-        except metadata.PackageNotFoundError:
-            continue
-        seen.add(name)
-        for raw in dist.requires or []:
-            child = Requirement(raw)
-            extras = req.extras
-            if child.marker and not any(
-                child.marker.evaluate({"extra": e}) for e in (extras or {""})
-            ):
-                continue
-            todo.append(child)
-    return seen
-
-
 def bench_size() -> None:
-    import tomllib
-
     print("(c) deployed size")
     function_files = [
         (p, str(p.relative_to(REPO)))
@@ -280,20 +251,39 @@ def bench_size() -> None:
     if built.is_dir():
         files = [(p, str(p.relative_to(built))) for p in built.rglob("*") if p.is_file()]
         print(f"  layer as built by make build (all domains)  {_zip_bytes(files) / 2**20:8.1f} MiB")
-    deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
-    wanted = _closure(deps)
-    files = []
-    for name in sorted(wanted):
-        dist = metadata.distribution(name)
-        for entry in dist.files or []:
-            path = Path(str(dist.locate_file(entry)))
-            if path.is_file() and "__pycache__" not in path.parts:
-                files.append((path, "python/" + str(entry)))
-    size = _zip_bytes(files)
+    from infra_cdk.assets import (
+        DOMAIN_DEPENDENCIES,
+        dependency_closure,
+        domain_dependencies,
+        layer_dependencies,
+        runtime_dependencies,
+    )
+
+    def closure_mib(requirements: list[str], without: Set[str] = frozenset()) -> tuple[int, float]:
+        names = dependency_closure(requirements) - set(without)
+        files = []
+        for name in sorted(names):
+            dist = metadata.distribution(name)
+            for entry in dist.files or []:
+                path = Path(str(dist.locate_file(entry)))
+                if path.is_file() and "__pycache__" not in path.parts:
+                    files.append((path, "python/" + str(entry)))
+        return len(names), _zip_bytes(files) / 2**20
+
+    count, everything = closure_mib(runtime_dependencies())
     print(
-        f"  layer deps closure (venv wheels, {len(wanted)} dists)  {size / 2**20:8.1f} MiB"
+        f"  all runtime deps closure ({count} dists)          {everything:8.1f} MiB"
+        "  (what the layer held before domain-only deps moved to their bundles)"
+    )
+    layer = dependency_closure(layer_dependencies())
+    count, size = closure_mib(layer_dependencies())
+    print(
+        f"  layer deps closure (venv wheels, {count} dists)  {size:8.1f} MiB"
         "  (boto3/botocore excluded: the runtime has them)"
     )
+    for domain in DOMAIN_DEPENDENCIES:
+        count, size = closure_mib(domain_dependencies(domain), without=layer)
+        print(f"  + {domain} bundle's own deps ({count} dists)       {size:8.1f} MiB")
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from atende_shared.dal import keys
 from atende_shared.resources import Bucket, Queue, Table
 from functions.billing.wiring import BILLING_FUNCTIONS
-from functions.orders.wiring import ORDERS_FUNCTIONS
+from functions.orders.wiring import ORDERS_FUNCTIONS, WHATSAPP_FUNCTIONS
 from functions.provision.wiring import PROVISION_FUNCTIONS
 from functions.sync.wiring import SYNC_FUNCTIONS
 from functions.webhooks.wiring import WEBHOOK_FUNCTIONS
@@ -48,7 +48,8 @@ QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec(name=Queue.CATALOG, fifo=True, visibility_timeout_seconds=300, max_receive_count=5),
     # Payment provider events; per-tenant order matters (credit before refund).
     QueueSpec(name=Queue.PAYMENTS, fifo=True, visibility_timeout_seconds=60, max_receive_count=5),
-    # WhatsApp gateway messages.
+    # WhatsApp gateway messages; one message group per conversation. The visibility
+    # timeout exceeds the conversation consumer's timeout (50 s) as SQS requires.
     QueueSpec(name=Queue.MESSAGING, fifo=True, visibility_timeout_seconds=60, max_receive_count=5),
     # Orders placed by the agent, on their way back to the tenant's ERP.
     QueueSpec(
@@ -75,7 +76,7 @@ QUEUES: tuple[QueueSpec, ...] = (
     # DelaySeconds (the delivery records its attempts); the DLQ only catches crashes.
     QueueSpec(
         name=Queue.NOTIFICATIONS,
-        visibility_timeout_seconds=120,
+        visibility_timeout_seconds=180,
         max_receive_count=5,
         subscribes_to=("OrderStatusChanged",),
     ),
@@ -89,16 +90,20 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     *BILLING_FUNCTIONS,
     *SYNC_FUNCTIONS,
     *ORDERS_FUNCTIONS,
+    *WHATSAPP_FUNCTIONS,
 )
 
 
 #: The voice agent (``voice_fargate``, on Fargate): reads tenants and menus, writes call
-#: transcripts, publishes OrderPlaced / CallUsageReported, holds the LiveKit keys.
+#: transcripts, publishes OrderPlaced / CallUsageReported, holds the LiveKit keys; writes the
+#: main table for the kitchen's order number (allocated at confirmation) and the customers
+#: it remembers (name, last order).
 AGENT = ContainerSpec(
     name="voice-agent",
     description="LiveKit voice agent worker: one session per call.",
     access=Access(
         tables_read=(Table.MAIN,),
+        tables_write=(Table.MAIN,),
         bucket_write=(Bucket.ARTIFACTS,),
         publishes_events=True,
         livekit=True,

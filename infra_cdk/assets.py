@@ -3,9 +3,16 @@
 ``python -m infra_cdk.assets`` (``make build``) writes::
 
     build/layer/python/atende_shared/...        the shared package
-    build/layer/python/<runtime deps>           pyproject [project].dependencies, arm64 wheels
+    build/layer/python/<runtime deps>           pyproject [project].dependencies, arm64
+                                                wheels, minus the domain-only ones
     build/functions/<domain>/functions/__init__.py
     build/functions/<domain>/functions/<domain>/...
+    build/functions/<domain>/<domain-only deps> DOMAIN_DEPENDENCIES[domain], arm64 wheels
+
+The layer is attached to every function, so it holds only what most of them use; a
+package only some domains' handlers import (the LiveKit SDK and its aiohttp stack, pymongo)
+ships in those domains' bundles instead. ``tests/infra`` scans every
+domain's imports and fails when a package is in neither its bundle nor the layer.
 
 Dependencies come from ``pip install --platform manylinux2014_aarch64 --only-binary=:all:``
 for the Lambda's Python version, pinned by ``constraints.txt``; boto3/botocore are left to
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 import shutil
 import subprocess
 import sys
@@ -37,6 +45,13 @@ from infra_cdk.constants import (
 )
 
 DOMAINS = ("webhooks", "sync", "billing", "provision", "orders")
+#: Runtime dependencies (names as pinned in pyproject's ``[project].dependencies``) that
+#: only these domains' handlers import: installed into their bundles, not the layer.
+DOMAIN_DEPENDENCIES: dict[str, tuple[str, ...]] = {
+    "webhooks": ("livekit-api",),
+    "provision": ("livekit-api",),
+    "sync": ("pymongo",),
+}
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", "py.typed~")
 #: Wiring modules describe deployment; no handler imports them at run time.
 _WIRING_FILES = ("wiring.py",)
@@ -55,6 +70,68 @@ def runtime_dependencies(pyproject: Path = REPO_ROOT / "pyproject.toml") -> list
     """``[project].dependencies`` of pyproject.toml: the Lambda runtime set."""
     data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     return list(data["project"]["dependencies"])
+
+
+def canonical_name(requirement: str) -> str:
+    """``Pydantic_Settings[x]==2.1`` -> ``pydantic-settings`` (PEP 503 normalised)."""
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    if not match:
+        raise ValueError(f"not a requirement: {requirement!r}")
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower()
+
+
+def _domain_only() -> set[str]:
+    return {canonical_name(n) for names in DOMAIN_DEPENDENCIES.values() for n in names}
+
+
+def layer_dependencies() -> list[str]:
+    """The runtime dependencies the shared layer installs: all but the domain-only ones."""
+    domain_only = _domain_only()
+    return [r for r in runtime_dependencies() if canonical_name(r) not in domain_only]
+
+
+def domain_dependencies(domain: str) -> list[str]:
+    """The pinned runtime dependencies installed into ``domain``'s bundle."""
+    wanted = {canonical_name(n) for n in DOMAIN_DEPENDENCIES.get(domain, ())}
+    pinned = [r for r in runtime_dependencies() if canonical_name(r) in wanted]
+    missing = wanted - {canonical_name(r) for r in pinned}
+    if missing:
+        raise ValueError(f"DOMAIN_DEPENDENCIES[{domain!r}] not in pyproject: {sorted(missing)}")
+    return pinned
+
+
+#: Distributions the Lambda Python runtime already ships (never packaged).
+RUNTIME_PROVIDED_DISTRIBUTIONS = frozenset(
+    {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
+)
+
+
+def dependency_closure(requirements: Iterable[str]) -> set[str]:
+    """Canonical names of every distribution ``requirements`` pull in (extras and markers
+    honoured), as installed in this environment; runtime-provided ones left out."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    seen: set[str] = set()
+    todo = [Requirement(r) for r in requirements]
+    while todo:
+        req = todo.pop()
+        name = canonical_name(req.name)
+        if name in seen or name in RUNTIME_PROVIDED_DISTRIBUTIONS:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        seen.add(name)
+        for raw in dist.requires or []:
+            child = Requirement(raw)
+            extras = req.extras or {""}
+            if child.marker and not any(child.marker.evaluate({"extra": e}) for e in extras):
+                continue
+            todo.append(child)
+    return seen
 
 
 def _copy_shared_package(target_python_dir: Path) -> None:
@@ -148,13 +225,18 @@ def build(out: Path = BUILD_DIR) -> dict[str, Path]:
     if out.exists():
         shutil.rmtree(out)
     layer_python.mkdir(parents=True)
-    _pip_install_layer(layer_python, runtime_dependencies())
+    _pip_install_layer(layer_python, layer_dependencies())
     _prune_runtime_provided(layer_python)
     _copy_shared_package(layer_python)
     roots = {"layer": out / "layer"}
     for domain in DOMAINS:
-        _copy_domain(domain, out / "functions" / domain)
-        roots[f"functions/{domain}"] = out / "functions" / domain
+        bundle = out / "functions" / domain
+        if domain_dependencies(domain):
+            bundle.mkdir(parents=True)
+            _pip_install_layer(bundle, domain_dependencies(domain))
+            _prune_runtime_provided(bundle)
+        _copy_domain(domain, bundle)
+        roots[f"functions/{domain}"] = bundle
     return roots
 
 

@@ -20,6 +20,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from atende_shared.http import TENANT_ROUTES_ENV
+from atende_shared.pagination import CURSOR_KEY_SECRET_ENV
 from atende_shared.resources import (
     EVENT_BUS_ENV,
     bucket_env,
@@ -128,6 +129,10 @@ class AtendeStack(Stack):
             if tenant_routes:  # the routes restaurant users may call (atende_shared.http)
                 function.add_environment(TENANT_ROUTES_ENV, tenant_routes)
             self._bind_triggers(spec, function)
+            if any(route.auth == "admin" for route in spec.routes):
+                # Admin APIs answer lists with signed cursors (atende_shared.pagination).
+                function.add_environment(CURSOR_KEY_SECRET_ENV, self.state.cursor_key.secret_arn)
+                self.state.cursor_key.grant_read(function)
         self._bind_agent()
         self.monitoring = Monitoring(
             self,

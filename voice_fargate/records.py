@@ -19,7 +19,7 @@ from livekit.agents.metrics.usage import LLMModelUsage, STTModelUsage, TTSModelU
 from atende_shared.events import CallUsageReported
 from atende_shared.models.common import utc_now
 from atende_shared.observability import logger
-from voice_fargate.agent import cart_total, price_lines
+from atende_shared.ordering.pricing import cart_total, delivery_fee, price_lines
 from voice_fargate.services import transcript_key
 from voice_fargate.state import CallState
 
@@ -120,6 +120,9 @@ def build_transcript(
             "total_cents": state.order.total_cents,
             "fulfilment": state.fulfilment,
             "delivery_address": state.address,
+            "delivery_fee_cents": delivery_fee(state),
+            "customer_name": state.customer_name,
+            "payment": state.payment.model_dump(mode="json") if state.payment else None,
         }
     return {
         "version": TRANSCRIPT_VERSION,

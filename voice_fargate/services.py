@@ -17,6 +17,7 @@ from atende_shared.aws import client
 from atende_shared.errors import DependencyUnavailable
 from atende_shared.messaging import EventBridgePublisher
 from atende_shared.observability import logger
+from atende_shared.ordering.tools import NumberAllocator
 from atende_shared.settings import LiveKitSettings
 from voice_fargate.state import CallServices
 
@@ -82,12 +83,30 @@ class RecordingTransferer:
         logger.info("transfer requested (text mode: no SIP leg)", extra={"to": to_number})
 
 
-def aws_services(*, bus_name: str, bucket: str, livekit: LiveKitSettings) -> CallServices:
-    """The services a call uses in AWS (or against the local platform's moto endpoint)."""
+def number_allocator(main_table: str) -> NumberAllocator:
+    """The kitchen's next number for a tenant (the tenant's atomic counter)."""
+    from atende_shared.dal.order_numbers import order_numbers
+
+    numbers = order_numbers(main_table)
+    return lambda tenant_id, _order_id: numbers.next_number(tenant_id)
+
+
+def aws_services(
+    *, bus_name: str, bucket: str, livekit: LiveKitSettings, main_table: str | None = None
+) -> CallServices:
+    """The services a call uses in AWS (or against the local platform's moto endpoint).
+
+    With ``main_table`` the kitchen's order number is allocated at confirmation (the
+    tenant's atomic counter), so the caller hears the number the kitchen will use, and
+    returning callers are recognised by phone."""
+    from atende_shared.dal.customers import customer_store
+
     return CallServices(
         publisher=EventBridgePublisher(bus_name),
         transcripts=S3TranscriptStore(bucket),
         transferer=LiveKitTransferer(livekit)
         if livekit.livekit_configured
         else RecordingTransferer(),
+        allocate_number=number_allocator(main_table) if main_table else None,
+        customers=customer_store(main_table) if main_table else None,
     )

@@ -15,6 +15,7 @@ from livekit.agents import Agent, AgentSession, llm, stt, tts, vad
 from livekit.agents.types import NOT_GIVEN
 
 from atende_shared.models.common import utc_now
+from atende_shared.ordering.customers import recall
 from atende_shared.ordering.prompts import text
 from voice_fargate.admission import check_admission
 from voice_fargate.agent import OrderingAgent, RefusalAgent
@@ -81,6 +82,8 @@ def prepare_call(
     refusal = check_admission(bundle.tenant, bundle.agent_config, now or utc_now())
     if refusal is not None:
         state.refusal, state.outcome = refusal.message, refusal.outcome
+    else:  # a returning caller is greeted by name and may ask for "o de sempre"
+        recall(state, services.customers)
     return state
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from atende_shared.dal.customers import CustomerStore
 from atende_shared.ordering.state import (
     Awaiting,
     CartLine,
@@ -22,6 +23,7 @@ from atende_shared.ordering.state import (
     Outcome,
     PlacedOrder,
 )
+from atende_shared.ordering.tools import NumberAllocator
 
 __all__ = [
     "Awaiting",
@@ -51,6 +53,10 @@ class CallServices:
     publisher: EventPublisher
     transcripts: TranscriptStore
     transferer: CallTransferer
+    #: Allocates the kitchen's order number at confirmation (None: the orders domain does).
+    allocate_number: NumberAllocator | None = None
+    #: Remembers callers per tenant by phone (None: every caller is new).
+    customers: CustomerStore | None = None
 
 
 @dataclass(kw_only=True)

@@ -67,7 +67,10 @@ def runtime() -> WorkerRuntime:
             lambda: tenant_store(settings.main_table), ttl_seconds=settings.menu_cache_ttl_seconds
         ),
         services=aws_services(
-            bus_name=settings.event_bus_name, bucket=settings.artifacts_bucket, livekit=settings
+            bus_name=settings.event_bus_name,
+            bucket=settings.artifacts_bucket,
+            livekit=settings,
+            main_table=settings.main_table,
         ),
         emf=EmfWriter(settings.metrics_namespace, service="voice-agent"),
     )

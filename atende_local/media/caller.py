@@ -2,8 +2,8 @@
 
 * :func:`caller_audio` synthesises the caller's sentence with espeak-ng (pt-br voice) and
   converts it with sox to what sipp's ``rtp_stream`` plays: 8 kHz mono G.711 µ-law (PCMU,
-  RTP payload type 0), raw (sipp 3.6 would stream a WAV header as audio). Silence before and after the
-  sentence keeps RTP flowing while the agent greets and answers.
+  RTP payload type 0), raw (sipp 3.6 would stream a WAV header as audio). Silence before
+  and after the sentence keeps RTP flowing while the agent greets and answers.
 * :func:`scenario` writes the sipp UAC scenario: INVITE with a PCMU SDP offer, ACK, play the
   file, hang up after the given time (BYE); a BYE from the other side ends it early.
 * :class:`Capture` records the loopback traffic with tcpdump (pcap) while calls run;
@@ -29,6 +29,14 @@ SAMPLE_RATE = 8_000
 FRAME_SAMPLES = 160  # 20 ms at 8 kHz, the ptime sipp and LiveKit SIP use
 
 
+def _tool(name: str) -> str:
+    """The absolute path of a Debian tool (``install.sh`` installs them)."""
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(f"{name} is not installed (atende_local/media/install.sh)")
+    return found
+
+
 def caller_audio(
     text: str,
     path: Path,
@@ -42,16 +50,17 @@ def caller_audio(
     Returns (start, end) of the sentence in seconds from the start of the file."""
     raw = path.with_suffix(".espeak.wav")
     subprocess.run(  # noqa: S603 - fixed argv
-        ["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), text], check=True
+        [_tool("espeak-ng"), "-v", voice, "-s", "150", "-w", str(raw), text], check=True
     )
     speech = path.with_suffix(".speech.wav")
     subprocess.run(  # noqa: S603
-        ["sox", str(raw), "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", str(speech)], check=True
+        [_tool("sox"), str(raw), "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", str(speech)],
+        check=True,
     )
     spoken = _wav_seconds(speech)
     subprocess.run(  # noqa: S603
         [
-            "sox",
+            _tool("sox"),
             str(speech),
             "-r",
             str(SAMPLE_RATE),
@@ -155,6 +164,80 @@ _SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 """
 
 
+_TRANSFER_TAIL = """  <recv request="REFER" timeout="{hold_ms}" ontimeout="hangup"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 202 Accepted
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:{caller}@[local_ip]:[local_port]>
+      Content-Length: 0
+    ]]>
+  </send>
+  <nop><action><exec command="{follow}"/></action></nop>
+  <pause milliseconds="{follow_ms}"/>
+  <send retrans="500">
+    <![CDATA[
+      NOTIFY sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 3 NOTIFY
+      Contact: <sip:{caller}@[local_ip]:[local_port]>
+      Event: refer
+      Subscription-State: terminated;reason=noresource
+      Max-Forwards: 70
+      Content-Type: message/sipfrag;version=2.0
+      Content-Length: [len]
+
+      SIP/2.0 200 OK
+    ]]>
+  </send>
+  <recv response="200"/>
+  <recv request="BYE" timeout="15000" ontimeout="hangup"/>
+  <send next="done">
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+"""
+
+
+def transfer_scenario(
+    path: Path,
+    *,
+    audio: Path,
+    caller: str,
+    hold_seconds: float,
+    follow_command: str,
+    follow_seconds: float = 4.0,
+) -> Path:
+    """A caller whose carrier honours the agent's transfer: on REFER it answers 202, runs
+    ``follow_command`` (a second sipp dialling the Refer-To target, as the carrier would),
+    reports ``200 OK`` in a NOTIFY (``message/sipfrag``) and takes LiveKit's BYE."""
+    text = _SCENARIO.format(caller=caller, audio=audio, hold_ms=int(hold_seconds * 1000))
+    start = text.index('  <recv request="BYE" timeout=')
+    end = text.index('  <label id="hangup"/>')
+    tail = _TRANSFER_TAIL.format(
+        caller=caller,
+        hold_ms=int(hold_seconds * 1000),
+        follow=follow_command.replace('"', "&quot;"),
+        follow_ms=int(follow_seconds * 1000),
+    )
+    path.write_text(text[:start] + tail + text[end:], encoding="iso-8859-1")
+    return path
+
+
 def scenario(path: Path, *, audio: Path, caller: str, hold_seconds: float) -> Path:
     """Write the caller's sipp scenario (play ``audio``; BYE after ``hold_seconds``)."""
     path.write_text(
@@ -182,7 +265,7 @@ def sipp_argv(
 ) -> list[str]:
     """sipp as a UAC over UDP on 127.0.0.1, ``calls`` calls at ``rate`` per second."""
     return [
-        "sipp",
+        _tool("sipp"),
         sip_address,
         "-sf",
         str(scenario_file),
@@ -230,7 +313,7 @@ class Capture:
 
     def start(self, bpf: str) -> Capture:
         self.process = subprocess.Popen(  # noqa: S603
-            ["tcpdump", "-i", "lo", "-U", "-n", "-s", "0", "-w", str(self.path), bpf],
+            [_tool("tcpdump"), "-i", "lo", "-U", "-n", "-s", "0", "-w", str(self.path), bpf],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
@@ -256,6 +339,14 @@ class SipMessage:
     call_id: str
     src_port: int
     dst_port: int
+    text: str = ""
+
+    def header(self, name: str) -> str | None:
+        for line in self.text.split("\r\n")[1:]:
+            key, _, value = line.partition(":")
+            if key.strip().lower() == name.lower():
+                return value.strip()
+        return None
 
 
 @dataclass
@@ -265,6 +356,11 @@ class RtpStream:
     payload_type: int
     times: list[float] = field(default_factory=list)
     payloads: list[bytes] = field(default_factory=list)
+
+    def time_at(self, seconds: float) -> float:
+        """Wall-clock arrival of the packet carrying the audio ``seconds`` into the stream."""
+        index = int(seconds * SAMPLE_RATE / FRAME_SAMPLES)
+        return self.times[min(max(index, 0), len(self.times) - 1)]
 
     def pcm(self) -> tuple[float, np.ndarray]:
         """(time of the first packet, decoded 16-bit samples laid out by arrival)."""
@@ -315,7 +411,7 @@ def read_capture(path: Path, *, sip_port: int) -> Captured:
                 ),
                 "",
             )
-            sip.append(SipMessage(at, first, call_id, src, dst))
+            sip.append(SipMessage(at, first, call_id, src, dst, text))
             continue
         if len(payload) < 12 or payload[0] >> 6 != 2:
             continue

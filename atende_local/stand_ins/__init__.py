@@ -35,7 +35,7 @@ from aiohttp import web
 from atende_local.stand_ins.deepgram_api import DeepgramStandIn
 from atende_local.stand_ins.openai_api import OpenAIStandIn
 from atende_local.stand_ins.policy import ScriptedPolicy
-from atende_local.stand_ins.speech import PhraseRecognizer
+from atende_local.stand_ins.speech import recognizer_for
 
 __all__ = ["StandIns", "start_all"]
 
@@ -82,13 +82,22 @@ def start_all(
     host: str = "127.0.0.1",
     api_key: str | None = None,
     idle_timeout: float = 10.0,
+    recognizer: str = "auto",
 ) -> Iterator[StandIns]:
-    """Start the OpenAI and Deepgram stand-ins; stop them on exit."""
+    """Start the OpenAI and Deepgram stand-ins; stop them on exit.
+
+    ``phrases`` is what callers can say; ``voice`` the espeak-ng voice of the speech
+    endpoint (and of the templates); ``recognizer`` picks how audio is transcribed
+    (:func:`~atende_local.stand_ins.speech.recognizer_for`: ``sphinx`` for English,
+    ``template`` for other languages and telephone-band audio).
+    """
     phrases = list(phrases)
-    recognizer = PhraseRecognizer(phrases) if phrases else None
+    transcriber = recognizer_for(phrases, voice=voice, kind=recognizer) if phrases else None
     stand_ins = StandIns(
-        openai=OpenAIStandIn(policy=policy, recognizer=recognizer, voice=voice, api_key=api_key),
-        deepgram=DeepgramStandIn(recognizer=recognizer, api_key=api_key, idle_timeout=idle_timeout),
+        openai=OpenAIStandIn(policy=policy, recognizer=transcriber, voice=voice, api_key=api_key),
+        deepgram=DeepgramStandIn(
+            recognizer=transcriber, api_key=api_key, idle_timeout=idle_timeout
+        ),
     )
     loop = stand_ins._loop
     thread = threading.Thread(target=loop.run_forever, name="stand-ins", daemon=True)

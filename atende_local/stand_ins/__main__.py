@@ -23,6 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phrases", type=Path, help="one recognisable phrase per line")
     parser.add_argument("--policy", type=Path, help="JSON rule table for the chat stand-in")
     parser.add_argument("--voice", default="en-us", help="espeak-ng voice for /v1/audio/speech")
+    parser.add_argument(
+        "--recognizer",
+        default="auto",
+        choices=["auto", "sphinx", "template"],
+        help="sphinx: pocketsphinx (English); template: espeak-ng renderings matched by DTW",
+    )
     args = parser.parse_args(argv)
     phrases = (
         [ln.strip() for ln in args.phrases.read_text().splitlines() if ln.strip()]
@@ -33,12 +39,19 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    with start_all(policy=policy, phrases=phrases, voice=args.voice) as stand_ins:
+    with start_all(
+        policy=policy, phrases=phrases, voice=args.voice, recognizer=args.recognizer
+    ) as stand_ins:
         print(
             json.dumps(
                 {
                     "openai_url": stand_ins.openai_url,
                     "deepgram_url": stand_ins.deepgram_url,
+                    "openai_control": stand_ins.openai_url.removesuffix("/v1") + "/_stand_in",
+                    "deepgram_control": stand_ins.deepgram_url.replace(
+                        "ws://", "http://"
+                    ).removesuffix("/v1/listen")
+                    + "/_stand_in",
                     "env": stand_ins.env(),
                 }
             ),

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-TOOLS_BIN = ROOT / ".atende" / "tools" / "bin"
+TOOLS_BIN = Path(os.environ.get("ATENDE_TOOLS_DIR", ROOT / ".atende" / "tools")) / "bin"
 USER, PASSWORD, DATABASE = "atende", "atende", "erp"
 
 

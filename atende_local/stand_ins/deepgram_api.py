@@ -27,7 +27,7 @@
 
 Recognition is real: an energy detector finds the utterances and pocketsphinx decodes each
 one incrementally (partial hypotheses become the interim results) over the configured
-phrases (:class:`~atende_local.stand_ins.speech.PhraseRecognizer`). One deviation, stated:
+phrases (:class:`~atende_local.stand_ins.speech.Recognizer`). One deviation, stated:
 an energy detector cannot tell a pause between words from an end of speech at Deepgram's
 millisecond endpointing, so an utterance ends after ``max(endpointing, min_gap_ms)`` of
 silence (300 ms by default). :meth:`DeepgramStandIn.fail` closes open sockets with 1011 and
@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 from aiohttp import WSMsgType, web
 
-from atende_local.stand_ins.speech import PhraseRecognizer, RecognizerStream
+from atende_local.stand_ins.speech import Recognizer, UtteranceStream
 
 NET_0001 = "NET-0001: no audio or KeepAlive received within the timeout window"
 
@@ -90,7 +90,7 @@ class DeepgramStandIn:
     def __init__(
         self,
         *,
-        recognizer: PhraseRecognizer | None = None,
+        recognizer: Recognizer | None = None,
         api_key: str | None = None,
         idle_timeout: float = 10.0,
         min_gap_ms: int = 300,
@@ -226,7 +226,7 @@ class _Utterances:
         self._window_bytes = int(rate * self.WINDOW_SECONDS) * 2
         self._buffer = b""
         self._pre_roll: list[bytes] = []
-        self._stream: RecognizerStream | None = None
+        self._stream: UtteranceStream | None = None
         self._utterance_start = 0.0
         self._silent_windows = 0
         self._since_interim = 0

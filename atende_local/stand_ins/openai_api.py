@@ -49,7 +49,7 @@ from aiohttp import web
 from atende_local.stand_ins.policy import Reply, ScriptedPolicy
 from atende_local.stand_ins.speech import (
     CONTENT_TYPES,
-    PhraseRecognizer,
+    Recognizer,
     encode,
     read_wav,
     synthesize,
@@ -117,7 +117,7 @@ class OpenAIStandIn:
         self,
         *,
         policy: ScriptedPolicy | None = None,
-        recognizer: PhraseRecognizer | None = None,
+        recognizer: Recognizer | None = None,
         voice: str = "en-us",
         api_key: str | None = None,
         ttft_seconds: float = 0.0,

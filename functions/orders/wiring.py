@@ -1,4 +1,5 @@
-"""Wiring of the orders domain: the order record, its lifecycle, call records, notifications."""
+"""Wiring of the orders domain: the order record, its lifecycle, call records, notifications;
+and the WhatsApp ordering channel (``WHATSAPP_FUNCTIONS``)."""
 
 from __future__ import annotations
 
@@ -39,8 +40,10 @@ ORDERS_FUNCTIONS: tuple[FunctionSpec, ...] = (
         domain="orders",
         handler="functions.orders.handlers.notify.handler",
         description="Order webhooks and WhatsApp messages: fan out, deliver, retry, dead-letter.",
-        timeout_seconds=60,
-        queues=(QueueTrigger(queue=Queue.NOTIFICATIONS, batch_size=5),),
+        # A WhatsApp send may retry inside (3 attempts) and a webhook POST waits up to 10 s:
+        # small batches keep a slow provider well inside the timeout.
+        timeout_seconds=90,
+        queues=(QueueTrigger(queue=Queue.NOTIFICATIONS, batch_size=3),),
         access=_ACCESS,
     ),
     FunctionSpec(
@@ -103,5 +106,41 @@ ORDERS_FUNCTIONS: tuple[FunctionSpec, ...] = (
             publishes_events=True,
             bucket_read=(Bucket.ARTIFACTS,),
         ),
+    ),
+)
+
+_CONVERSATION = "/v1/tenants/{tenant_id}/whatsapp/conversations/{customer}"
+
+WHATSAPP_FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec(
+        name="orders-whatsapp",
+        domain="orders",
+        handler="functions.orders.handlers.whatsapp.handler",
+        description="WhatsApp ordering: one conversation at a time per customer, on the same "
+        "ordering core as the phone; replies through the tenant's gateway.",
+        # A turn may wait on the LLM (and its tool rounds) and on the gateway's retries.
+        timeout_seconds=50,
+        memory_mb=512,
+        queues=(QueueTrigger(queue=Queue.MESSAGING, batch_size=10),),
+        access=Access(
+            tables_read=(Table.MAIN,),
+            tables_write=(Table.MAIN,),
+            publishes_events=True,
+            # tenants: the gateways' credentials; providers: the platform's OpenAI key.
+            secret_prefixes=("tenants", "providers"),
+        ),
+    ),
+    FunctionSpec(
+        name="orders-whatsapp-admin",
+        domain="orders",
+        handler="functions.orders.handlers.whatsapp_admin.handler",
+        description="See a WhatsApp conversation; pause or resume the bot in it.",
+        timeout_seconds=15,
+        routes=(
+            HttpRoute(method="GET", path=_CONVERSATION, auth="admin"),
+            HttpRoute(method="POST", path=f"{_CONVERSATION}/pause", auth="admin"),
+            HttpRoute(method="POST", path=f"{_CONVERSATION}/resume", auth="admin"),
+        ),
+        access=Access(tables_read=(Table.MAIN,), tables_write=(Table.MAIN,)),
     ),
 )

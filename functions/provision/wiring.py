@@ -42,6 +42,7 @@ PROVISION_FUNCTIONS: tuple[FunctionSpec, ...] = (
                 method="POST", path=f"{_T}/test-call-token", auth=_ADMIN, tenant_roles=_OWNER
             ),
             HttpRoute(method="POST", path=f"{_T}/users", auth=_ADMIN),
+            HttpRoute(method="DELETE", path=f"{_T}/customers/{{phone}}", auth=_ADMIN),
         ),
         access=Access(
             tables_read=(Table.MAIN,),

@@ -65,7 +65,3 @@ class SyncAdminSettings(ServiceSettings, MainTableSettings, CatalogQueueSettings
 
 class SchedulerSettings(ServiceSettings, MainTableSettings, CatalogQueueSettings):
     """The scheduled fan-out."""
-
-
-class MessagesSettings(ServiceSettings, MainTableSettings):
-    """The WhatsApp message recorder."""

@@ -123,12 +123,4 @@ SYNC_FUNCTIONS: tuple[FunctionSpec, ...] = (
             secret_writes=(BLING_SECRETS,),
         ),
     ),
-    FunctionSpec(
-        name="sync-messages",
-        domain="sync",
-        handler="functions.sync.handlers.messages.handler",
-        description="Record inbound WhatsApp messages against the tenant, once each.",
-        queues=(QueueTrigger(queue=Queue.MESSAGING, batch_size=10),),
-        access=Access(tables_read=(Table.MAIN,), tables_write=(Table.MAIN,)),
-    ),
 )

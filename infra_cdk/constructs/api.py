@@ -71,7 +71,9 @@ def _normalised() -> list[wafv2.CfnWebACL.TextTransformationProperty]:
 
 def greater_than_pattern(limit: int) -> str:
     """A regular expression matching exactly the decimal integers above ``limit`` (leading
-    zeros allowed, as HTTP allows them in ``Content-Length``)."""
+    zeros allowed, as HTTP allows them in ``Content-Length``), within WAF's regex subset
+    (https://docs.aws.amazon.com/waf/latest/developerguide/waf-regex-pattern-support.html:
+    no capturing groups, small quantifiers, few branches)."""
     digits = str(limit)
     width = len(digits)
     options = [rf"[1-9]\d{{{width},}}"]
@@ -81,7 +83,8 @@ def greater_than_pattern(limit: int) -> str:
         rest = width - i - 1
         higher = "9" if digit == "8" else f"[{int(digit) + 1}-9]"
         options.append(digits[:i] + higher + (rf"\d{{{rest}}}" if rest else ""))
-    return "^0*(?:" + "|".join(options) + ")$"
+    # Each branch anchored on its own: no group at all (WAF refuses capturing groups).
+    return "|".join(f"^0*{option}$" for option in options)
 
 
 def _any_path_contains(fragments: tuple[str, ...]) -> wafv2.CfnWebACL.StatementProperty:

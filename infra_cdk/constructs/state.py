@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from atende_shared.resources import Bucket, Table
@@ -44,6 +45,20 @@ class State(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.buckets: dict[Bucket, s3.Bucket] = {bucket: self._bucket(bucket) for bucket in buckets}
+        # The key that signs list cursors (atende_shared.pagination): generated here, read by
+        # every admin API at first use, never in the template or a function's configuration.
+        self.cursor_key = secretsmanager.Secret(
+            self,
+            "CursorKey",
+            secret_name=constants.secret_name(stage, constants.CURSOR_KEY_SECRET),
+            description="HMAC key that signs the admin APIs' pagination cursors.",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template="{}",  # noqa: S106 - an empty JSON object
+                generate_string_key="key",
+                exclude_punctuation=True,
+                password_length=64,
+            ),
+        )
 
     def _table(self, spec: TableSpec, stage: str) -> dynamodb.Table:
         table = dynamodb.Table(

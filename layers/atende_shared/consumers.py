@@ -39,7 +39,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
-from atende_shared.errors import AtendeError, MalformedRequest, ValidationFailed
+from atende_shared.errors import AtendeError, MalformedRequest, PermanentFailure, ValidationFailed
 from atende_shared.observability import (
     METRICS_NAMESPACE,
     bind_correlation_id,
@@ -61,20 +61,6 @@ __all__ = [
 FAILURE_REASON_ATTRIBUTE = "atende_failure_reason"
 FAILURE_METRIC = "ConsumerFailure"
 DEAD_LETTERED_METRIC = "ConsumerDeadLettered"
-
-
-class PermanentFailure(AtendeError):
-    """A message that can never be applied, whatever the number of retries (a payment for
-    another tenant's customer, a body that is not the documented shape...). ``reason`` is a
-    short machine-readable slug (logged, counted, put on the dead-lettered message)."""
-
-    code = "permanent_failure"
-
-    def __init__(
-        self, reason: str, message: str, *, details: dict[str, object] | None = None
-    ) -> None:
-        super().__init__(message, details=details)
-        self.reason = reason
 
 
 def permanent_reason(exc: BaseException) -> str | None:

@@ -116,6 +116,20 @@ class StorageError(DependencyUnavailable):
     code = "storage_error"
 
 
+class PermanentFailure(AtendeError):
+    """A message that can never be applied, whatever the number of retries (a payment for
+    another tenant's customer, a body that is not the documented shape...). ``reason`` is a
+    short machine-readable slug (logged, counted, put on the dead-lettered message)."""
+
+    code = "permanent_failure"
+
+    def __init__(
+        self, reason: str, message: str, *, details: dict[str, object] | None = None
+    ) -> None:
+        super().__init__(message, details=details)
+        self.reason = reason
+
+
 def error_body(error: AtendeError, *, correlation_id: str | None = None) -> dict[str, object]:
     """The JSON body every API answers errors with: code, message, correlation id.
 

@@ -9,32 +9,19 @@ webhook answers 5xx so the sender retries; a consumer fails the record so SQS re
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from atende_shared.aws import client
 from atende_shared.errors import DependencyUnavailable
 from atende_shared.observability import CORRELATION_ATTRIBUTE
+from atende_shared.ports.messaging import EventPublisher, QueueSender
 
 if TYPE_CHECKING:  # ingress only sends to SQS: it need not import the event catalogue
     from atende_shared.events import DomainEvent
 
-
-class QueueSender(Protocol):
-    def send(
-        self,
-        queue_url: str,
-        body: str,
-        *,
-        correlation_id: str,
-        group_id: str | None = None,
-        deduplication_id: str | None = None,
-    ) -> str: ...
-
-
-class EventPublisher(Protocol):
-    def publish(self, events: Sequence[DomainEvent]) -> None: ...
+__all__ = ["EventBridgePublisher", "EventPublisher", "QueueSender", "SqsQueueSender"]
 
 
 class SqsQueueSender:

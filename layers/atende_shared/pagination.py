@@ -238,3 +238,16 @@ def open_cursor(
 def page_of(items: Sequence[T], position: Mapping[str, Any] | None, scope: CursorScope) -> Page[T]:
     """The page answer: ``items`` and the signed cursor for ``position``."""
     return Page[T](items=list(items), next_cursor=cursor_codec().seal(position, scope))
+
+
+def page_slice(
+    items: Sequence[T], *, limit: int, cursor: str | None, scope: CursorScope
+) -> Page[T]:
+    """One page of a small list read whole (a tenant's phone numbers, its monthly
+    statements): the same convention, with the offset inside the signed cursor."""
+    position = open_cursor(cursor, scope)
+    offset = position.get("offset", 0) if position else 0
+    if not isinstance(offset, int) or offset < 0:
+        raise InvalidCursor()
+    end = offset + limit
+    return page_of(items[offset:end], {"offset": end} if end < len(items) else None, scope)

@@ -1,6 +1,9 @@
 """How LiveKit rooms, dispatch metadata and attributes name their tenant.
 
-Dispatch rules give each call its own room named ``<room_prefix(tenant)><random>``; the
+Dispatch rules give each call its own room: livekit-sip names an individual rule's room
+``<roomPrefix>_<caller number>_<random>``, so with ``room_prefix(tenant)`` (which ends in
+``_``) a real room reads ``atd_demo-pizzaria__+5511988887777_SdYde7d9oJCV`` (checked against
+livekit-server 1.13.5 + livekit-sip 1.8.0 in tests/media/test_real_call.py); the
 agent is dispatched with ``dispatch_metadata(tenant)`` and the rule carries
 ``TENANT_ATTRIBUTE``. Webhooks, billing, provisioning and the agent all resolve the
 tenant through these functions, so they can never disagree.

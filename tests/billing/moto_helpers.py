@@ -10,8 +10,8 @@ import pytest
 from atende_shared.dal.tenants import tenant_store
 from atende_shared.messaging import EventBridgePublisher
 from functions.billing.dal.dynamo import DynamoBillingStore
+from functions.billing.handlers.deps import reset_default_deps
 from functions.billing.logic.engine import BillingDeps
-from functions.billing.logic.factory import reset_default_deps
 from tests.billing.fakes import FakePublisher
 
 

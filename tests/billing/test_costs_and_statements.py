@@ -95,7 +95,7 @@ def test_period_bounds_are_local_months_and_bad_periods_refused():
 
 def test_price_table_can_be_configured(monkeypatch):
     from atende_shared.settings import reset_settings_cache
-    from functions.billing.logic.factory import price_table
+    from functions.billing.handlers.deps import price_table
     from functions.billing.settings import BillingSettings
 
     monkeypatch.setenv("ATENDE_MAIN_TABLE", "main-table")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from atende_local import apigw
 from atende_local.runtime import LambdaContext
 from atende_shared.aws import client
 from atende_shared.dal.dynamo import table
@@ -61,26 +62,10 @@ def sqs_event(bodies: list[str], *, fifo: bool = False) -> dict[str, Any]:
 def api_event(
     method: str, path: str, *, body: Any = None, query: dict[str, str] | None = None, user_arn=None
 ) -> dict[str, Any]:
-    resource = path.replace(TENANT, "{tenant_id}")
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": {"content-type": "application/json"},
-        "multiValueHeaders": {"content-type": ["application/json"]},
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
-        "pathParameters": {"tenant_id": path.split("/")[3]},
-        "requestContext": {
-            "requestId": str(uuid.uuid4()),
-            "resourcePath": resource,
-            "httpMethod": method,
-            "stage": "test",
-            "identity": {"userArn": user_arn, "caller": None, "sourceIp": "127.0.0.1"},
-        },
-        "body": json.dumps(body) if body is not None else None,
-        "isBase64Encoded": False,
-    }
+    """The API Gateway event for a billing route (the local gateway's own builder)."""
+    return apigw.api_event(
+        method, path, body=body, query=query, caller={"userArn": user_arn} if user_arn else None
+    )
 
 
 def call_bodies(room: str, seconds: int) -> list[str]:
@@ -335,7 +320,7 @@ def test_a_transient_failure_holds_only_its_tenants_group(moto_deps, monkeypatch
 
 def test_grant_credit_builds_its_dependencies_from_the_environment(moto_deps):
     # Given only the environment (what the local platform's seed has)
-    from functions.billing.logic import grant_credit
+    from functions.billing.handlers.deps import grant_credit
 
     # When the seed credits the opening balance twice with the same reference
     first = grant_credit(tenant_id=TENANT, amount_cents=50_000, reference="demo-opening-balance")
@@ -380,3 +365,26 @@ def test_a_ledger_cursor_cannot_reach_another_tenant(moto_deps):
     status, rest = ledger(TENANT, {"cursor": mine["next_cursor"]})
     assert status == 200
     assert {e["tenant_id"] for e in rest["items"]} == {TENANT}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"amount_cents": "100", "reason": "welcome bonus", "idempotency_key": "s-1"},
+        {"amount_cents": 100.0, "reason": "welcome bonus", "idempotency_key": "s-2"},
+        {"amount_cents": True, "reason": "welcome bonus", "idempotency_key": "s-3"},
+        {"amount_cents": 5_000_001, "reason": "welcome bonus", "idempotency_key": "s-4"},
+        {"amount_cents": -5_000_001, "reason": "big correction", "idempotency_key": "s-5"},
+        {"amount_cents": 100, "reason": "     ", "idempotency_key": "s-6"},
+        {"amount_cents": 100, "idempotency_key": "s-7"},
+    ],
+)
+def test_manual_money_is_strict_cents_within_limits_with_a_reason(moto_deps, body):
+    # When an admin posts a credit whose amount is a string, a float, a bool, over the
+    # manual limit, or has no real reason
+    status, answer = api("POST", "/credits", body=body)
+    # Then it is refused with the field named, and nothing reaches the ledger
+    assert status == 422, answer
+    assert answer["error"]["code"] == "validation_failed"
+    _, ledger = api("GET", "/ledger")
+    assert ledger["items"] == []

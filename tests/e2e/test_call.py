@@ -26,6 +26,8 @@ oi, quero duas pizzas de calabresa grandes e uma coca
 na verdade, sem coca
 só isso
 vou buscar no balcão
+pix
+meu nome é Ana
 sim
 """
 
@@ -79,6 +81,9 @@ def test_scripted_call_places_an_order_and_is_charged(
     # Then the agent confirmed the order with the menu's total
     assert outcome["outcome"] == "ordered"
     assert outcome["total_cents"] == 2 * 4_990
+    assert outcome["order"]["customer_name"] == "Ana"
+    assert outcome["order"]["payment"]["method"] == "pix"
+    assert outcome["order"]["number"].isdigit()  # the kitchen's number, said to the caller
     assert [(ln["item_id"], ln["option_id"], ln["quantity"]) for ln in outcome["cart"]] == [
         ("pizza-calabresa", "grande", 2)
     ]

@@ -356,9 +356,14 @@ def test_duplicates_races_and_bad_input(platform: PlatformClient):
         body = answer.json()
         assert body["error"]["code"] == code
         assert body["correlation_id"]
+    # And the 409 names the moves the order (whichever clerk won) still allows
     conflict = _status(platform, order_id, "received").json()
-    if conflict["error"]["code"] == "conflict":
-        assert conflict["error"]["details"]["allowed"]
+    current = _order(platform, order_id)
+    assert current is not None
+    assert conflict["error"]["details"] == {
+        "status": current["status"],
+        "allowed": current["allowed_transitions"],
+    }
 
 
 def test_a_receiver_down_is_retried_then_dead_lettered_and_replayed_once(
@@ -419,3 +424,24 @@ def test_a_receiver_down_is_retried_then_dead_lettered_and_replayed_once(
         assert (single["status"], single["replays"]) == ("delivered", 1)
     finally:
         _unregister(platform, endpoint["endpoint_id"])
+
+
+def test_a_monthly_statement_downloads_from_the_cli(platform: PlatformClient, tmp_path: Path):
+    # Given last month's statements written by the monthly job
+    tenant = platform.demo_tenant_id
+    fired = platform.http.post(
+        "/_local/trigger/billing-jobs",
+        headers=platform.admin,
+        json={"schedule": "monthly-statements"},
+    )
+    assert fired.status_code == 200, fired.text
+    listing = platform.http.get(f"/v1/tenants/{tenant}/statements", headers=platform.admin)
+    period = listing.json()["items"][0]["period"]
+    # When the admin downloads it
+    target = tmp_path / "statement.csv"
+    shown = _cli(platform, "statements", "get", tenant, period, "--output", str(target))
+    # Then the CSV arrived through the presigned link
+    assert f"statement {period} saved" in shown
+    assert target.read_text().startswith("seq,posted_at,kind")
+    missing = platform.http.get(f"/v1/tenants/{tenant}/statements/1999-01", headers=platform.admin)
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "not_found")

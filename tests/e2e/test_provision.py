@@ -134,3 +134,5 @@ def test_the_cli_wizard_onboards_a_tenant_end_to_end(platform, tmp_path):
     ]
     assert report["phone"]["number"] == "+551130000777"
     assert report["phone"]["trunk_id"].startswith("ST_")
+    # And the fresh tenant, with no balance yet, is warned about before its first call
+    assert "no prepaid balance" in report["warning"]

@@ -63,6 +63,12 @@ def _ids(synth: Synthesized) -> dict[str, str]:
         "Name",
         constants.secret_name(STAGE, constants.LIVEKIT_SECRET),
     )
+    ids["cursor-key"] = logical_id_by_property(
+        synth,
+        "AWS::SecretsManager::Secret",
+        "Name",
+        constants.secret_name(STAGE, constants.CURSOR_KEY_SECRET),
+    )
     return ids
 
 
@@ -180,26 +186,46 @@ def test_iam_grants_exactly_the_declared_access(synth: Synthesized, spec):
     else:
         assert not livekit_secret
     granted = [(a, r) for a, r in granted if ids["livekit-secret"] not in refs_in(r)]
+    # the cursor key: readable exactly by the admin APIs (they sign list cursors)
+    cursor_key = _actions_on(granted, ids["cursor-key"])
+    if any(r.auth == "admin" for r in spec.routes):
+        assert "secretsmanager:GetSecretValue" in cursor_key
+        assert cursor_key <= {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
+    else:
+        assert not cursor_key
+    granted = [(a, r) for a, r in granted if ids["cursor-key"] not in refs_in(r)]
     # tenant secrets: read under atende/<stage>/<prefix>/, write only where declared
     secret_statements = [
         r for actions, r in granted if any(a.startswith("secretsmanager:") for a in actions)
     ]
     assert bool(secret_statements) == bool(access.secret_prefixes)
     writes_secrets = False
+    read_prefixes: set[str] = set()
     for actions, resource in granted:
         if any(a.startswith("secretsmanager:") for a in actions):
-            joined = "".join(p for p in resource["Fn::Join"][1] if isinstance(p, str))
-            if actions == {"secretsmanager:GetSecretValue"}:
-                reads = access.secret_prefixes
-                assert any(f":secret:atende/{STAGE}/{p}/*" in joined for p in reads)
-            else:
-                # writes name exactly the declared secrets, never a whole prefix
-                assert actions == {"secretsmanager:PutSecretValue", "secretsmanager:CreateSecret"}
-                assert any(
-                    joined.endswith(f":secret:atende/{STAGE}/{name}-??????")
-                    for name in access.secret_writes
-                ), joined
-                writes_secrets = True
+            # one statement per grant, one resource per declared prefix (or written name)
+            for one in resource if isinstance(resource, list) else [resource]:
+                joined = "".join(p for p in one["Fn::Join"][1] if isinstance(p, str))
+                if actions == {"secretsmanager:GetSecretValue"}:
+                    matched = [
+                        p
+                        for p in access.secret_prefixes
+                        if f":secret:atende/{STAGE}/{p}/*" in joined
+                    ]
+                    assert matched, joined
+                    read_prefixes.update(matched)
+                else:
+                    # writes name exactly the declared secrets, never a whole prefix
+                    assert actions == {
+                        "secretsmanager:PutSecretValue",
+                        "secretsmanager:CreateSecret",
+                    }
+                    assert any(
+                        joined.endswith(f":secret:atende/{STAGE}/{name}-??????")
+                        for name in access.secret_writes
+                    ), joined
+                    writes_secrets = True
+    assert read_prefixes == set(access.secret_prefixes)
     assert writes_secrets == bool(access.secret_writes)
     # and nothing on "*" except X-Ray
     for actions, resource in granted:
@@ -343,3 +369,22 @@ def test_trace_subsegments_off_keeps_active_tracing_but_skips_the_sdk() -> None:
     assert "POWERTOOLS_TRACE_DISABLED" not in on["environment"]
     assert off["environment"]["POWERTOOLS_TRACE_DISABLED"] == "true"
     assert on["tracing"] == off["tracing"] == lambda_.Tracing.ACTIVE
+
+
+def test_every_admin_api_reads_the_cursor_key_and_no_other_function_does(synth):
+    # Given the wiring's functions with admin routes (they answer lists with signed cursors)
+    from atende_shared.pagination import CURSOR_KEY_SECRET_ENV
+    from functions.wiring import FUNCTIONS
+
+    admin_apis = {s.name for s in FUNCTIONS if any(r.auth == "admin" for r in s.routes)}
+    # When the template's functions are read
+    with_key = set()
+    for resource in synth.resources.values():
+        if resource["Type"] != "AWS::Lambda::Function":
+            continue
+        env = resource["Properties"].get("Environment", {}).get("Variables", {})
+        if CURSOR_KEY_SECRET_ENV in env:
+            with_key.add(env["POWERTOOLS_SERVICE_NAME"])
+    # Then exactly the admin APIs are told where the key is
+    assert admin_apis
+    assert with_key == admin_apis

@@ -91,3 +91,10 @@ def test_every_acknowledged_rule_in_the_assembly_has_a_reason(synth: Synthesized
     }
     assert any("AwsSolutions-" in rule for rule in acknowledged)
     assert all(reason.strip() for reason in acknowledged.values())
+
+
+def test_the_template_stays_within_cloudformations_limits_with_headroom(synth: Synthesized):
+    # CloudFormation: at most 500 resources and 1 MB of template (S3 upload). Past ~95 %
+    # the next domain will not fit: split a nested stack (e.g. voice) before that.
+    assert len(synth.resources) <= 475, len(synth.resources)
+    assert synth.template_path.stat().st_size <= 900_000

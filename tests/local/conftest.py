@@ -84,8 +84,24 @@ def admin_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def billing_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if event["resource"].endswith("/balance"):
         body: Any = {"tenant_id": "demo-pizzaria", "balance_cents": 50_000}
-    else:
-        body = {"entries": [{"entry_id": "e1", "amount_cents": 50_000, "kind": "credit"}]}
+        return {"statusCode": 200, "body": json.dumps(body)}
+    query = event.get("queryStringParameters") or {}
+    if int(query.get("limit", "50")) > 100:  # the API's answer, field by field
+        refusal = {
+            "error": {
+                "code": "validation_failed",
+                "message": "request failed validation",
+                "details": {
+                    "fields": [
+                        {"field": "query.limit", "problem": "Input should be <= 100"},
+                    ]
+                },
+            },
+            "correlation_id": "cid-ledger-1",
+        }
+        return {"statusCode": 422, "body": json.dumps(refusal)}
+    entry = {"entry_id": "e1", "amount_cents": 50_000, "kind": "credit", "query": query}
+    body = {"items": [entry], "next_cursor": None}
     return {"statusCode": 200, "body": json.dumps(body)}
 
 

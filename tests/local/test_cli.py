@@ -39,7 +39,30 @@ def test_balance_is_shown_in_reais(served: Served, capsys: pytest.CaptureFixture
 
 def test_ledger_lists_entries(served: Served, capsys: pytest.CaptureFixture[str]) -> None:
     assert _run(served, "ledger", "demo-pizzaria", "--json") == 0
-    assert json.loads(capsys.readouterr().out)["entries"][0]["entry_id"] == "e1"
+    assert json.loads(capsys.readouterr().out)["items"][0]["entry_id"] == "e1"
+
+
+def test_ledger_passes_the_period_and_limit_the_api_takes(
+    served: Served, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # When the ledger is asked for a period and a page size
+    argv = ["ledger", "demo-pizzaria", "--from", "2026-11-01T00:00:00Z", "--limit", "20"]
+    assert _run(served, *argv, "--to", "2026-12-01T00:00:00Z", "--json") == 0
+    # Then the API received them as its query parameters
+    query = json.loads(capsys.readouterr().out)["items"][0]["query"]
+    assert query == {"from": "2026-11-01T00:00:00Z", "to": "2026-12-01T00:00:00Z", "limit": "20"}
+
+
+def test_validation_errors_are_shown_field_by_field(
+    served: Served, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # When the API refuses a request with field-level details
+    assert _run(served, "ledger", "demo-pizzaria", "--limit", "500") == 1
+    # Then each field and its problem is printed, with the correlation id
+    err = capsys.readouterr().err
+    assert "query.limit" in err
+    assert "Input should be <= 100" in err
+    assert "cid-ledger-1" in err
 
 
 def test_api_errors_exit_non_zero_with_the_message(

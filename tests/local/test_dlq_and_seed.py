@@ -75,7 +75,12 @@ def test_the_demo_tenant_is_seeded_with_menu_and_secrets(aws: LocalResources) ->
         "media",
         "broto",
     ]
-    assert [item.name for item in menu.items if not item.sellable] == ["Pizza de Chocolate"]
+    assert [item.name for item in menu.items if not item.sellable] == ["Pepperoni"]
+    # a real pizzeria's menu: half-and-half, crusts and extras, delivery zones with fees
+    margherita = by_name["Pizza Margherita"]
+    assert margherita.max_flavours == 3
+    assert [g.group_id for g in menu.groups_of(margherita)] == ["borda", "adicionais"]
+    assert [z.fee_cents for z in tenant.delivery.zones] == [500, 800]
     # And every webhook secret can be read the way the verifiers read it
     reader = SecretsManagerReader("local", max_age=0)
     for integration, values in DEMO_SECRETS.items():

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,19 +35,34 @@ ALWAYS_OPEN = [
 ]
 
 
+#: What the caller says in the speech test: words of pocketsphinx's bundled English
+#: dictionary, so the local OpenAI stand-in's recogniser can hear it (it knows no Portuguese).
+CALLER_PHRASE = "i would like two large pizzas please"
+#: Asking for a person: the offline brain's transfer intent knows "person" (and "atendente").
+TRANSFER_PHRASE = "i want to talk to a person please"
+#: The restaurant's own phone, where "falar com um atendente" transfers the caller.
+TRANSFER_NUMBER = "+551140000000"
+
+
 @dataclass
 class MediaWorld:
     stack: MediaStack
     platform: PlatformClient
-    worker_log: Path
+    #: The agent worker's environment (the real LiveKit, moto, the speech stand-in).
+    worker_env: dict[str, str]
+    workdir: Path
     number: str
+    #: The OpenAI stand-in (``atende_local.stand_ins``) when installed: speech in and out.
+    stand_ins: Any = None
 
     @property
     def tenant_id(self) -> str:
         return self.platform.demo_tenant_id
 
 
-def worker_env(stack: MediaStack, platform: PlatformClient, prefix: str = "atende-local") -> dict[str, str]:
+def worker_env(
+    stack: MediaStack, platform: PlatformClient, prefix: str = "atende-local"
+) -> dict[str, str]:
     """The agent worker's environment: the real LiveKit, the platform's moto resources."""
     env = {
         k: v
@@ -79,9 +95,28 @@ def worker_env(stack: MediaStack, platform: PlatformClient, prefix: str = "atend
     return env
 
 
+@contextmanager
+def speech_stand_ins() -> Iterator[Any]:
+    """The local OpenAI stand-in (speech synthesis with espeak-ng, transcription with
+    pocketsphinx) when it is installed, else None (the agent then has no STT/TTS). Its chat
+    endpoint is made to fail, so the worker's LLM fallback chain lands on the offline brain."""
+    try:
+        from atende_local.stand_ins import start_all
+        from atende_local.stand_ins.speech import pocketsphinx_available
+    except ImportError:
+        yield None
+        return
+    if not pocketsphinx_available():
+        yield None
+        return
+    with start_all(phrases=[CALLER_PHRASE, TRANSFER_PHRASE], voice="pt-br") as stand_ins:
+        stand_ins.openai.fail(None, endpoint="chat")
+        yield stand_ins
+
+
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
-        return subprocess.Popen(  # noqa: S603
+        return subprocess.Popen(
             # `dev`: the same worker, without the production load threshold (0.7 of the
             # machine's CPU), which a shared 2-core test machine exceeds at random and
             # which would leave the call ringing with no worker available.
@@ -106,9 +141,13 @@ def wait_registered(log: Path, process: subprocess.Popen[bytes], timeout: float 
 
 
 @pytest.fixture(scope="session")
-def media_world(media_stack: MediaStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaWorld]:
+def media_world(
+    media_stack: MediaStack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MediaWorld]:
     """Given the real stack, the local platform wired to it and the agent worker."""
     workdir = tmp_path_factory.mktemp("media-platform")
+    speech = ExitStack()
+    stand_ins = speech.enter_context(speech_stand_ins())
     running = start_platform(
         workdir,
         port=media_stack.gateway_port,
@@ -117,7 +156,6 @@ def media_world(media_stack: MediaStack, tmp_path_factory: pytest.TempPathFactor
         LIVEKIT_API_KEY=media_stack.api_key,
         LIVEKIT_API_SECRET=media_stack.api_secret,
     )
-    worker = None
     try:
         platform = running.client
         tenant = platform.demo_tenant_id
@@ -125,23 +163,46 @@ def media_world(media_stack: MediaStack, tmp_path_factory: pytest.TempPathFactor
             f"/v1/tenants/{tenant}", json={"opening_hours": ALWAYS_OPEN}, headers=platform.admin
         )
         assert answer.status_code == 200, answer.text
+        agent = platform.http.get(f"/v1/tenants/{tenant}/agent", headers=platform.admin).json()
+        agent = {k: v for k, v in agent.items() if k != "tenant_id"}
+        agent["transfer_number"] = TRANSFER_NUMBER
+        answer = platform.http.put(
+            f"/v1/tenants/{tenant}/agent", json=agent, headers=platform.admin
+        )
+        assert answer.status_code == 200, answer.text
         numbers = platform.wait_for(lambda: _active_numbers(platform, tenant), timeout=60)
-        log = workdir / "worker.log"
-        worker = start_worker(worker_env(media_stack, platform), log)
-        wait_registered(log, worker)
-        yield MediaWorld(media_stack, platform, log, numbers[0])
+        env = worker_env(media_stack, platform)
+        if stand_ins is not None:  # OpenAI only: its transcription behind VAD is the STT
+            env["OPENAI_API_KEY"] = stand_ins.env()["OPENAI_API_KEY"]
+            env["OPENAI_BASE_URL"] = stand_ins.openai_url
+        yield MediaWorld(media_stack, platform, env, workdir, numbers[0], stand_ins)
     finally:
-        if worker is not None and worker.poll() is None:
+        running.stop()
+        speech.close()
+
+
+def _active_numbers(platform: PlatformClient, tenant: str) -> list[str] | None:
+    answer = platform.http.get(f"/v1/tenants/{tenant}/phone-numbers", headers=platform.admin)
+    items: list[dict[str, Any]] = (
+        answer.json().get("items", []) if answer.status_code == 200 else []
+    )
+    active = [str(i["number"]) for i in items if i.get("status") == "active"]
+    return active or None
+
+
+@pytest.fixture(scope="module")
+def agent_worker(media_world: MediaWorld, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """Given the agent worker registered with the real server, one per test module (each
+    module's calls start from a fresh worker); yields its log file."""
+    log = media_world.workdir / f"worker-{request.module.__name__.rsplit('.', 1)[-1]}.log"
+    worker = start_worker(media_world.worker_env, log)
+    try:
+        wait_registered(log, worker)
+        yield log
+    finally:
+        if worker.poll() is None:
             worker.send_signal(signal.SIGTERM)
             try:
                 worker.wait(20)
             except subprocess.TimeoutExpired:
                 worker.kill()
-        running.stop()
-
-
-def _active_numbers(platform: PlatformClient, tenant: str) -> list[str] | None:
-    answer = platform.http.get(f"/v1/tenants/{tenant}/phone-numbers", headers=platform.admin)
-    items: list[dict[str, Any]] = answer.json().get("items", []) if answer.status_code == 200 else []
-    active = [str(i["number"]) for i in items if i.get("status") == "active"]
-    return active or None

@@ -12,7 +12,6 @@ once, on the tenant read from the room name the real dispatch rule produced.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -23,13 +22,15 @@ from livekit import api
 
 from atende_local.media import caller
 from atende_shared.rooms import room_prefix, tenant_from_room
-from tests.media.conftest import MediaWorld
+from tests.media.conftest import CALLER_PHRASE, MediaWorld
 
 pytestmark = pytest.mark.media
 
 CALLER = "+5511988887777"
 SENTENCE = "quero duas pizzas de calabresa grandes"
-HOLD_SECONDS = 14.0
+HOLD_SECONDS = 22.0
+#: The caller waits this long before speaking (the agent greets meanwhile).
+LEAD_SECONDS = 9.0
 
 
 def _rooms(world: MediaWorld) -> list[tuple[str, list[dict[str, str]]]]:
@@ -60,8 +61,14 @@ def _calls(world: MediaWorld) -> list[dict[str, Any]]:
 def place_call(world: MediaWorld, workdir: Path) -> dict[str, Any]:
     """Dial the demo number once; return what the caller's side saw and the room."""
     audio = workdir / "caller.ulaw"
+    # With the speech stand-in the caller speaks words its English recogniser knows
+    sentence, voice = (CALLER_PHRASE, "en-us") if world.stand_ins else (SENTENCE, "pt-br")
     speech_start, speech_end = caller.caller_audio(
-        SENTENCE, audio, lead_seconds=6.0, tail_seconds=HOLD_SECONDS - 6.0
+        sentence,
+        audio,
+        lead_seconds=LEAD_SECONDS,
+        tail_seconds=HOLD_SECONDS - LEAD_SECONDS,
+        voice=voice,
     )
     scenario = caller.scenario(
         workdir / "caller.xml", audio=audio, caller=CALLER, hold_seconds=HOLD_SECONDS
@@ -99,7 +106,9 @@ def place_call(world: MediaWorld, workdir: Path) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def call(media_world: MediaWorld, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def call(
+    media_world: MediaWorld, agent_worker: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
     return place_call(media_world, tmp_path_factory.mktemp("real-call"))
 
 
@@ -151,7 +160,9 @@ def test_the_servers_webhooks_bill_the_call_once_with_its_duration(
     hung_up = next(m.at for m in sip if m.first_line.startswith("BYE "))
     [(room, _)] = call["rooms"]
     rated = media_world.platform.wait_for(
-        lambda: [c for c in _calls(media_world) if c["room_name"] == room and c.get("amount_cents")],
+        lambda: [
+            c for c in _calls(media_world) if c["room_name"] == room and c.get("amount_cents")
+        ],
         timeout=60,
     )
     assert len(rated) == 1
@@ -163,3 +174,48 @@ def test_the_servers_webhooks_bill_the_call_once_with_its_duration(
     # INVITE → BYE, ringing included (the plan's free_ring_seconds is what absorbs it)
     assert abs(billed["duration_seconds"] - (hung_up - invited)) <= 2
     assert billed["amount_cents"] > 0
+
+
+def test_the_agent_greets_hears_and_answers_in_speech(
+    call: dict[str, Any], media_world: MediaWorld
+) -> None:
+    """The caller's side hears real speech: the greeting, then a reply to what it said."""
+    stand_ins = media_world.stand_ins
+    if stand_ins is None:
+        pytest.skip("no speech stand-in (atende_local.stand_ins + pocketsphinx): no STT/TTS")
+    low, high = media_world.stack.rtp_range
+    streams = call["captured"].rtp
+    [incoming] = [s for (src, _), s in streams.items() if low <= src <= high]
+    [outgoing] = [s for (_, dst), s in streams.items() if low <= dst <= high]
+    _, heard = incoming.pcm()
+    segments = caller.speech_segments(heard)
+    assert segments, "the caller heard no speech"
+    greeting = segments[0]
+    # The demo greeting is a sentence of several seconds, not a click or noise
+    assert greeting.seconds > 2.0
+    _, said = outgoing.pcm()
+    caller_end = outgoing.time_at(caller.speech_segments(said)[-1].end)
+    replies = [s for s in segments if incoming.time_at(s.start) > caller_end]
+    assert replies, "no agent speech after the caller spoke"
+    assert replies[0].seconds > 0.8
+    # The transcription stand-in heard the caller (the agent's STT went through it)
+    transcribed = [r for r in stand_ins.openai.requests if r.endpoint == "transcriptions"]
+    assert transcribed
+    # Figures (printed, not asserted: speed is measured, not tested)
+    invited = next(m.at for m in call["captured"].sip if m.first_line.startswith("INVITE "))
+    answered = next(m.at for m in call["captured"].sip if m.first_line == "SIP/2.0 200 OK")
+    first_audio = incoming.time_at(greeting.start) - invited
+    reply_gap = incoming.time_at(replies[0].start) - caller_end
+    speech = [r.server_seconds for r in stand_ins.openai.requests if r.endpoint == "speech"]
+    stt = [r.server_seconds for r in transcribed]
+    print(
+        f"\nINVITE -> first agent audio: {first_audio:.2f} s"
+        f" (minus the stand-in's first TTS {speech[0] if speech else 0:.2f} s:"
+        f" {first_audio - (speech[0] if speech else 0):.2f} s; of which ringing until the"
+        f" agent joined {answered - invited:.2f} s, 200 OK -> greeting audio"
+        f" {incoming.time_at(greeting.start) - answered:.2f} s)"
+        f"\ncaller end of speech -> reply audio: {reply_gap:.2f} s"
+        f" (minus the stand-in's last STT {stt[-1]:.2f} s and TTS"
+        f" {speech[-1] if speech else 0:.2f} s: "
+        f"{reply_gap - stt[-1] - (speech[-1] if speech else 0):.2f} s)"
+    )

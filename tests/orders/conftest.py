@@ -107,7 +107,7 @@ def public_resolver(host: str) -> list[str]:
 @dataclass
 class World:
     deps: OrdersDeps
-    store: DynamoOrderStore
+    store: Any
     bus: FakeBus
     jobs: FakeJobs
     poster: FakePoster
@@ -147,20 +147,44 @@ def tenant(**orders: Any) -> Tenant:
     )
 
 
-@pytest.fixture
-def world(aws: LocalResources) -> World:
-    """Given the real DynamoDB store on moto and fakes for everything outside."""
-    table = aws.tables["main"]
-    tenants = tenant_store(table)
-    tenants.create_tenant(tenant())
+@pytest.fixture(params=["memory", "dynamodb"])
+def world(request: pytest.FixtureRequest) -> World:
+    """Given the order store (in memory, or the real DynamoDB store on moto: every logic
+    test runs on both, so the fake keeps the real store's semantics) and fakes outside."""
+    if request.param == "memory":
+        return _world(None)
+    return _world(request.getfixturevalue("aws"))
+
+
+def _world(aws: LocalResources | None) -> World:
     clock, bus, jobs, poster, sender = Clock(), FakeBus(), FakeJobs(), FakePoster(), FakeSender()
-    store = DynamoOrderStore(table)
+    store: Any
+    numbers: Any
+    tenants: Any
+    opt_outs: Any
+    if aws is None:
+        from tests.orders.fakes import FakeOrderStore, MemoryCounter, MemoryOptOuts
+        from tests.provision.fakes import MemoryTenants
+
+        store, numbers, tenants, opt_outs = (
+            FakeOrderStore(),
+            MemoryCounter(),
+            MemoryTenants(),
+            MemoryOptOuts(),
+        )
+        tenants.create_tenant(tenant())
+    else:
+        table = aws.tables["main"]
+        tenants = tenant_store(table)
+        tenants.create_tenant(tenant())
+        store = DynamoOrderStore(table)
+        numbers, opt_outs = order_numbers(table), opt_out_store(table)
     deps = OrdersDeps(
         store=store,
-        numbers=order_numbers(table),
+        numbers=numbers,
         tenants=tenants,
         publisher=bus,
-        opt_outs=opt_out_store(table),
+        opt_outs=opt_outs,
         jobs=jobs,
         poster=poster,
         sender_for=lambda _tenant: sender,

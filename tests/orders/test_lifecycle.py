@@ -111,7 +111,7 @@ def test_two_concurrent_changes_on_one_version_one_wins_one_412(world: World):
         barrier.wait(timeout=5)
         return real(*args, **kwargs)
 
-    world.store.change_status = change_after_both_read  # type: ignore[method-assign]
+    world.store.change_status = change_after_both_read
 
     def clerk(target: OrderStatus, reason: str | None) -> None:
         try:

@@ -16,12 +16,14 @@ from atende_local.stand_ins.policy import Rule, ScriptedPolicy
 from atende_local.stand_ins.speech import espeak_available, pocketsphinx_available
 
 #: What the caller can say in these tests (the recogniser's closed grammar).
+#: (pocketsphinx's US model does not hear espeak-ng's "lemonade" or "for pick up": phrases
+#: are chosen that it does, and test_speech checks every one of them.)
 PHRASES = [
     "two cokes please",
     "one garlic bread",
-    "and a lemonade",
+    "one large pepperoni pizza",
     "that's all",
-    "for pick up",
+    "pick it up",
     "yes please",
 ]
 
@@ -31,6 +33,10 @@ POLICY = ScriptedPolicy(
         Rule(r"\bcokes?\b", calls=(("add_item", {"item_id": "coke", "quantity": 2}),)),
         Rule(r"garlic bread", calls=(("add_item", {"item_id": "garlic-bread", "quantity": 1}),)),
         Rule(r"lemonade", calls=(("add_item", {"item_id": "lemonade", "quantity": 1}),)),
+        Rule(
+            r"pepperoni",
+            calls=(("add_item", {"item_id": "pepperoni", "quantity": 1, "option_id": "large"}),),
+        ),
         Rule(r"that'?s all", calls=(("read_back_cart", {}),)),
         Rule(r"pick ?up", calls=(("set_fulfilment", {"method": "pickup"}),)),
         Rule(r"^yes", calls=(("confirm_order", {}),)),

@@ -3,7 +3,12 @@
 What the plugin sends is asserted from what the stand-in received (``stream: true``,
 ``stream_options.include_usage``, the agent's tools, the tool results of the previous step);
 what it parses is the stand-in's OpenAI-shaped SSE (role delta, content deltas,
-``tool_calls`` fragments, ``finish_reason``, the usage chunk, ``[DONE]``).
+``tool_calls`` fragments, ``finish_reason``, the usage chunk, ``[DONE]``). OpenAI's reference
+for ``stream_options.include_usage``: "an additional chunk will be streamed before the data:
+[DONE] message. The usage field on this chunk shows the token usage statistics for the entire
+request, and the choices field will always be an empty array"; the plugin's parser
+(``livekit/agents/inference/llm.py``) emits a tool call when ``finish_reason`` is
+``"tool_calls"`` or ``"stop"``, accumulating ``function.arguments`` fragments per ``index``.
 """
 
 from __future__ import annotations

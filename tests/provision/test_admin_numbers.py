@@ -152,3 +152,57 @@ def test_release_accepts_the_number_raw_or_encoded(two: Stack) -> None:
     encoded = two.admin("DELETE", number_path(A, NUMBER))
     assert encoded.status == 202
     assert encoded.body["status"] == "releasing"
+
+
+def test_menu_with_modifiers_and_flavours_round_trips_and_bad_groups_are_422(two: Stack) -> None:
+    # Given a pizzeria menu: a shared crust group, a pizza of up to two flavours
+    borda = {
+        "group_id": "borda",
+        "name": "Borda",
+        "min": 0,
+        "max": 1,
+        "modifiers": [{"modifier_id": "catupiry", "name": "Catupiry", "price_delta_cents": 900}],
+    }
+    pizza = {
+        "item_id": "calabresa",
+        "name": "Calabresa",
+        "price_cents": 4990,
+        "max_flavours": 2,
+        "modifier_group_ids": ["borda"],
+    }
+    menu = {"items": [pizza], "modifier_groups": [borda]}
+    # When it is uploaded and read back, it is stored whole
+    assert two.admin("PUT", f"/v1/tenants/{A}/menu", body=menu).status == 200
+    stored = two.admin("GET", f"/v1/tenants/{A}/menu").body["menu"]
+    assert stored["modifier_groups"][0]["modifiers"][0]["price_delta_cents"] == 900
+    assert stored["items"][0]["modifier_group_ids"] == ["borda"]
+    # And menus that cannot be right are refused with the reason
+    for broken, reason in (
+        ({"items": [{**pizza, "modifier_group_ids": ["massa"]}]}, "calabresa → massa"),
+        ({"items": [pizza], "modifier_groups": [{**borda, "min": 2}]}, "min (2) > max (1)"),
+        ({"items": [{**pizza, "max_flavours": 9}], "modifier_groups": [borda]}, "max_flavours"),
+    ):
+        refused = two.admin("PUT", f"/v1/tenants/{A}/menu", body=broken)
+        assert refused.status == 422
+        assert reason in json.dumps(refused.body, ensure_ascii=False)
+
+
+def test_a_customer_is_forgotten_on_request_and_only_in_their_tenant(two: Stack) -> None:
+    from atende_shared.dal.customers import customer_store
+    from atende_shared.models.customer import Customer, RememberedLine
+
+    # Given the same caller known to two tenants
+    store = customer_store(two.aws.env["ATENDE_MAIN_TABLE"])
+    line = RememberedLine(item_id="x", quantity=1)
+    for tenant in (A, B):
+        store.put(Customer(tenant_id=tenant, phone="+5511988887777", name="Ana", last_order=[line]))
+    # When tenant A is asked to forget them (the number as typed, URL-encoded)
+    gone = two.admin("DELETE", f"/v1/tenants/{A}/customers/%2B55%2011%2098888-7777")
+    # Then A no longer knows them, B still does, and a bad number is a 422 with the reason
+    assert gone.status == 204
+    assert store.get(A, "+5511988887777") is None
+    kept = store.get(B, "+5511988887777")
+    assert kept is not None
+    assert kept.name == "Ana"
+    assert two.admin("DELETE", f"/v1/tenants/{A}/customers/12345").status == 422
+    assert two.admin("DELETE", "/v1/tenants/nobody-here/customers/+5511988887777").status == 404

@@ -12,7 +12,7 @@ from atende_shared.models.tenant import Tenant, TenantStatus
 from functions.provision.dal.livekit_sip import LiveKitSip
 from functions.provision.logic import provisioner
 from functions.provision.logic.provisioner import SipDeps
-from functions.provision.logic.resilience import CircuitBreaker, ResilientSip
+from functions.provision.logic.resilience import CircuitBreaker, SipRetry
 from functions.provision.models.phone import PhoneRecord
 from tests.provision.conftest import API_KEY, API_SECRET
 from tests.provision.fakes import MemoryLeases, MemoryPhones, MemoryTenants
@@ -47,9 +47,8 @@ class World:
             )
             try:
                 deps = SipDeps(
-                    sip=ResilientSip(
-                        client, breaker=self.breaker, attempts=self.attempts, base_seconds=0.01
-                    ),
+                    sip=client,
+                    retry=SipRetry(breaker=self.breaker, attempts=self.attempts, base_seconds=0.01),
                     phones=self.phones,
                     tenants=self.tenants,
                     leases=self.leases,

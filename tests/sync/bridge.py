@@ -4,58 +4,23 @@ catalog FIFO queue drained into the catalog consumer."""
 from __future__ import annotations
 
 import json
-import re
-import uuid
 from typing import Any
 
 import httpx
 
+from atende_local.apigw import RouteMatch, api_event, declared_routes
 from atende_shared.aws import client
-from functions.wiring import FUNCTIONS
 from tests.sync.conftest import lambda_context
 
 
-def _routes() -> list[tuple[re.Pattern[str], str, str, list[str], str]]:
-    table: list[tuple[re.Pattern[str], str, str, list[str], str]] = []
-    for spec in FUNCTIONS:
-        if spec.domain != "sync":
-            continue
-        for route in spec.routes:
-            names = route.path_parameters
-            pattern = re.compile("^" + re.sub(r"{[A-Za-z0-9_]+}", "([^/]+)", route.path) + "$")
-            table.append((pattern, route.method, route.path, names, spec.handler))
-    return table
-
-
 def apigw_event(method: str, path: str, body: Any = None, headers: dict[str, str] | None = None):
-    for pattern, verb, resource, names, handler in _routes():  # noqa: B007 - used after break
-        match = pattern.match(path)
-        if match and verb == method:
-            break
-    else:
+    """The API Gateway event for a sync route (the one builder the local gateway uses too)
+    and the handler the wiring names for it."""
+    found = declared_routes().match(method, path.split("?", 1)[0])
+    if not isinstance(found, RouteMatch) or found.entry.function.domain != "sync":
         raise LookupError(f"no sync route for {method} {path}")
-    raw = body if isinstance(body, str) or body is None else json.dumps(body)
-    event = {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": {"Content-Type": "application/json", **(headers or {})},
-        "multiValueHeaders": {},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": dict(zip(names, match.groups(), strict=True)),
-        "stageVariables": None,
-        "requestContext": {
-            "requestId": uuid.uuid4().hex,
-            "stage": "local",
-            "path": path,
-            "httpMethod": method,
-            "resourcePath": resource,
-        },
-        "body": raw,
-        "isBase64Encoded": False,
-    }
-    return event, handler
+    sent = {"Content-Type": "application/json", **(headers or {})}
+    return api_event(method, path, body=body, headers=sent), found.entry.function.handler
 
 
 def call(method: str, path: str, body: Any = None, headers: dict[str, str] | None = None):

@@ -23,7 +23,6 @@ from atende_shared.models.menu import Menu
 from atende_shared.models.tenant import CatalogSource, Integrations, Tenant
 from atende_shared.settings import reset_settings_cache
 from atende_shared.tenant_secrets import IntegrationSecret, write_secret
-from functions.sync import service
 from functions.sync.dal.aws_io import S3BlobStore, SqsJobQueue
 from functions.sync.dal.dynamo import (
     DynamoCatalogRepository,
@@ -33,6 +32,7 @@ from functions.sync.dal.dynamo import (
 )
 from functions.sync.dal.ratelimit import DynamoSlidingWindowLimiter
 from functions.sync.dal.secrets import SecretsManagerTokenVault
+from functions.sync.handlers import deps as service
 from functions.sync.logic.connectors.bling import (
     BlingApi,
     BlingCatalogConnector,

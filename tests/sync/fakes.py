@@ -59,6 +59,8 @@ class FakeBling:
     per_day: int = 120_000
     access_ttl: int = 21_600
     products: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: parent id → its variations as the product detail lists them (``variacoes``)
+    variations: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     balances: dict[int, float] = field(default_factory=dict)
     orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     contacts: set[int] = field(default_factory=lambda: {777})
@@ -117,6 +119,28 @@ class FakeBling:
         }
         self.balances[pid] = stock
 
+    def add_variations(
+        self, parent: int, variations: list[tuple[int, str, float | None]], *, nome: str
+    ) -> None:
+        """A product with variations, as Bling keeps it: the parent (``formato`` V) lists
+        them in ``variacoes`` on its detail; each variation is also a product of its own,
+        listed with ``idProdutoPai``."""
+        self.add_product(parent, nome=nome, preco=0)
+        children = []
+        for pid, label, preco in variations:
+            value = label.split(":", 1)[-1]
+            self.add_product(pid, nome=f"{nome} {value}", preco=preco, codigo=f"{parent}-{value}")
+            self.products[pid]["idProdutoPai"] = parent
+            children.append(
+                {
+                    **self.products[pid],
+                    "variacao": {"nome": label, "ordem": len(children) + 1,
+                                 "produtoPai": {"id": parent}},
+                }
+            )  # fmt: skip
+        self.products[parent]["formato"] = "V"
+        self.variations[parent] = children
+
     def touch(self, pid: int, **changes: Any) -> None:
         self.products[pid].update(changes)
         self.products[pid]["dataAlteracao"] = (
@@ -171,7 +195,13 @@ class FakeBling:
             pid = int(path.rsplit("/", 1)[1])
             if pid not in self.products:
                 return _error(404, "RESOURCE_NOT_FOUND", "produto não encontrado")
-            return httpx.Response(200, json={"data": self.products[pid]})
+            detail = dict(self.products[pid])
+            if pid in self.variations:  # only the detail lists a product's variations
+                detail["variacoes"] = [
+                    {**v, "situacao": self.products[v["id"]]["situacao"]}
+                    for v in self.variations[pid]
+                ]
+            return httpx.Response(200, json={"data": detail})
         if request.method == "GET" and path == "/estoques/saldos":
             ids = params.get("idsProdutos[]")
             if not ids:

@@ -9,7 +9,7 @@ import pytest
 from atende_shared.aws import client
 from atende_shared.models.envelope import InboundEvent, Provider
 from atende_shared.models.tenant import CatalogSource
-from functions.sync import service
+from functions.sync.handlers import deps as service
 from functions.sync.models.runs import SyncJob
 from tests.sync.bridge import call, drain_catalog, empty_queue
 from tests.sync.conftest import lambda_context, new_tenant
@@ -138,59 +138,6 @@ def test_scheduler_fans_out_one_job_per_pull_tenant(harness, sync_aws):
 
 def h_tenant_in(jobs, tenant_id):
     return any(j["tenant_id"] == tenant_id for j in jobs)
-
-
-def test_messages_are_recorded_once_and_echoes_ignored(sync_aws):
-    from functions.sync.handlers.messages import handler
-
-    tenant = new_tenant(sync_aws, CatalogSource.MANUAL)
-
-    def record(mid, payload, event_id):
-        body = InboundEvent(
-            tenant_id=tenant,
-            provider=Provider.ZAPI,
-            provider_event_id=event_id,
-            type="ReceivedCallback",
-            occurred_at="2026-11-22T10:00:00Z",
-            correlation_id="c",
-            payload=payload,
-        ).model_dump_json()
-        return {
-            "messageId": mid,
-            "receiptHandle": mid,
-            "body": body,
-            "attributes": {"MessageGroupId": tenant},
-            "messageAttributes": {},
-            "eventSource": "aws:sqs",
-        }
-
-    inbound = {
-        "type": "ReceivedCallback",
-        "messageId": "3EB0A1",
-        "phone": "5511999990000",
-        "fromMe": False,
-        "text": {"message": "oi"},
-    }
-    event = {
-        "Records": [
-            record("m1", inbound, "w1"),
-            record("m2", inbound, "w1"),
-            record("m3", {**inbound, "fromMe": True}, "w2"),
-        ]
-    }
-    assert handler(event, lambda_context()) == {"batchItemFailures": []}
-    from boto3.dynamodb.conditions import Key
-
-    from atende_shared.aws import resource
-
-    items = (
-        resource("dynamodb")
-        .Table(sync_aws.tables["main"])
-        .query(
-            KeyConditionExpression=Key("PK").eq(f"TENANT#{tenant}") & Key("SK").begins_with("MSG#")
-        )["Items"]
-    )
-    assert [i["text"] for i in items] == ["oi"]
 
 
 def test_a_mongodb_tenant_syncs_through_the_service_wiring(sync_aws, monkeypatch):

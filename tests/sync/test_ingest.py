@@ -180,3 +180,22 @@ def test_a_stock_stream_updates_stock_only(sync_aws, tenant):
     assert items["push-2"].stock == 0
     assert not items["push-2"].sellable
     assert items["push-3"].stock == 3
+
+
+def test_without_the_token_nothing_of_the_body_is_read(sync_aws, tenant, monkeypatch):
+    # Given a small cap, so "oversized" is cheap to send
+    monkeypatch.setenv("ATENDE_INGEST_MAX_BODY_BYTES", "2048")
+    reset_settings_cache()
+    deep = "[" * 1_000 + "]" * 1_000
+    for body in ({"snapshot_id": 1, "records": "x"}, "x" * 4_096, deep):
+        # When a caller without the token sends an invalid, oversized or hostile body
+        status, answer = call("POST", f"/v1/ingest/{tenant}/catalog", body)
+        # Then all it learns is 401: no field-level details, no size, no parse error
+        assert status == 401
+        assert "details" not in answer["error"]
+        assert answer["correlation_id"]
+    # And with the token: the size is capped before parsing, hostile JSON is a 400
+    assert call("POST", f"/v1/ingest/{tenant}/catalog", "x" * 4_096, auth())[0] == 413
+    assert call("POST", f"/v1/ingest/{tenant}/catalog", deep, auth())[0] == 400
+    monkeypatch.undo()
+    reset_settings_cache()

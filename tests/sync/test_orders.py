@@ -129,7 +129,7 @@ def test_a_refused_order_is_recorded_as_failed_and_retried_until_the_dlq(harness
 
 
 def test_orders_handler_reports_only_the_failed_record(harness, monkeypatch):
-    from functions.sync import service
+    from functions.sync.handlers import deps as service
     from functions.sync.handlers import orders as handler_module
 
     h = harness

@@ -6,7 +6,7 @@ import dataclasses
 
 import httpx
 
-from functions.sync import service
+from functions.sync.handlers import deps as service
 from functions.sync.models.runs import SyncJob, new_run_id
 
 

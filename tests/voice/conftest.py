@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from atende_shared.events import DomainEvent, to_put_events_entry
+from atende_shared.events import DomainEvent, OrderPayment, to_put_events_entry
 from atende_shared.models.menu import Menu, MenuItem, MenuOption
 from atende_shared.models.tenant import AgentConfig, Tenant
 from voice_fargate.state import CallServices, CallState
@@ -193,11 +193,18 @@ def make_state(
     )
 
 
+def known_customer(state: CallState) -> CallState:
+    """The caller's name and payment already given (scripted-LLM tests of other tools)."""
+    state.customer_name = "Ana"
+    state.payment = OrderPayment(method="pix")
+    return state
+
+
 @pytest.fixture
 def state_pt() -> CallState:
-    return make_state(lang="pt-BR")
+    return known_customer(make_state(lang="pt-BR"))
 
 
 @pytest.fixture
 def state_en() -> CallState:
-    return make_state(lang="en-US")
+    return known_customer(make_state(lang="en-US"))

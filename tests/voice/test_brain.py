@@ -44,6 +44,8 @@ def test_portuguese_order_with_words_correction_removal_size_and_unknown_item() 
                 "quero uma lasanha",
                 "só isso",
                 "entrega na Rua das Flores, 123",
+                "pix",
+                "no nome da Ana",
                 "sim",
             ):
                 turns[line] = await turn(session, line)
@@ -69,6 +71,7 @@ def test_portuguese_order_with_words_correction_removal_size_and_unknown_item() 
         (order,) = _orders(state)
         assert order.total_cents == 2 * 4_990 + 3_490
         assert (order.fulfilment, order.delivery_address) == ("delivery", "Rua das Flores, 123")
+        assert (order.customer_name, order.payment and order.payment.method) == ("Ana", "pix")
         said = " ".join(spoken(turns["sim"]))
         assert f"Número {state.order.number if state.order else '?'}" in said
         assert "R$ 134,70" in said
@@ -130,6 +133,8 @@ def test_english_order_with_words_correction_removal_sold_out_and_unknown_item()
                 "do you have lasagna",
                 "that's all",
                 "pickup please",
+                "card",
+                "my name is John",
                 "yes",
             ):
                 turns[line] = await turn(session, line)
@@ -146,6 +151,7 @@ def test_english_order_with_words_correction_removal_sold_out_and_unknown_item()
         (order,) = _orders(state)
         assert order.total_cents == 3_900 + 800
         assert order.fulfilment == "pickup"
+        assert (order.customer_name, order.payment and order.payment.method) == ("John", "card")
         assert "Order confirmed!" in " ".join(spoken(turns["yes"]))
 
     run(body())

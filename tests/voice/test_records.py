@@ -23,7 +23,14 @@ from atende_shared.models.tenant import (
     TenantStatus,
     Weekday,
 )
-from tests.voice.conftest import FakePublisher, FakeTranscripts, FakeTransferer, make_state, menu_pt
+from tests.voice.conftest import (
+    FakePublisher,
+    FakeTranscripts,
+    FakeTransferer,
+    known_customer,
+    make_state,
+    menu_pt,
+)
 from tests.voice.helpers import run, started, turn
 from tests.voice.scripted_llm import ScriptedLLM, Step, call, say
 from voice_fargate.admission import check_admission, is_open
@@ -44,6 +51,7 @@ def test_transcript_and_usage_are_written_at_session_end(aws: LocalResources) ->
             transferer=FakeTransferer(),
         )
     )
+    known_customer(state)
     state.fulfilment = "pickup"
     model = ScriptedLLM(
         [

@@ -160,7 +160,7 @@ def test_sold_out_item_is_refused_with_an_alternative(state_pt: CallState) -> No
         # Then both are refused, the first with an alternative, and nothing is added
         assert first.is_error
         assert "acabou hoje" in first.output
-        assert "Posso oferecer Calabresa [pizza-calabresa] por R$ 49,90?" in first.output
+        assert "Posso oferecer Pizza Margherita [pizza-margherita] por R$ 54,90?" in first.output
         assert second.is_error
         assert "só temos 3" in second.output
         assert state_pt.cart == []
@@ -490,3 +490,105 @@ def test_the_stock_greeting_is_said_in_the_tenants_language() -> None:
         ]
 
     run(body())
+
+
+def test_an_llm_cannot_set_prices_of_flavours_modifiers_or_delivery() -> None:
+    # Given the demo pizzeria and an LLM that slips prices into every argument it can
+    from atende_local.seed import demo_agent_config, demo_menu, demo_tenant
+
+    tenant = demo_tenant()
+    state = make_state(menu=demo_menu(), tenant=tenant, config=demo_agent_config())
+    model = ScriptedLLM(
+        [
+            call(
+                "add_item",
+                item_id="pizza-calabresa",
+                quantity=1,
+                option_id="grande",
+                flavour_ids=["pizza-quatro-queijos"],
+                modifier_ids=["borda-catupiry"],
+                notes="sem cebola",
+                unit_price_cents=100,
+                price_cents=100,
+            ),
+            say("Uma pizza por R$ 1,00."),
+            call(
+                "set_fulfilment",
+                method="delivery",
+                address="Rua Augusta 1500, apto 12, Consolação",
+                fee_cents=0,
+            ),
+            say("Entrega grátis."),
+            call("set_payment", method="cash", change_for_cents=10_000, total_cents=100),
+            say("Troco para cem."),
+            Step(calls=[("set_customer_name", {"name": "Ana"})]),
+            say("Confirmo?"),
+            call("confirm_order", total_cents=100),
+            say("Confirmado por R$ 1,00."),
+        ]
+    )
+
+    async def body() -> None:
+        async with started(state, model) as session:
+            for line in ("uma meio calabresa meio quatro queijos", "entrega", "dinheiro", "Ana"):
+                await turn(session, line)
+            await turn(session, "sim")
+
+    run(body())
+    # Then the line, the fee and the total come from the menu and the tenant's rules
+    (order,) = _order_events(state)
+    (line,) = order.lines
+    calabresa = next(i for i in demo_menu().items if i.item_id == "pizza-calabresa")
+    queijos = next(i for i in demo_menu().items if i.item_id == "pizza-quatro-queijos")
+    highest = max(calabresa.options[0].price_cents, queijos.options[0].price_cents)
+    assert tenant.delivery.flavour_pricing == "highest"
+    assert line.unit_price_cents == highest + 900  # the dearest flavour + the crust's delta
+    assert [f.item_id for f in line.flavours] == ["pizza-calabresa", "pizza-quatro-queijos"]
+    assert [(m.modifier_id, m.price_delta_cents) for m in line.modifiers] == [
+        ("borda-catupiry", 900)
+    ]
+    assert line.notes == "sem cebola"
+    assert order.delivery_fee_cents == tenant.delivery.zones[0].fee_cents == 500
+    assert order.subtotal_cents == highest + 900
+    assert order.total_cents == highest + 900 + 500
+    assert order.payment is not None
+    assert order.payment.change_for_cents == 10_000
+    assert order.address is not None
+    assert order.address.neighbourhood == "Consolação"
+
+
+def test_average_flavour_pricing_rounds_half_up_to_the_cent() -> None:
+    # Given a tenant that prices a half-and-half pizza by the mean of its flavours
+    from atende_shared.ordering.pricing import combine_flavours
+
+    assert combine_flavours([4_990, 5_791], "average") == 5_391  # 5390.5 → 5391
+    assert combine_flavours([4_990, 5_790], "average") == 5_390
+    assert combine_flavours([4_990, 5_790, 5_991], "highest") == 5_991
+
+
+def test_the_kitchens_number_is_allocated_at_confirmation_and_said(state_pt: CallState) -> None:
+    # Given a tenant counter that hands out 42 (and remembers who asked)
+    asked: list[tuple[str, str]] = []
+
+    def allocate(tenant_id: str, order_id: str) -> int:
+        asked.append((tenant_id, order_id))
+        return 42
+
+    state_pt.services.allocate_number = allocate
+    state_pt.fulfilment = "pickup"
+    model = ScriptedLLM(
+        [call("add_item", item_id="coca-cola-2l", quantity=1), say("Ok."), call("confirm_order")]
+    )
+
+    async def body() -> str:
+        async with started(state_pt, model) as session:
+            await turn(session, "uma coca")
+            confirmed = await turn(session, "confirma")
+        return confirmed.expect.next_event(type="function_call_output").event().item.output
+
+    said = run(body())
+    # Then the caller hears the kitchen's number and the order carries it
+    (order,) = _order_events(state_pt)
+    assert order.order_number == 42
+    assert "Número 42" in said
+    assert asked == [("pizzaria-teste", order.order_id)]

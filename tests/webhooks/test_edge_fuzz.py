@@ -44,34 +44,9 @@ from functions.wiring_model import FunctionSpec, HttpRoute
 TABLE = RouteTable(FUNCTIONS)
 EXAMPLES_PER_ROUTE = 12
 
-#: Routes that answer 502 on this branch to JSON nested ~1,000 deep (RecursionError),
-#: integers of more than 4,300 digits (ValueError) and bodies that are not UTF-8
-#: (UnicodeDecodeError): the admin and ingest APIs read JSON without a bound. The shared,
-#: bounded JSON reading for those routes is another change (issue 13, "Hostile clients");
-#: once it is merged, delete this set (the xfail is not strict, so they then simply pass).
-KNOWN_5XX = frozenset(
-    {
-        "POST /v1/tenants",
-        "PATCH /v1/tenants/{tenant_id}",
-        "PUT /v1/tenants/{tenant_id}/agent",
-        "PUT /v1/tenants/{tenant_id}/menu",
-        "POST /v1/tenants/{tenant_id}/phone-numbers",
-        "POST /v1/tenants/{tenant_id}/credits",
-        "POST /v1/ingest/{tenant_id}/{stream}",
-        "POST /v1/ingest/{tenant_id}/{stream}/complete",
-        "POST /v1/tenants/{tenant_id}/sync-runs",
-    }
-)
-
 
 def _route_param(spec: FunctionSpec, route: HttpRoute) -> Any:
-    name = f"{route.method} {route.path}"
-    marks = (
-        [pytest.mark.xfail(reason="unbounded JSON reading on admin/ingest", strict=False)]
-        if name in KNOWN_5XX
-        else []
-    )
-    return pytest.param(spec, route, id=name, marks=marks)
+    return pytest.param(spec, route, id=f"{route.method} {route.path}")
 
 
 ROUTES = [_route_param(f, r) for f in FUNCTIONS for r in f.routes]

@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import Any, Protocol
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from atende_shared.aws import client
 from atende_shared.dal.dynamo import storage_call, storage_error
 from atende_shared.dal.keys import tenant_pk
+from functions.billing.dal.protocol import StatementStore
+
+__all__ = ["S3StatementStore", "StatementStore", "statement_key", "statement_store"]
 
 STATEMENTS_PREFIX = "statements/"
-
-
-class StatementStore(Protocol):
-    def put_statement(
-        self, tenant_id: str, period: str, csv_text: str, summary: dict[str, Any]
-    ) -> list[str]: ...
-    def list_statements(self, tenant_id: str) -> list[dict[str, Any]]: ...
-    def download_links(
-        self, tenant_id: str, period: str, *, seconds: int
-    ) -> dict[str, str] | None: ...
 
 
 def statement_key(tenant_id: str, period: str, extension: str) -> str:

@@ -10,8 +10,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from atende_shared.dal import keys
 from atende_shared.errors import NotFound, ValidationFailed
-from atende_shared.http import build_resolver, documented_responses
-from atende_shared.models.common import TENANT_ID_PATTERN
+from atende_shared.http import (
+    TenantPath,
+    build_resolver,
+    documented_responses,
+    request_correlation_id,
+)
 from atende_shared.observability import instrumented
 from atende_shared.pagination import (
     DEFAULT_LIMIT,
@@ -21,18 +25,18 @@ from atende_shared.pagination import (
     PageLimit,
     open_cursor,
     page_of,
+    page_slice,
 )
 from atende_shared.settings import load_settings
 from functions.billing.dal.artifacts import statement_store
+from functions.billing.handlers.deps import default_deps
 from functions.billing.logic import credits
-from functions.billing.logic.factory import default_deps
 from functions.billing.models.api import (
     BalanceView,
     CallView,
     CreditRequest,
     CreditResult,
     StatementDownload,
-    StatementList,
     StatementSummary,
 )
 from functions.billing.models.ledger import LedgerEntry
@@ -40,7 +44,6 @@ from functions.billing.settings import BillingApiSettings
 
 app = build_resolver(title="Atende billing API")
 
-TenantPath = Annotated[str, Path(pattern=TENANT_ID_PATTERN, max_length=63)]
 _TAGS = ["billing"]
 STATEMENT_LINK_SECONDS = 300
 
@@ -136,7 +139,7 @@ def post_credit(tenant_id: TenantPath, body: Annotated[CreditRequest, Body()]) -
         _actor(),
         body.idempotency_key,
         deps=default_deps(),
-        correlation_id=str(app.current_event.request_context.request_id or "admin"),
+        correlation_id=request_correlation_id(app),
     )
     return CreditResult(
         applied=result.applied, balance=BalanceView.of(result.balance), entry=result.entry
@@ -149,11 +152,18 @@ def post_credit(tenant_id: TenantPath, body: Annotated[CreditRequest, Body()]) -
     tags=_TAGS,
     responses=documented_responses(200, "The statements written so far", 404),
 )
-def get_statements(tenant_id: TenantPath) -> StatementList:
+def get_statements(
+    tenant_id: TenantPath, limit: PageLimit = DEFAULT_LIMIT, cursor: PageCursor = None
+) -> Page[StatementSummary]:
     _known_tenant(tenant_id)
     bucket = load_settings(BillingApiSettings).artifacts_bucket
     summaries = statement_store(bucket).list_statements(tenant_id)
-    return StatementList(items=[StatementSummary.model_validate(s) for s in summaries])
+    return page_slice(
+        [StatementSummary.model_validate(s) for s in summaries],
+        limit=limit,
+        cursor=cursor,
+        scope=CursorScope("statements", tenant_id),
+    )
 
 
 @app.get(

@@ -10,7 +10,7 @@ from atende_shared.errors import ValidationFailed
 from atende_shared.observability import MetricUnit, instrumented, metrics
 from atende_shared.settings import load_settings
 from functions.billing.dal.artifacts import statement_store
-from functions.billing.logic.factory import default_deps
+from functions.billing.handlers.deps import default_deps
 from functions.billing.logic.jobs import reconcile, write_statements
 from functions.billing.settings import BillingJobsSettings
 

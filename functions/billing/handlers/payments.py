@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from atende_shared.consumers import consume
 from atende_shared.observability import instrumented
-from functions.billing.logic.factory import default_deps
+from functions.billing.handlers.deps import default_deps
 from functions.billing.logic.messages import process_payments_message
 from functions.billing.settings import BillingSettings
 

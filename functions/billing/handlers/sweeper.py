@@ -7,8 +7,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from atende_shared.observability import MetricUnit, instrumented, metrics
+from functions.billing.handlers.deps import default_deps
 from functions.billing.logic.calls import sweep
-from functions.billing.logic.factory import default_deps
 from functions.billing.settings import BillingSettings
 
 

@@ -37,6 +37,7 @@ from functions.billing.models.session import (
     CallSession,
     CallSignal,
     SessionStatus,
+    SignalKind,
 )
 
 
@@ -72,9 +73,14 @@ def handle_call_signal(deps: BillingDeps, signal: CallSignal) -> CallOutcome:
         stored = deps.store.get_session(signal.tenant_id, signal.room_name)
         session = stored or CallSession(tenant_id=signal.tenant_id, room_name=signal.room_name)
         if signal.event_id in session.seen_event_ids:
-            # A redelivery after a crash between the closing commit and the outbox flush
-            # must flush; an open session has nothing pending, so spare the query.
-            return CallOutcome("duplicate", session, flush=session.status is not SessionStatus.OPEN)
+            # A redelivery after a crash between the rating commit and the outbox flush
+            # must flush. Only the caller's leave rates a call from an event (Rate is
+            # decided on left_at, which only that event sets; a release writes no outbox;
+            # the sweeper flushes its own), so other duplicates spare the query.
+            pending = (
+                session.status is not SessionStatus.OPEN and signal.kind is SignalKind.SIP_LEFT
+            )
+            return CallOutcome("duplicate", session, flush=pending)
         merged = merge(session, signal)
         aliases = ((merged.call_id, merged.room_name),) if merged.call_id != session.call_id else ()
         return _execute(deps, tenant, merged, decide(merged), signal.correlation_id, aliases)

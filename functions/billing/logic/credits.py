@@ -31,16 +31,11 @@ def credit(
     actor: str,
     idempotency_key: str,
     *,
-    deps: BillingDeps | None = None,
+    deps: BillingDeps,
     correlation_id: str | None = None,
 ) -> CreditResult:
     """Post a manual credit (amount > 0) or adjustment (amount < 0) exactly once per
-    ``idempotency_key``. ``deps`` defaults to the DynamoDB/EventBridge dependencies built
-    from the environment (``functions.billing.logic.factory.default_deps``)."""
-    if deps is None:
-        from functions.billing.logic.factory import default_deps
-
-        deps = default_deps()
+    ``idempotency_key`` (dependencies from ``functions.billing.handlers.deps``)."""
     if amount_cents == 0:
         raise ValidationFailed("amount_cents must not be zero")
     if not reason.strip() or not actor.strip():

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from atende_shared.dal.tenants import TenantStore, update_tenant
 from atende_shared.errors import DependencyUnavailable
 from atende_shared.events import (
     BalanceLow,
@@ -25,10 +24,11 @@ from atende_shared.events import (
     TenantSuspended,
     parse_event,
 )
-from atende_shared.messaging import EventPublisher
 from atende_shared.models.common import utc_now
 from atende_shared.models.tenant import BillingPlan, SuspensionReason, Tenant, TenantStatus
 from atende_shared.observability import logger
+from atende_shared.ports.messaging import EventPublisher
+from atende_shared.ports.tenants import TenantStore, update_tenant
 from functions.billing.dal.protocol import BillingStore, ConcurrentUpdate
 from functions.billing.logic.verification import NoPaymentSource, PaymentSource
 from functions.billing.models.ledger import (

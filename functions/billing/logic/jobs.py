@@ -10,11 +10,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from atende_shared.dal.tenants import iter_tenants
 from atende_shared.errors import ValidationFailed
 from atende_shared.models.tenant import Tenant
 from atende_shared.observability import logger
-from functions.billing.dal.artifacts import StatementStore
+from atende_shared.ports.tenants import iter_tenants
+from functions.billing.dal.protocol import StatementStore
 from functions.billing.logic.engine import BillingDeps
 from functions.billing.models.ledger import EntryKind
 

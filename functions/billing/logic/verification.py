@@ -19,8 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from atende_shared.consumers import PermanentFailure
-from atende_shared.errors import DependencyUnavailable
+from atende_shared.errors import DependencyUnavailable, PermanentFailure
 from atende_shared.models.asaas import PAID_STATUSES, AsaasPayment
 from atende_shared.observability import logger
 from functions.billing.models.payments import PaymentSignal

@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from functions.billing.models.ledger import BalanceState, LedgerEntry
 from functions.billing.models.session import CallSession
 
+#: The largest manual credit or debit one request may post (R$ 50.000,00): larger
+#: movements come from payments, which are verified at the source.
+MANUAL_LIMIT_CENTS = 5_000_000
+
 
 class CreditRequest(BaseModel):
-    """``POST /v1/tenants/{tenant_id}/credits``: a manual credit (or negative adjustment)."""
+    """``POST /v1/tenants/{tenant_id}/credits``: a manual credit (or negative adjustment).
+
+    The amount is strict integer cents (``"100"`` is refused), non-zero and within
+    ±:data:`MANUAL_LIMIT_CENTS`; the reason is required (it is the ledger entry's
+    description and the audit trail). A debit may take the balance below zero (a
+    correction of a chargeback, say): the usual low-balance and suspension rules follow."""
 
     model_config = ConfigDict(extra="forbid")
 
-    amount_cents: int = Field(ge=-(10**9), le=10**9, description="signed, non-zero")
-    reason: str = Field(min_length=3, max_length=500)
+    amount_cents: Annotated[
+        StrictInt,
+        Field(
+            ge=-MANUAL_LIMIT_CENTS,
+            le=MANUAL_LIMIT_CENTS,
+            description=f"signed integer cents, non-zero, |amount| <= {MANUAL_LIMIT_CENTS}",
+        ),
+    ]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=500)]
     idempotency_key: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$")
 
 
@@ -135,12 +153,6 @@ class StatementSummary(BaseModel):
     generated_at: str | None = None
     csv_key: str
     json_key: str
-
-
-class StatementList(BaseModel):
-    """``GET .../statements``: every statement written so far, newest first."""
-
-    items: list[StatementSummary]
 
 
 class StatementDownload(BaseModel):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from functools import cache
-from typing import Any, Protocol
+from typing import Any
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
@@ -19,27 +19,21 @@ from botocore.exceptions import ClientError
 from atende_shared.aws import client
 from atende_shared.dal import keys
 from atende_shared.dal.dynamo import TableStore, from_item, storage_call
-from functions.orders.dal.protocol import Page
+from functions.orders.dal.protocol import CallSessions, Page, Transcripts
+
+__all__ = [
+    "CallSessions",
+    "DynamoCallSessions",
+    "S3Transcripts",
+    "Transcripts",
+    "call_sessions",
+    "transcripts",
+]
 from functions.orders.models.calls import CallSessionView
 
 #: Billing's alias item from a SIP call id to its room (functions/billing/dal/dynamo.py).
 BILLING_CALL_ID_PREFIX = "CALLID#"
 TRANSCRIPTS_PREFIX = "transcripts/"
-
-
-class CallSessions(Protocol):
-    def list_sessions(
-        self, tenant_id: str, *, limit: int, after: dict[str, Any] | None
-    ) -> Page[CallSessionView]: ...
-    def find_session(self, tenant_id: str, call_id: str) -> CallSessionView | None:
-        """By SIP call id, or by room name."""
-        ...
-
-
-class Transcripts(Protocol):
-    def find(self, tenant_id: str, call_id: str, around: datetime | None) -> str | None: ...
-    def read(self, key: str) -> dict[str, Any]: ...
-    def presign(self, key: str, *, seconds: int) -> str: ...
 
 
 class DynamoCallSessions(TableStore):

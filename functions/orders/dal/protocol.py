@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from atende_shared.events import OrderChannel, OrderStatus
+from functions.orders.models.calls import CallSessionView
 from functions.orders.models.notifications import Delivery, DeliveryJob, WebhookEndpoint
 from functions.orders.models.order import Order, StatusChange
 
@@ -112,3 +113,18 @@ class HostResolver(Protocol):
     def __call__(self, host: str) -> list[str]:
         """Every IP address ``host`` resolves to (raise ``OSError`` when it does not)."""
         ...
+
+
+class CallSessions(Protocol):
+    def list_sessions(
+        self, tenant_id: str, *, limit: int, after: dict[str, Any] | None
+    ) -> Page[CallSessionView]: ...
+    def find_session(self, tenant_id: str, call_id: str) -> CallSessionView | None:
+        """By SIP call id, or by room name."""
+        ...
+
+
+class Transcripts(Protocol):
+    def find(self, tenant_id: str, call_id: str, around: datetime | None) -> str | None: ...
+    def read(self, key: str) -> dict[str, Any]: ...
+    def presign(self, key: str, *, seconds: int) -> str: ...

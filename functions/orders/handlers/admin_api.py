@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from atende_shared.dal import keys
@@ -24,6 +24,7 @@ from atende_shared.pagination import (
     PageLimit,
     open_cursor,
     page_of,
+    page_slice,
 )
 from functions.orders.dal.protocol import OrderFilter
 from functions.orders.handlers.deps import api_deps
@@ -31,7 +32,7 @@ from functions.orders.logic import calls, endpoints, lifecycle, notify
 from functions.orders.models.api import (
     DeliveryView,
     EndpointCreated,
-    EndpointList,
+    EndpointDeleted,
     EndpointRequest,
     EndpointView,
     OrderView,
@@ -74,8 +75,7 @@ def _correlation_id() -> str:
     return str(app.current_event.request_context.request_id or "admin")
 
 
-def _if_match() -> int | None:
-    value = app.current_event.get_header_value("if-match", case_sensitive=False)
+def _if_match(value: str | None) -> int | None:
     if value is None or value.strip() in {"", "*"}:
         return None
     match = _IF_MATCH.fullmatch(value.strip())
@@ -162,7 +162,13 @@ def get_order(tenant_id: TenantPath, order_id: IdPath) -> OrderView:
     responses=documented_responses(200, "The order after the change", 400, 404, 409, 412),
 )
 def change_order_status(
-    tenant_id: TenantPath, order_id: IdPath, body: Annotated[StatusChangeRequest, Body()]
+    tenant_id: TenantPath,
+    order_id: IdPath,
+    body: Annotated[StatusChangeRequest, Body()],
+    if_match: Annotated[
+        str | None,
+        Header(alias="If-Match", description='the version you saw, e.g. "3" (optional)'),
+    ] = None,
 ) -> OrderView:
     result = lifecycle.change_status(
         api_deps(),
@@ -171,7 +177,7 @@ def change_order_status(
         body.status,
         actor=_actor(),
         reason=body.reason,
-        if_match=_if_match(),
+        if_match=_if_match(if_match),
         correlation_id=_correlation_id(),
     )
     return OrderView.of(result.order)
@@ -240,10 +246,15 @@ def create_endpoint(
     tags=_HOOKS,
     responses=documented_responses(200, "The endpoints (secrets are never shown again)", 404),
 )
-def list_endpoints(tenant_id: TenantPath) -> EndpointList:
+def list_endpoints(
+    tenant_id: TenantPath, limit: PageLimit = DEFAULT_LIMIT, cursor: PageCursor = None
+) -> Page[EndpointView]:
     deps = api_deps()
     deps.tenant(tenant_id)
-    return EndpointList(items=[EndpointView.of(e) for e in deps.store.list_endpoints(tenant_id)])
+    views = [EndpointView.of(e) for e in deps.store.list_endpoints(tenant_id)]
+    return page_slice(
+        views, limit=limit, cursor=cursor, scope=CursorScope("order-webhooks", tenant_id)
+    )
 
 
 @app.delete(
@@ -252,9 +263,9 @@ def list_endpoints(tenant_id: TenantPath) -> EndpointList:
     tags=_HOOKS,
     responses=documented_responses(200, "Removed", 404),
 )
-def delete_endpoint(tenant_id: TenantPath, endpoint_id: IdPath) -> dict[str, Any]:
+def delete_endpoint(tenant_id: TenantPath, endpoint_id: IdPath) -> EndpointDeleted:
     endpoints.delete_endpoint(api_deps(), tenant_id, endpoint_id)
-    return {"deleted": endpoint_id}
+    return EndpointDeleted(deleted=endpoint_id)
 
 
 @app.get(

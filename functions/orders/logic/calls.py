@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from atende_shared.errors import ConfigurationError, NotFound
-from functions.orders.dal.calls import CallSessions, Transcripts
-from functions.orders.dal.protocol import CallInfo, Page
+from functions.orders.dal.protocol import CallInfo, CallSessions, Page, Transcripts
 from functions.orders.logic.ports import OrdersDeps
 from functions.orders.models.calls import CallRecord, CallSessionView
 

@@ -6,16 +6,25 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from atende_shared.dal.opt_outs import OptOutStore
-from atende_shared.dal.order_numbers import OrderNumberAllocator
-from atende_shared.dal.tenants import TenantStore
-from atende_shared.messaging import EventPublisher
 from atende_shared.models.common import utc_now
 from atende_shared.models.tenant import Tenant
+from atende_shared.ports.messaging import EventPublisher
+from atende_shared.ports.tenants import TenantStore
 from atende_shared.whatsapp import WhatsAppSender
-from functions.orders.dal.calls import CallSessions, Transcripts
-from functions.orders.dal.protocol import HostResolver, JobQueue, OrderStore, WebhookPoster
+from functions.orders.dal.protocol import (
+    CallSessions,
+    HostResolver,
+    JobQueue,
+    OrderStore,
+    Transcripts,
+    WebhookPoster,
+)
+
+if TYPE_CHECKING:  # protocols that share a module with their DynamoDB implementation
+    from atende_shared.dal.opt_outs import OptOutStore
+    from atende_shared.dal.order_numbers import OrderNumberAllocator
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,10 @@ class EndpointCreated(EndpointView):
     secret: str = Field(description="the Standard Webhooks signing secret; shown only once")
 
 
+class EndpointDeleted(BaseModel):
+    deleted: str
+
+
 class EndpointList(BaseModel):
     items: list[EndpointView]
 

@@ -7,17 +7,14 @@ at a global key, since a number has one owner across tenants.
 from __future__ import annotations
 
 from functools import cache
-from typing import Protocol
 
 from atende_shared.dal import keys
 from atende_shared.dal.leases import DynamoLeases
+from functions.provision.dal.protocol import LeaseStore
+
+__all__ = ["DynamoLeaseStore", "LeaseStore", "lease_key", "lease_store"]
 
 LEASE_SK = "LEASE"
-
-
-class LeaseStore(Protocol):
-    def try_acquire(self, name: str, holder: str, *, now: float, ttl_seconds: int) -> bool: ...
-    def release(self, name: str, holder: str) -> None: ...
 
 
 def lease_key(name: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ Keys (see docs/provisioning.md):
 from __future__ import annotations
 
 from functools import cache
-from typing import Any, Protocol
+from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
@@ -28,33 +28,15 @@ from atende_shared.dal.dynamo import (
     storage_error,
     to_item,
 )
-from atende_shared.errors import NotFound
+from functions.provision.dal.protocol import PhoneStore, require
 from functions.provision.models.api import PhoneStatus
 from functions.provision.models.errors import NumberOwnedElsewhere
 from functions.provision.models.phone import PhoneRecord
 
+__all__ = ["DynamoPhoneStore", "PhoneStore", "claim_key", "phone_store", "require"]
+
 CLAIM_SK = "CLAIM"
 _META = {keys.PK, keys.SK, keys.GSI1_PK, keys.GSI1_SK, "entity"}
-
-
-class PhoneStore(Protocol):
-    def claim(self, record: PhoneRecord) -> PhoneRecord:
-        """Store a new assignment, or return the tenant's existing one for that number.
-        Raises ``NumberOwnedElsewhere`` when another tenant holds the number."""
-        ...
-
-    def get(self, tenant_id: str, number: str) -> PhoneRecord | None: ...
-    def list_for_tenant(self, tenant_id: str) -> list[PhoneRecord]: ...
-    def save(self, record: PhoneRecord, *, unless_releasing: bool = False) -> bool:
-        """Overwrite the item. With ``unless_releasing``, refuse (return False) when the
-        stored item is gone or being released: release always wins over ensure."""
-        ...
-
-    def delete(self, tenant_id: str, number: str) -> None:
-        """Remove the item and the claim (only if the claim is this tenant's)."""
-        ...
-
-    def owner(self, number: str) -> str | None: ...
 
 
 def claim_key(number: str) -> dict[str, str]:
@@ -171,14 +153,6 @@ class DynamoPhoneStore(TableStore):
 
 def _record(item: dict[str, Any]) -> PhoneRecord:
     return PhoneRecord.model_validate({k: v for k, v in from_item(item).items() if k not in _META})
-
-
-def require(store: PhoneStore, tenant_id: str, number: str) -> PhoneRecord:
-    """The tenant's record for ``number`` or 404 (also when another tenant owns it)."""
-    record = store.get(tenant_id, number)
-    if record is None:
-        raise NotFound(f"{number} is not assigned to tenant {tenant_id!r}")
-    return record
 
 
 @cache

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from botocore.exceptions import BotoCoreError, ClientError
 
 from atende_shared.aws import client
@@ -11,15 +9,10 @@ from atende_shared.errors import Conflict, DependencyUnavailable
 from functions.provision.models.users import TenantUserView, UserInvite
 
 
-class UserDirectory(Protocol):
-    def invite(self, tenant_id: str, invite: UserInvite) -> TenantUserView:
-        """Create the user with its tenant and role; Cognito sends the invitation."""
-        ...
-
-
 class CognitoUserDirectory:
-    """AdminCreateUser with ``custom:tenant_id`` and ``custom:role`` (only admins write
-    them: the console's app client cannot)."""
+    """``logic.users.UserDirectory`` on Cognito: AdminCreateUser with
+    ``custom:tenant_id`` and ``custom:role`` (only admins write them: the console's app
+    client cannot)."""
 
     def __init__(self, user_pool_id: str) -> None:
         self.user_pool_id = user_pool_id

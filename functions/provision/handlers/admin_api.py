@@ -6,7 +6,6 @@ routes' typed models generate the OpenAPI document the local platform serves.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 from urllib.parse import unquote
 
@@ -15,18 +14,22 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from atende_shared.dal.customers import customer_store
 from atende_shared.dal.tenants import TenantStore, tenant_store
 from atende_shared.errors import (
     DependencyUnavailable,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    error_body,
+    ValidationFailed,
 )
-from atende_shared.http import build_resolver, documented_responses
+from atende_shared.http import (
+    TenantPath,
+    build_resolver,
+    documented_responses,
+    request_correlation_id,
+)
 from atende_shared.messaging import EventBridgePublisher, SqsQueueSender
-from atende_shared.models.common import TENANT_ID_PATTERN
+from atende_shared.models.common import normalise_e164
 from atende_shared.models.menu import MenuUpload
-from atende_shared.observability import CORRELATION_HEADER, instrumented
+from atende_shared.observability import instrumented
 from atende_shared.pagination import (
     DEFAULT_LIMIT,
     CursorScope,
@@ -35,6 +38,7 @@ from atende_shared.pagination import (
     PageLimit,
     open_cursor,
     page_of,
+    page_slice,
 )
 from atende_shared.settings import load_settings
 from functions.provision.dal.phones import PhoneStore, phone_store
@@ -46,7 +50,6 @@ from functions.provision.models.api import (
     AgentConfigView,
     MenuView,
     PhoneNumberAssign,
-    PhoneNumberList,
     PhoneNumberView,
     StatusChange,
     TenantCreate,
@@ -57,7 +60,12 @@ from functions.provision.models.api import (
 from functions.provision.models.users import TenantUserView, UserInvite
 from functions.provision.settings import AdminApiSettings
 
-app = build_resolver(title="Atende admin API")
+
+def _max_body_bytes() -> int:
+    return load_settings(AdminApiSettings).admin_max_body_bytes
+
+
+app = build_resolver(title="Atende admin API", max_body_bytes=_max_body_bytes)
 
 # Only where this API says more than atende_shared.http.ERROR_DESCRIPTIONS.
 _ERROR_TEXT = {
@@ -74,9 +82,6 @@ def _responses(status: int, description: str, *errors: int) -> dict[int, OpenAPI
 _BODY_ERRORS = (400, 404, 413, 415)
 
 
-TenantPath = Annotated[
-    str, Path(pattern=TENANT_ID_PATTERN, description="tenant id (slug)", max_length=63)
-]
 _TENANTS = ["tenants"]
 
 
@@ -97,9 +102,7 @@ def _publisher() -> EventBridgePublisher:
 
 
 def _correlation_id() -> str:
-    event = app.current_event
-    header = event.headers.get(CORRELATION_HEADER)  # Powertools' headers ignore case
-    return str(header or event.request_context.request_id or "admin-api")
+    return request_correlation_id(app) or "admin-api"
 
 
 # -- tenants -------------------------------------------------------------------------------
@@ -268,9 +271,14 @@ def assign_number(
     tags=_PHONES,
     responses=_responses(200, "The tenant's numbers", 404),
 )
-def list_numbers(tenant_id: TenantPath) -> PhoneNumberList:
+def list_numbers(
+    tenant_id: TenantPath, limit: PageLimit = DEFAULT_LIMIT, cursor: PageCursor = None
+) -> Page[PhoneNumberView]:
     records = phones.list_numbers(_store(), _phones(), tenant_id)
-    return PhoneNumberList(items=[PhoneNumberView.model_validate(r.model_dump()) for r in records])
+    views = [PhoneNumberView.model_validate(r.model_dump()) for r in records]
+    return page_slice(
+        views, limit=limit, cursor=cursor, scope=CursorScope("phone-numbers", tenant_id)
+    )
 
 
 @app.delete(
@@ -294,6 +302,28 @@ def release_number(
         correlation_id=_correlation_id(),
     )
     return PhoneNumberView.model_validate(record.model_dump())
+
+
+# -- customers (LGPD) ----------------------------------------------------------------------
+
+
+@app.delete(
+    "/v1/tenants/<tenant_id>/customers/<phone>",
+    status_code=204,
+    summary="Forget a customer (name and last order), on their request",
+    tags=["customers"],
+    responses=_responses(204, "Forgotten (or never known)", 404),
+)
+def forget_customer(
+    tenant_id: TenantPath,
+    phone: Annotated[str, Path(min_length=3, max_length=32, description="E.164, URL-encoded")],
+) -> None:
+    _store().get_tenant(tenant_id)  # 404 for an unknown tenant
+    try:
+        number = normalise_e164(unquote(phone))
+    except ValueError as exc:
+        raise ValidationFailed(str(exc)) from exc
+    customer_store(_settings().main_table).delete(tenant_id, number)
 
 
 # -- test calls ----------------------------------------------------------------------------
@@ -342,33 +372,6 @@ def invite_user(tenant_id: TenantPath, body: Annotated[UserInvite, Body()]) -> T
 # -- entry point ---------------------------------------------------------------------------
 
 
-def _refuse(error: PayloadTooLarge | UnsupportedMediaType) -> dict[str, Any]:
-    return {
-        "statusCode": int(error.status),
-        "headers": {"Content-Type": "application/json"},
-        "body": json.dumps(error_body(error)),
-        "isBase64Encoded": False,
-    }
-
-
-def _precheck(event: dict[str, Any]) -> dict[str, Any] | None:
-    """Refuse oversized and non-JSON bodies before parsing them."""
-    body = event.get("body")
-    if not body:
-        return None
-    limit = _settings().admin_max_body_bytes
-    if len(body) > limit:
-        return _refuse(PayloadTooLarge(f"request body exceeds {limit} bytes"))
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    content_type = str(headers.get("content-type") or "application/json").lower()
-    if "json" not in content_type:
-        return _refuse(UnsupportedMediaType("request body must be application/json"))
-    return None
-
-
 @instrumented(AdminApiSettings, correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    refused = _precheck(event)
-    if refused is not None:
-        return refused
     return app.resolve(event, context)

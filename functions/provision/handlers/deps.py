@@ -16,7 +16,7 @@ from functions.provision.dal.leases import lease_store
 from functions.provision.dal.livekit_sip import LiveKitSip
 from functions.provision.dal.phones import phone_store
 from functions.provision.logic.provisioner import SipDeps
-from functions.provision.logic.resilience import CircuitBreaker, ResilientSip
+from functions.provision.logic.resilience import CircuitBreaker, SipRetry
 from functions.provision.settings import SipSettings
 
 
@@ -43,8 +43,8 @@ async def sip_deps(settings: SipSettings) -> AsyncIterator[SipDeps]:
     )
     try:
         yield SipDeps(
-            sip=ResilientSip(
-                client,
+            sip=client,
+            retry=SipRetry(
                 breaker=breaker(url, settings.breaker_threshold, settings.breaker_reset_seconds),
                 attempts=settings.retry_attempts,
                 base_seconds=settings.retry_base_seconds,

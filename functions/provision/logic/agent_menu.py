@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 
-from atende_shared.dal.tenants import TenantStore
 from atende_shared.events import CatalogChanged
-from atende_shared.messaging import EventPublisher
 from atende_shared.models.menu import Menu
 from atende_shared.models.tenant import AgentConfig
+from atende_shared.ports.messaging import EventPublisher
+from atende_shared.ports.tenants import TenantStore
 from functions.provision.models.api import AgentConfigInput
 
 

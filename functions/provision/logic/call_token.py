@@ -5,9 +5,9 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from atende_shared.dal.tenants import TenantStore
 from atende_shared.errors import DependencyUnavailable, ValidationFailed
 from atende_shared.models.tenant import TenantStatus
+from atende_shared.ports.tenants import TenantStore
 from atende_shared.rooms import dispatch_metadata, room_prefix
 from functions.provision.models.api import TestCallToken
 

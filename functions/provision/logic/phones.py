@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from atende_shared.dal.tenants import TenantStore
 from atende_shared.errors import Conflict, ValidationFailed
-from atende_shared.messaging import QueueSender
 from atende_shared.models.common import normalise_e164, utc_now
 from atende_shared.models.tenant import TenantStatus
-from functions.provision.dal.phones import PhoneStore, require
+from atende_shared.ports.messaging import QueueSender
+from atende_shared.ports.tenants import TenantStore
+from functions.provision.dal.protocol import PhoneStore, require
 from functions.provision.models.api import PhoneStatus
 from functions.provision.models.phone import PhoneRecord, ProvisioningJob
 

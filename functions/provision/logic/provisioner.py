@@ -26,12 +26,11 @@ from datetime import datetime
 
 from livekit.protocol.sip import SIPDispatchRuleInfo, SIPInboundTrunkInfo
 
-from atende_shared.dal.tenants import TenantStore
 from atende_shared.models.common import utc_now
 from atende_shared.models.tenant import TenantStatus
-from functions.provision.dal.leases import LeaseStore
+from atende_shared.ports.tenants import TenantStore
 from functions.provision.dal.livekit_sip import SipApi
-from functions.provision.dal.phones import PhoneStore
+from functions.provision.dal.protocol import LeaseStore, PhoneStore
 from functions.provision.logic.desired import (
     Tag,
     bound_to,
@@ -42,6 +41,7 @@ from functions.provision.logic.desired import (
     read_tag,
     rule_matches,
 )
+from functions.provision.logic.resilience import SipRetry
 from functions.provision.models.api import PhoneStatus
 from functions.provision.models.errors import (
     LeaseBusy,
@@ -56,6 +56,8 @@ class SipDeps:
     """Everything provisioning talks to, injected (fakes in tests)."""
 
     sip: SipApi
+    #: Applied at each LiveKit call: ``await deps.retry(deps.sip.create_trunk, t)``.
+    retry: SipRetry
     phones: PhoneStore
     tenants: TenantStore
     leases: LeaseStore
@@ -143,7 +145,7 @@ async def _ensure_trunk(
     deps: SipDeps, tenant_id: str, number: str, known_id: str | None
 ) -> SIPInboundTrunkInfo:
     mine = Tag(tenant_id, number)
-    listed = await deps.sip.list_trunks(numbers=[number])
+    listed = await deps.retry(deps.sip.list_trunks, numbers=[number])
     holding = [t for t in listed if has_number(t, number)]
     foreign = [t for t in holding if read_tag(t.metadata) != mine]
     if foreign:
@@ -155,7 +157,7 @@ async def _ensure_trunk(
         if not trunk.numbers and read_tag(trunk.metadata) == mine:
             ours[trunk.sip_trunk_id] = trunk
     if known_id and known_id not in ours:
-        for trunk in await deps.sip.list_trunks(trunk_ids=[known_id]):
+        for trunk in await deps.retry(deps.sip.list_trunks, trunk_ids=[known_id]):
             if trunk.sip_trunk_id == known_id and read_tag(trunk.metadata) == mine:
                 ours[known_id] = trunk
     keep = ours.get(known_id or "") or (min(ours.values(), key=created) if ours else None)
@@ -165,19 +167,21 @@ async def _ensure_trunk(
     if keep is None:
         keep = await _create_trunk(deps, tenant_id, number)
     if list(keep.numbers) != [number]:
-        keep = await deps.sip.set_trunk_numbers(keep.sip_trunk_id, [number])
+        keep = await deps.retry(deps.sip.set_trunk_numbers, keep.sip_trunk_id, [number])
     return keep
 
 
 async def _create_trunk(deps: SipDeps, tenant_id: str, number: str) -> SIPInboundTrunkInfo:
     try:
-        return await deps.sip.create_trunk(desired_trunk(tenant_id, number))
+        return await deps.retry(deps.sip.create_trunk, desired_trunk(tenant_id, number))
     except SipRejected as exc:
         if not exc.conflicting:
             raise
     # A trunk appeared since we listed (or an earlier, timed-out create did succeed).
     mine = Tag(tenant_id, number)
-    holding = [t for t in await deps.sip.list_trunks(numbers=[number]) if has_number(t, number)]
+    holding = [
+        t for t in await deps.retry(deps.sip.list_trunks, numbers=[number]) if has_number(t, number)
+    ]
     for trunk in sorted(holding, key=created):
         if read_tag(trunk.metadata) == mine:
             return trunk
@@ -197,7 +201,11 @@ async def _ensure_rule(
     wanted = desired_rule(
         tenant_id, number, trunk_id, agent_name=deps.agent_name, suspended=suspended
     )
-    bound = [r for r in await deps.sip.list_rules(trunk_ids=[trunk_id]) if bound_to(r, trunk_id)]
+    bound = [
+        r
+        for r in await deps.retry(deps.sip.list_rules, trunk_ids=[trunk_id])
+        if bound_to(r, trunk_id)
+    ]
     foreign = [r for r in bound if read_tag(r.metadata) != mine]
     if foreign:
         raise _foreign(number, tenant_id, "dispatch rule", foreign[0].sip_dispatch_rule_id)
@@ -207,11 +215,11 @@ async def _ensure_rule(
     )
     for extra in ours:
         if keep is not None and extra.sip_dispatch_rule_id != keep.sip_dispatch_rule_id:
-            await deps.sip.delete_rule(extra.sip_dispatch_rule_id)
+            await deps.retry(deps.sip.delete_rule, extra.sip_dispatch_rule_id)
     if keep is None:
         return await _create_rule(deps, wanted, trunk_id, mine)
     if not rule_matches(keep, wanted):
-        return await deps.sip.replace_rule(keep.sip_dispatch_rule_id, wanted)
+        return await deps.retry(deps.sip.replace_rule, keep.sip_dispatch_rule_id, wanted)
     return keep
 
 
@@ -219,15 +227,19 @@ async def _create_rule(
     deps: SipDeps, wanted: SIPDispatchRuleInfo, trunk_id: str, mine: Tag
 ) -> SIPDispatchRuleInfo:
     try:
-        return await deps.sip.create_rule(wanted)
+        return await deps.retry(deps.sip.create_rule, wanted)
     except SipRejected as exc:
         if not exc.conflicting:
             raise
-    bound = [r for r in await deps.sip.list_rules(trunk_ids=[trunk_id]) if bound_to(r, trunk_id)]
+    bound = [
+        r
+        for r in await deps.retry(deps.sip.list_rules, trunk_ids=[trunk_id])
+        if bound_to(r, trunk_id)
+    ]
     for rule in sorted(bound, key=created):
         if read_tag(rule.metadata) == mine:
             if not rule_matches(rule, wanted):
-                return await deps.sip.replace_rule(rule.sip_dispatch_rule_id, wanted)
+                return await deps.retry(deps.sip.replace_rule, rule.sip_dispatch_rule_id, wanted)
             return rule
     ident = bound[0].sip_dispatch_rule_id if bound else "?"
     raise _foreign(mine.number, mine.tenant_id, "dispatch rule", ident)
@@ -235,10 +247,10 @@ async def _create_rule(
 
 async def _delete_trunk_and_rules(deps: SipDeps, trunk_id: str, mine: Tag) -> None:
     """Delete our rules bound to a trunk, then the trunk (LiveKit keeps rules otherwise)."""
-    for rule in await deps.sip.list_rules(trunk_ids=[trunk_id]):
+    for rule in await deps.retry(deps.sip.list_rules, trunk_ids=[trunk_id]):
         if bound_to(rule, trunk_id) and read_tag(rule.metadata) == mine:
-            await deps.sip.delete_rule(rule.sip_dispatch_rule_id)
-    await deps.sip.delete_trunk(trunk_id)
+            await deps.retry(deps.sip.delete_rule, rule.sip_dispatch_rule_id)
+    await deps.retry(deps.sip.delete_trunk, trunk_id)
 
 
 # -- release -----------------------------------------------------------------------------
@@ -257,18 +269,18 @@ async def release(deps: SipDeps, tenant_id: str, number: str) -> bool:
         if record is not None:
             trunk_ids.update(filter(None, [record.trunk_id]))
             rule_ids.update(filter(None, [record.dispatch_rule_id]))
-        for trunk in await deps.sip.list_trunks(numbers=[number]):
+        for trunk in await deps.retry(deps.sip.list_trunks, numbers=[number]):
             if read_tag(trunk.metadata) == mine:
                 trunk_ids.add(trunk.sip_trunk_id)
         for trunk_id in sorted(trunk_ids):
-            for rule in await deps.sip.list_rules(trunk_ids=[trunk_id]):
+            for rule in await deps.retry(deps.sip.list_rules, trunk_ids=[trunk_id]):
                 if bound_to(rule, trunk_id) and read_tag(rule.metadata) == mine:
                     rule_ids.add(rule.sip_dispatch_rule_id)
         # Rule first: a trunk deleted first would leave its rule dangling in LiveKit.
         for rule_id in sorted(rule_ids):
-            await deps.sip.delete_rule(rule_id)
+            await deps.retry(deps.sip.delete_rule, rule_id)
         for trunk_id in sorted(trunk_ids):
-            await deps.sip.delete_trunk(trunk_id)
+            await deps.retry(deps.sip.delete_trunk, trunk_id)
         if record is not None:
             deps.phones.delete(tenant_id, number)
         return bool(record or trunk_ids or rule_ids)

@@ -25,8 +25,8 @@ from typing import Any
 
 from livekit.protocol.sip import SIPDispatchRuleInfo, SIPInboundTrunkInfo
 
-from atende_shared.dal.tenants import iter_tenants
 from atende_shared.models.tenant import TenantStatus
+from atende_shared.ports.tenants import iter_tenants
 from functions.provision.logic.desired import Tag, bound_to, desired_rule, read_tag, rule_matches
 from functions.provision.logic.provisioner import SipDeps, ensure, number_lease, release
 from functions.provision.models.api import PhoneStatus
@@ -129,8 +129,8 @@ def diagnose(
 async def reconcile(deps: SipDeps, *, delete_orphans: bool = False) -> ReconcileReport:
     report = ReconcileReport(delete_orphans=delete_orphans)
     records = _all_records(deps)
-    trunks = await deps.sip.list_trunks()
-    rules = await deps.sip.list_rules()
+    trunks = await deps.retry(deps.sip.list_trunks)
+    rules = await deps.retry(deps.sip.list_rules)
     report.numbers_checked = len(records)
     report.trunks_seen = len(trunks)
     report.rules_seen = len(rules)
@@ -173,11 +173,12 @@ async def reconcile(deps: SipDeps, *, delete_orphans: bool = False) -> Reconcile
     ]
 
     async def delete_trunk(trunk_id: str) -> bool:
-        await deps.sip.delete_trunk(trunk_id)
+        await deps.retry(deps.sip.delete_trunk, trunk_id)
         return True
 
     delete: dict[str, Callable[[str], Awaitable[bool]]] = {
-        "rule": deps.sip.delete_rule,  # False when LiveKit no longer knew the rule
+        # False when LiveKit no longer knew the rule
+        "rule": lambda rule_id: deps.retry(deps.sip.delete_rule, rule_id),
         "trunk": delete_trunk,
     }
     for kind, resource_id, tag in found:

@@ -9,18 +9,23 @@ that is down); then one trial call is let through (half-open).
 from __future__ import annotations
 
 import asyncio
-import random
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
-from livekit.protocol.sip import SIPDispatchRuleInfo, SIPInboundTrunkInfo
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
-from functions.provision.dal.livekit_sip import SipApi
 from functions.provision.models.errors import SipUnavailable
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class CircuitBreaker:
@@ -69,63 +74,47 @@ async def call_with_retries(
     base_seconds: float,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> T:
-    """Run ``operation``; retry :class:`SipUnavailable` with jittered exponential backoff."""
-    for attempt in range(1, attempts + 1):
+    """Run ``operation``; retry :class:`SipUnavailable` with full-jitter exponential
+    backoff (tenacity's ``wait_random_exponential``: concurrent workers retrying together
+    would stampede LiveKit). Every attempt goes through the breaker."""
+
+    async def attempt() -> T:
         breaker.before_call()
         try:
             result = await operation()
         except SipUnavailable:
             breaker.record_failure()
-            if attempt == attempts:
-                raise
-            # Full jitter: concurrent workers retrying together would stampede LiveKit.
-            await sleep(random.uniform(0, base_seconds * 2 ** (attempt - 1)))  # noqa: S311
-            continue
+            raise
         breaker.record_success()
         return result
-    raise AssertionError("unreachable")  # pragma: no cover
+
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(attempts),
+        wait=wait_random_exponential(multiplier=base_seconds),
+        retry=retry_if_exception_type(SipUnavailable),
+        sleep=sleep,
+        reraise=True,
+    )
+    return await retrying(attempt)
 
 
-class ResilientSip:
-    """A :class:`SipApi` that applies :func:`call_with_retries` to every call."""
+@dataclass(frozen=True)
+class SipRetry:
+    """The retry policy applied where provisioning calls LiveKit, tenacity-style:
+    ``await deps.retry(deps.sip.list_trunks, numbers=[number])``."""
 
-    def __init__(
-        self, inner: SipApi, *, breaker: CircuitBreaker, attempts: int, base_seconds: float
-    ) -> None:
-        self._inner = inner
-        self._breaker = breaker
-        self._attempts = attempts
-        self._base = base_seconds
+    breaker: CircuitBreaker
+    attempts: int = 3
+    base_seconds: float = 0.2
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
-    async def _run(self, operation: Callable[[], Awaitable[T]]) -> T:
+    async def __call__(
+        self, call: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         return await call_with_retries(
-            operation, breaker=self._breaker, attempts=self._attempts, base_seconds=self._base
+            lambda: call(*args, **kwargs),
+            breaker=self.breaker,
+            attempts=self.attempts,
+            base_seconds=self.base_seconds,
+            sleep=self.sleep,
         )
-
-    async def list_trunks(
-        self, *, numbers: list[str] | None = None, trunk_ids: list[str] | None = None
-    ) -> list[SIPInboundTrunkInfo]:
-        return await self._run(
-            lambda: self._inner.list_trunks(numbers=numbers, trunk_ids=trunk_ids)
-        )
-
-    async def create_trunk(self, trunk: SIPInboundTrunkInfo) -> SIPInboundTrunkInfo:
-        return await self._run(lambda: self._inner.create_trunk(trunk))
-
-    async def set_trunk_numbers(self, trunk_id: str, numbers: list[str]) -> SIPInboundTrunkInfo:
-        return await self._run(lambda: self._inner.set_trunk_numbers(trunk_id, numbers))
-
-    async def delete_trunk(self, trunk_id: str) -> None:
-        await self._run(lambda: self._inner.delete_trunk(trunk_id))
-
-    async def list_rules(self, *, trunk_ids: list[str] | None = None) -> list[SIPDispatchRuleInfo]:
-        return await self._run(lambda: self._inner.list_rules(trunk_ids=trunk_ids))
-
-    async def create_rule(self, rule: SIPDispatchRuleInfo) -> SIPDispatchRuleInfo:
-        return await self._run(lambda: self._inner.create_rule(rule))
-
-    async def replace_rule(self, rule_id: str, rule: SIPDispatchRuleInfo) -> SIPDispatchRuleInfo:
-        return await self._run(lambda: self._inner.replace_rule(rule_id, rule))
-
-    async def delete_rule(self, rule_id: str) -> bool:
-        return await self._run(lambda: self._inner.delete_rule(rule_id))

@@ -10,12 +10,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from atende_shared.dal.keys import TENANT_LIST_PARTITION
-from atende_shared.dal.tenants import TenantStore, update_tenant
 from atende_shared.errors import Conflict, PreconditionFailed, ValidationFailed
 from atende_shared.events import TenantResumed, TenantSuspended
-from atende_shared.messaging import EventPublisher
 from atende_shared.models.common import utc_now
 from atende_shared.models.tenant import Integrations, SuspensionReason, Tenant, TenantStatus
+from atende_shared.ports.messaging import EventPublisher
+from atende_shared.ports.tenants import TenantStore, update_tenant
 from functions.provision.models.api import (
     IntegrationsInput,
     StatusChange,

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from atende_shared.dal.tenants import TenantStore
-from functions.provision.dal.users import UserDirectory
+from typing import Protocol
+
+from atende_shared.ports.tenants import TenantStore
 from functions.provision.models.users import TenantUserView, UserInvite
+
+
+class UserDirectory(Protocol):
+    """Where restaurant users live (``dal.users.CognitoUserDirectory`` in AWS and locally)."""
+
+    def invite(self, tenant_id: str, invite: UserInvite) -> TenantUserView:
+        """Create the user with its tenant and role; the directory sends the invitation."""
+        ...
 
 
 def invite_user(

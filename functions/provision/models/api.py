@@ -145,10 +145,6 @@ class PhoneNumberView(BaseModel):
     updated_at: AwareDatetime
 
 
-class PhoneNumberList(BaseModel):
-    items: list[PhoneNumberView]
-
-
 class StatusChange(BaseModel):
     """Answer of ``/suspend`` and ``/resume``."""
 

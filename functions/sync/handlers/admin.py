@@ -8,8 +8,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from atende_shared.dal import keys
 from atende_shared.dal.tenants import tenant_store
-from atende_shared.http import build_resolver, documented_responses
-from atende_shared.models.common import TENANT_ID_PATTERN
+from atende_shared.http import (
+    TenantPath,
+    build_resolver,
+    documented_responses,
+    request_correlation_id,
+)
 from atende_shared.observability import instrumented
 from atende_shared.pagination import (
     DEFAULT_LIMIT,
@@ -30,8 +34,6 @@ from functions.sync.settings import SyncAdminSettings
 
 app = build_resolver(title="Atende sync API")
 
-TenantPath = Annotated[str, Path(pattern=TENANT_ID_PATTERN, max_length=63)]
-
 
 @app.post(
     "/v1/tenants/<tenant_id>/sync-runs",
@@ -48,7 +50,9 @@ def start_run(
         request,
         tenants=tenant_store(settings.main_table),
         runs=run_repository(settings.main_table),
-        jobs=SqsJobQueue(settings.catalog_queue_url, correlation_id="admin"),
+        jobs=SqsJobQueue(
+            settings.catalog_queue_url, correlation_id=request_correlation_id(app) or "sync-admin"
+        ),
     )
     return logic.run_view(run), 202
 

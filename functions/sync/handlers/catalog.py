@@ -10,7 +10,7 @@ from atende_shared.consumers import bind_record, consume
 from atende_shared.observability import instrumented, logger
 from atende_shared.settings import load_settings
 from functions.sync.handlers._sqs import remaining_ms
-from functions.sync.service import build_worker
+from functions.sync.handlers.deps import build_worker
 from functions.sync.settings import CatalogWorkerSettings
 
 

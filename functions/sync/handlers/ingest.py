@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from atende_shared.errors import PayloadTooLarge
-from atende_shared.http import build_resolver
+from atende_shared.http import (
+    TenantPath,
+    build_resolver,
+    documented_responses,
+    path_parameter,
+    request_correlation_id,
+)
 from atende_shared.observability import instrumented
 from atende_shared.settings import load_settings
 from atende_shared.tenant_secrets import SecretsManagerReader
@@ -23,40 +29,49 @@ from functions.sync.logic.ingest import (
 )
 from functions.sync.settings import IngestSettings
 
-app = build_resolver(title="Atende ingest API")
 
-
-def _guard(tenant_id: str, settings: IngestSettings) -> None:
-    body = app.current_event.body or ""
-    if len(body.encode()) > settings.ingest_max_body_bytes:
-        raise PayloadTooLarge(f"body exceeds {settings.ingest_max_body_bytes} bytes")
+def _authenticate(resolver: APIGatewayRestResolver) -> None:
+    """The tenant's ingest token, checked before anything in the body is read: a caller
+    without it learns nothing about the body's shape (401 only)."""
+    settings = load_settings(IngestSettings)
+    tenant_id = path_parameter(resolver, "tenant_id") or ""
     authenticate(
         SecretsManagerReader(settings.stage),
         tenant_id,
-        app.current_event.headers.get("Authorization")
-        or app.current_event.headers.get("authorization"),
+        resolver.current_event.headers.get("Authorization"),  # Powertools: case-insensitive
     )
 
 
+def _max_body_bytes() -> int:
+    return load_settings(IngestSettings).ingest_max_body_bytes
+
+
+# Order per request: authenticate → cap the size (413) → content type → bounded JSON.
+app = build_resolver(
+    title="Atende ingest API", max_body_bytes=_max_body_bytes, authenticate=_authenticate
+)
+
+
 def _jobs(settings: IngestSettings) -> SqsJobQueue:
-    return SqsJobQueue(settings.catalog_queue_url, correlation_id=_correlation_id())
+    return SqsJobQueue(
+        settings.catalog_queue_url, correlation_id=request_correlation_id(app) or "ingest"
+    )
 
 
-def _correlation_id() -> str:
-    try:
-        return str(app.current_event.request_context.request_id or "ingest")
-    except (AttributeError, KeyError):
-        return "ingest"
-
-
-@app.post("/v1/ingest/<tenant_id>/<stream>")
+@app.post(
+    "/v1/ingest/<tenant_id>/<stream>",
+    summary="Push one batch of a snapshot",
+    tags=["ingest"],
+    responses=documented_responses(
+        202, "Accepted (200: the same batch was already accepted)", 401, 413, 415
+    ),
+)
 def post_batch(
-    tenant_id: Annotated[str, Path()],
+    tenant_id: TenantPath,
     stream: Annotated[Stream, Path()],
     batch: Annotated[IngestBatch, Body()],
 ) -> tuple[dict[str, Any], int]:
     settings = load_settings(IngestSettings)
-    _guard(tenant_id, settings)
     answer = accept_batch(
         tenant_id,
         stream,
@@ -71,14 +86,18 @@ def post_batch(
     ), 202 if answer.status == "accepted" else 200
 
 
-@app.post("/v1/ingest/<tenant_id>/<stream>/complete")
+@app.post(
+    "/v1/ingest/<tenant_id>/<stream>/complete",
+    summary="Close a snapshot: every batch was sent",
+    tags=["ingest"],
+    responses=documented_responses(202, "Accepted", 401, 413, 415),
+)
 def post_complete(
-    tenant_id: Annotated[str, Path()],
+    tenant_id: TenantPath,
     stream: Annotated[Stream, Path()],
     complete: Annotated[IngestComplete, Body()],
 ) -> tuple[dict[str, Any], int]:
     settings = load_settings(IngestSettings)
-    _guard(tenant_id, settings)
     answer = accept_complete(tenant_id, stream, complete, jobs=_jobs(settings))
     return answer.model_dump(mode="json", exclude_none=True), 202
 

@@ -12,7 +12,7 @@ from atende_shared.errors import MalformedRequest
 from atende_shared.events import OrderPlaced, parse_event
 from atende_shared.observability import instrumented, logger
 from atende_shared.settings import load_settings
-from functions.sync.service import build_order_writer
+from functions.sync.handlers.deps import build_order_writer
 from functions.sync.settings import OrdersSettings
 
 

@@ -7,10 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from atende_shared.dal.tenants import TenantStore
 from atende_shared.errors import NotFound, ValidationFailed
 from atende_shared.models.common import TENANT_ID_PATTERN
 from atende_shared.models.tenant import CatalogSource
+from atende_shared.ports.tenants import TenantStore
 from functions.sync.logic.ports import JobQueue, OrderSyncRepository, RunRepository
 from functions.sync.models.api import RunView
 from functions.sync.models.catalog import Quarantined

@@ -18,9 +18,9 @@ from enum import StrEnum
 from typing import Any
 
 from atende_shared.events import CatalogChanged
-from atende_shared.messaging import EventPublisher
 from atende_shared.models.common import utc_now
 from atende_shared.observability import MetricUnit, logger, metrics
+from atende_shared.ports.messaging import EventPublisher
 from functions.sync.logic.connectors.base import PullConnector
 from functions.sync.logic.normalise import item_id_for, normalise_batch
 from functions.sync.logic.ports import CatalogRepository, RunRepository

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from atende_shared.errors import PayloadTooLarge, Unauthorized, ValidationFailed
 from atende_shared.models.common import TENANT_ID_PATTERN
-from atende_shared.tenant_secrets import SecretReader, matches_any
+from atende_shared.ports.secrets import SecretReader, matches_any
 from functions.sync.logic.ports import BlobStore, IngestLedger, JobQueue
 from functions.sync.models.runs import (
     SNAPSHOT_ID_PATTERN,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from atende_shared.dal.tenants import TenantStore, iter_tenants
 from atende_shared.models.common import utc_now
 from atende_shared.models.tenant import TenantStatus
+from atende_shared.ports.tenants import TenantStore, iter_tenants
 from functions.sync.logic.admin import PULL_SOURCES
 from functions.sync.logic.ports import JobQueue
 from functions.sync.models.runs import SyncJob, new_run_id

@@ -8,8 +8,8 @@ with 422 naming the field, so the sender sees it instead of a 200 followed by a 
 from __future__ import annotations
 
 from atende_shared.models.asaas import ASAAS_BALANCE_EVENTS, AsaasPayment
+from atende_shared.ports.secrets import matches_any
 from atende_shared.resources import Queue
-from atende_shared.tenant_secrets import matches_any
 from functions.webhooks.logic.common import (
     AdapterContext,
     accepted,

@@ -15,8 +15,8 @@ from pydantic import BaseModel, ValidationError
 from atende_shared.errors import MalformedRequest, ValidationFailed
 from atende_shared.models.common import TENANT_ID_PATTERN
 from atende_shared.models.envelope import InboundEvent
+from atende_shared.ports.secrets import Integration, SecretReader
 from atende_shared.resources import Queue
-from atende_shared.tenant_secrets import Integration, SecretReader
 from functions.webhooks.logic.delivery import Accepted, Delivery
 from functions.webhooks.logic.errors import AuthFailure
 from functions.webhooks.models.settings import IngressSettings

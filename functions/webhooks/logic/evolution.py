@@ -11,8 +11,8 @@ from typing import Any
 
 from atende_shared.errors import MalformedRequest, ValidationFailed
 from atende_shared.models.whatsapp_inbound import evolution_event_name, from_evolution
+from atende_shared.ports.secrets import matches_any
 from atende_shared.resources import Queue
-from atende_shared.tenant_secrets import matches_any
 from functions.webhooks.logic.common import (
     AdapterContext,
     accepted,

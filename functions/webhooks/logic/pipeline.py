@@ -30,11 +30,11 @@ from atende_shared.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from atende_shared.messaging import QueueSender
 from atende_shared.models.common import utc_now
 from atende_shared.models.envelope import Provider
 from atende_shared.observability import bind_correlation_id, logger
-from atende_shared.tenant_secrets import SecretReader
+from atende_shared.ports.messaging import QueueSender
+from atende_shared.ports.secrets import SecretReader
 from functions.webhooks.logic import asaas, bling, custom, evolution, livekit, pluggto, zapi
 from functions.webhooks.logic.common import AdapterContext
 from functions.webhooks.logic.delivery import (

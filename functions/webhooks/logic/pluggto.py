@@ -8,8 +8,8 @@ record from Plugg.to and writes only what changed, absorbs repeats harmlessly.
 
 from __future__ import annotations
 
+from atende_shared.ports.secrets import matches_any
 from atende_shared.resources import Queue
-from atende_shared.tenant_secrets import matches_any
 from functions.webhooks.logic.common import (
     AdapterContext,
     accepted,

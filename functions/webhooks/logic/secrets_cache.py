@@ -13,7 +13,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from atende_shared.tenant_secrets import Integration, IntegrationSecret, SecretReader
+from atende_shared.ports.secrets import Integration, IntegrationSecret, SecretReader
 
 MISS_TTL_SECONDS = 60.0
 MAX_MISSES = 10_000

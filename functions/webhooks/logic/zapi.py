@@ -7,8 +7,8 @@ message is read with the shared :mod:`atende_shared.models.whatsapp_inbound`."""
 from __future__ import annotations
 
 from atende_shared.models.whatsapp_inbound import from_zapi
+from atende_shared.ports.secrets import matches_any
 from atende_shared.resources import Queue
-from atende_shared.tenant_secrets import matches_any
 from functions.webhooks.logic.common import (
     AdapterContext,
     accepted,

@@ -49,6 +49,11 @@ SYNC_RUN_PREFIX = "SYNC#RUN#"
 LEASE_PREFIX = "LEASE#"
 WHATSAPP_SENT_PREFIX = "WA#SENT#"  # a logical WhatsApp message sent (by idempotency key)
 WHATSAPP_OUT_PREFIX = "WA#OUT#"  # a WhatsApp message we sent, by the gateway's message id
+WHATSAPP_CONVERSATION_PREFIX = "WA#CONV#"  # a WhatsApp conversation's session, by customer
+WHATSAPP_PAUSE_PREFIX = "WA#PAUSE#"  # a paused WhatsApp conversation (human takeover)
+WHATSAPP_RATE_PREFIX = "WA#RATE#"  # a customer's messages in one minute
+WHATSAPP_LLM_PREFIX = "WA#LLM#"  # a tenant's LLM turns in one day
+WHATSAPP_LID_PREFIX = "WA#LID#"  # a WhatsApp @lid id → the phone number it stands for
 
 
 def menu_item_sk(item_id: str) -> str:

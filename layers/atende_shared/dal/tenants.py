@@ -6,9 +6,9 @@ by :func:`tenant_store` from the validated settings. Tests of logic pass a fake 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from functools import cache
-from typing import Any, Protocol
+from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
@@ -21,34 +21,21 @@ from atende_shared.dal.dynamo import (
     storage_call,
     to_item,
 )
-from atende_shared.errors import Conflict, DependencyUnavailable, NotFound
-from atende_shared.models.common import utc_now
+from atende_shared.errors import Conflict, NotFound
 from atende_shared.models.menu import Menu, MenuItem
 from atende_shared.models.tenant import AgentConfig, Tenant
+from atende_shared.ports.tenants import StaleTenant, TenantStore, iter_tenants, update_tenant
+
+__all__ = [
+    "DynamoTenantStore",
+    "StaleTenant",
+    "TenantStore",
+    "iter_tenants",
+    "tenant_store",
+    "update_tenant",
+]
 
 _META_KEYS = {keys.PK, keys.SK, keys.GSI1_PK, keys.GSI1_SK, "entity"}
-
-
-class StaleTenant(Exception):
-    """The profile changed since it was read (its version moved). Re-read and retry."""
-
-
-class TenantStore(Protocol):
-    def create_tenant(self, tenant: Tenant) -> None: ...
-    def put_tenant(self, tenant: Tenant) -> None: ...
-    def replace_tenant(self, tenant: Tenant, *, expected_version: int) -> None:
-        """Write ``tenant`` only if the stored version is ``expected_version``, else
-        raise :class:`StaleTenant`."""
-        ...
-
-    def get_tenant(self, tenant_id: str) -> Tenant: ...
-    def list_tenants(
-        self, *, limit: int = 100, cursor: str | None = None
-    ) -> tuple[list[Tenant], str | None]: ...
-    def put_agent_config(self, config: AgentConfig) -> None: ...
-    def get_agent_config(self, tenant_id: str) -> AgentConfig: ...
-    def put_menu(self, tenant_id: str, menu: Menu) -> None: ...
-    def get_menu(self, tenant_id: str) -> Menu: ...
 
 
 def _strip(item: dict[str, Any]) -> dict[str, Any]:
@@ -160,6 +147,14 @@ class DynamoTenantStore(TableStore):
                     "entity": "menu_meta",
                     "currency": menu.currency,
                     "item_count": len(menu.items),
+                    # the shared modifier-group library items name by id
+                    **to_item(
+                        {
+                            "modifier_groups": [
+                                g.model_dump(mode="json") for g in menu.modifier_groups
+                            ]
+                        }
+                    ),
                 }
             )
 
@@ -167,12 +162,16 @@ class DynamoTenantStore(TableStore):
         pk = keys.tenant_pk(tenant_id)
         items: list[MenuItem] = []
         currency = "BRL"
+        groups: list[Any] = []
         for raw in self._query_prefix(pk, "MENU#"):
             if raw[keys.SK] == keys.MENU_META_SK:
                 currency = str(raw.get("currency", "BRL"))
+                groups = list(_strip(raw).get("modifier_groups") or [])
             else:
                 items.append(MenuItem.model_validate(_strip(raw)))
-        return Menu(items=items, currency=currency)
+        return Menu.model_validate(
+            {"items": items, "currency": currency, "modifier_groups": groups}
+        )
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -192,40 +191,6 @@ class DynamoTenantStore(TableStore):
 
     def _sort_keys(self, pk: str, prefix: str) -> Iterable[str]:
         return (str(i[keys.SK]) for i in self._query_prefix(pk, prefix))
-
-
-def update_tenant(
-    store: TenantStore,
-    tenant_id: str,
-    change: Callable[[Tenant], Tenant],
-    *,
-    attempts: int = 5,
-) -> tuple[Tenant, bool]:
-    """Read, ``change`` and write the profile under its version: concurrent writers (an
-    admin's PATCH, billing's suspension) never overwrite each other. Returns the stored
-    tenant and whether ``change`` changed anything (no write when it did not)."""
-    for _ in range(attempts):
-        current = store.get_tenant(tenant_id)
-        wanted = change(current)
-        if wanted == current:
-            return current, False
-        stored = wanted.model_copy(update={"version": current.version + 1, "updated_at": utc_now()})
-        try:
-            store.replace_tenant(stored, expected_version=current.version)
-        except StaleTenant:
-            continue
-        return stored, True
-    raise DependencyUnavailable(f"tenant {tenant_id!r} kept changing under {attempts} updates")
-
-
-def iter_tenants(store: TenantStore, *, page_size: int = 100) -> Iterator[Tenant]:
-    """Every tenant, reading ``list_tenants`` one page at a time."""
-    cursor: str | None = None
-    while True:
-        tenants, cursor = store.list_tenants(limit=page_size, cursor=cursor)
-        yield from tenants
-        if not cursor:
-            return
 
 
 @cache

@@ -6,16 +6,17 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StrictInt, StringConstraints
 
 #: Tenant ids are slugs: they appear in keys, URLs and LiveKit room prefixes, so they never
 #: contain the key separator ``#`` or anything that needs escaping.
 TENANT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"
 TenantId = Annotated[str, StringConstraints(pattern=TENANT_ID_PATTERN)]
 
-#: Money is always integer cents (BRL unless a tenant says otherwise); never a float.
-Cents = Annotated[int, Field(ge=0, le=10**12)]
-SignedCents = Annotated[int, Field(ge=-(10**12), le=10**12)]
+#: Money is always integer cents (BRL unless a tenant says otherwise); never a float, and
+#: never a string: strict, so ``"100"``, ``100.0`` and ``true`` are refused, not coerced.
+Cents = Annotated[StrictInt, Field(ge=0, le=10**12)]
+SignedCents = Annotated[StrictInt, Field(ge=-(10**12), le=10**12)]
 
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 _PHONE_NOISE = re.compile(r"[\s().\-]")

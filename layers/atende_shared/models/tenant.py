@@ -116,6 +116,76 @@ class WhatsAppSettings(BaseModel):
     messages_per_minute_per_customer: int = Field(20, ge=1, le=600)
 
 
+_CEP = r"^\d{5}-?\d{3}$"
+
+
+class PostalCodeRange(BaseModel):
+    """An inclusive CEP range (``01000-000`` .. ``01599-999``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: str = Field(pattern=_CEP)
+    end: str = Field(pattern=_CEP)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PostalCodeRange:
+        if self.end.replace("-", "") < self.start.replace("-", ""):
+            raise ValueError(f"CEP range {self.start}..{self.end}: end is before start")
+        return self
+
+    def contains(self, cep_digits: str) -> bool:
+        return self.start.replace("-", "") <= cep_digits <= self.end.replace("-", "")
+
+
+class DeliveryZone(BaseModel):
+    """Where the tenant delivers, and for how much: by neighbourhood and/or CEP ranges."""
+
+    model_config = ConfigDict(frozen=True)
+
+    zone_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+    name: str = Field(min_length=1, max_length=120)
+    neighbourhoods: list[str] = Field(default_factory=list, max_length=200)
+    postal_codes: list[PostalCodeRange] = Field(default_factory=list, max_length=100)
+    fee_cents: Cents = 0
+    minimum_order_cents: Cents = 0
+    estimated_minutes: int = Field(45, ge=5, le=240)
+
+    @model_validator(mode="after")
+    def _has_an_area(self) -> DeliveryZone:
+        if not self.neighbourhoods and not self.postal_codes:
+            raise ValueError(f"delivery zone {self.zone_id}: name neighbourhoods or CEP ranges")
+        return self
+
+
+PaymentMethodName = Literal["cash", "credit_card", "debit_card", "pix"]
+_ALL_METHODS: tuple[PaymentMethodName, ...] = ("cash", "credit_card", "debit_card", "pix")
+
+
+class DeliverySettings(BaseModel):
+    """Fulfilment, payment and fractional-pricing rules of the ordering channels.
+
+    No zones = delivery anywhere without a fee (how tenants worked before zones existed)."""
+
+    delivery: bool = True
+    pickup: bool = True
+    zones: list[DeliveryZone] = Field(default_factory=list, max_length=100)
+    payment_methods: list[PaymentMethodName] = Field(
+        default_factory=lambda: list(_ALL_METHODS), min_length=1
+    )
+    flavour_pricing: Literal["highest", "average"] = Field(
+        "highest", description="a pizza of several flavours costs its dearest flavour, or the mean"
+    )
+
+    @model_validator(mode="after")
+    def _some_fulfilment(self) -> DeliverySettings:
+        if not (self.delivery or self.pickup):
+            raise ValueError("offer delivery, pickup or both")
+        ids = [z.zone_id for z in self.zones]
+        if len(ids) != len(set(ids)):
+            raise ValueError("delivery zone ids must be unique")
+        return self
+
+
 class Tenant(BaseModel):
     """A business on the platform."""
 
@@ -130,6 +200,7 @@ class Tenant(BaseModel):
     plan: BillingPlan = Field(default_factory=BillingPlan)
     orders: OrderSettings = Field(default_factory=OrderSettings)
     whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     suspended_for: list[SuspensionReason] = Field(
         default_factory=list, description="the holds keeping the tenant suspended"
     )

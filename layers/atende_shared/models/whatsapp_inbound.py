@@ -62,6 +62,10 @@ def flag(value: Any) -> bool:
         return False
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _text(value: Any, limit: int = 4_096) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
@@ -101,7 +105,7 @@ def from_zapi(data: Any) -> InboundMessage | None:
     is_group = flag(data.get("isGroup"))
     chat = _text(data.get("phone"), 128)
     participant = _text(data.get("participantPhone"), 128)
-    text_block = data.get("text") if isinstance(data.get("text"), dict) else {}
+    text_block = _obj(data.get("text"))
     text = _text(text_block.get("message"))
     if not text:
         for media in ("image", "video", "document"):
@@ -132,19 +136,20 @@ def from_evolution(body: Any) -> InboundMessage | None:
     """An Evolution ``messages.upsert``, or None for any other event."""
     if not isinstance(body, dict) or evolution_event_name(body.get("event")) != "messages.upsert":
         return None
-    data = body.get("data")
-    if isinstance(data, list):  # some versions wrap the message in a one-element list
-        data = data[0] if data else None
-    if not isinstance(data, dict):
+    raw = body.get("data")
+    if isinstance(raw, list):  # some versions wrap the message in a one-element list
+        raw = raw[0] if raw else None
+    if not isinstance(raw, dict):
         return None
-    key = data.get("key") if isinstance(data.get("key"), dict) else {}
+    data: dict[str, Any] = raw
+    key = _obj(data.get("key"))
     message_id = _text(key.get("id"), 256)
     chat = _text(key.get("remoteJid"), 128)
     if not message_id or not chat:
         return None
     is_group = chat.endswith("@g.us")
     participant = _phone(key.get("participant"))
-    message = data.get("message") if isinstance(data.get("message"), dict) else {}
+    message = _obj(data.get("message"))
     extended = message.get("extendedTextMessage")
     text = _text(message.get("conversation"))
     if not text and isinstance(extended, dict):

@@ -17,14 +17,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from atende_shared.ordering import tools
+from atende_shared.ordering.catalog import normalise
 from atende_shared.ordering.prompts import text
 from atende_shared.ordering.state import EventPublisher, OrderState
-from atende_shared.ordering.understand import ToolCall, interpret
+from atende_shared.ordering.understand import ToolCall, detect_language, interpret
 
 _BRACKETS = re.compile(r"\s*\[[^\]]*\]")
 MODEL_NAME = "atende-offline-brain-1"
 #: add → speak; confirm → speak + end → goodbye: a turn needs a few tool steps.
 MAX_TOOL_STEPS = 5
+_QUESTIONS = frozenset({"fulfilment", "address", "neighbourhood", "payment", "change", "name"})
+#: Turns in a row not understood before the brain offers a person.
+MAX_MISUNDERSTOOD = 3
+
+
+def follow_language(user_text: str, state: OrderState) -> None:
+    """Answer in the customer's language when the tenant serves more than one."""
+    allowed = state.allowed_langs
+    if len(allowed) < 2:
+        return
+    detected = detect_language(normalise(user_text).split())
+    if detected == "en" and "en" in allowed:
+        state.spoken_lang = "en"
+    elif detected == "pt" and "pt" in allowed:
+        state.spoken_lang = "pt"
 
 
 def speakable(sentence: str) -> str:
@@ -51,9 +67,21 @@ def plan_reply(
     ``results``: every tool result since the customer last spoke; ``fresh``: those not yet
     spoken (after the assistant's last message of this turn)."""
     if not results:
+        follow_language(user_text, state)
         understood = interpret(user_text, state)
+        if understood.unknown:
+            state.misunderstood += 1
+            if state.misunderstood >= MAX_MISUNDERSTOOD:
+                state.misunderstood = 0
+                state.awaiting = "handoff"
+                return text("offer_person", state.lang), []
+            if state.awaiting in _QUESTIONS and state.order is None:
+                # Not an answer to the pending question: ask it again, differently put.
+                return text("sorry_again", state.lang) + " " + tools.next_question(state), []
+        elif understood.calls:
+            state.misunderstood = 0
         if understood.say is not None:
-            if understood.say == "what_to_change":
+            if understood.say in ("what_to_change", "what_to_order"):
                 state.awaiting = None
             return text(understood.say, state.lang), []
         return "", understood.calls
@@ -86,6 +114,7 @@ async def run_tool(
     *,
     publisher: EventPublisher,
     hand_off: tools.HandOff | None = None,
+    allocate_number: tools.NumberAllocator | None = None,
 ) -> ToolResult:
     """Execute one tool call against the core; a :class:`~.tools.Refusal` is an error result."""
     args: dict[str, Any] = dict(call.arguments)
@@ -105,8 +134,24 @@ async def run_tool(
                 out = tools.read_back_cart(state)
             case "set_fulfilment":
                 out = tools.set_fulfilment(state, **args)
+            case "replace_item":
+                out = tools.replace_item(state, **args)
+            case "set_modifiers":
+                out = tools.set_modifiers(state, **args)
+            case "set_flavours":
+                out = tools.set_flavours(state, **args)
+            case "clear_cart":
+                out = tools.clear_cart(state)
+            case "quote_delivery":
+                out = tools.quote_delivery(state, str(args["address"]))
+            case "set_payment":
+                out = tools.set_payment(state, **args)
+            case "set_customer_name":
+                out = tools.set_customer_name(state, str(args["name"]))
+            case "repeat_last_order":
+                out = tools.repeat_last_order(state)
             case "confirm_order":
-                out = await tools.confirm_order(state, publisher)
+                out = await tools.confirm_order(state, publisher, allocate_number)
             case "transfer_to_human":
                 out = await tools.transfer_to_human(state, hand_off)
             case "end_call":
@@ -135,6 +180,7 @@ async def respond(
     *,
     publisher: EventPublisher,
     hand_off: tools.HandOff | None = None,
+    allocate_number: tools.NumberAllocator | None = None,
 ) -> Reply:
     """One customer message → the offline brain's replies, tools run against ``state``."""
     reply = Reply()
@@ -147,7 +193,9 @@ async def respond(
             break
         fresh = []
         for call in calls:
-            result = await run_tool(state, call, publisher=publisher, hand_off=hand_off)
+            result = await run_tool(
+                state, call, publisher=publisher, hand_off=hand_off, allocate_number=allocate_number
+            )
             fresh.append(result)
             reply.results.append(result)
             reply.ended = reply.ended or (call.name == "end_call" and not result.is_error)

@@ -30,18 +30,26 @@ SYSTEM_INSTRUCTIONS: dict[Lang, str] = {
     "pt": (
         "Você é a atendente virtual de {business}, atendendo por telefone. Fale português do "
         "Brasil, frases curtas, sem listas nem emojis. Anote o pedido usando as ferramentas: "
-        "procure no cardápio, adicione e remova itens pelo id do cardápio, leia o pedido com "
-        "o total calculado pelo sistema, pergunte se é para retirar ou entregar (e o "
-        "endereço), peça confirmação e só então confirme. Nunca invente preços nem itens: "
-        "use apenas o que as ferramentas devolvem. Se pedirem para falar com uma pessoa, "
+        "procure no cardápio, adicione e remova itens pelo id do cardápio (com tamanho, "
+        "sabores de pizza meio a meio, adicionais e observações como 'sem cebola'), leia o "
+        "pedido com o total calculado pelo sistema, pergunte se é para retirar ou entregar "
+        "(e o endereço completo com bairro), a forma de pagamento (dinheiro com troco, cartão "
+        "ou PIX) e o nome do cliente, peça confirmação e só então confirme; diga o número "
+        "do pedido. Nunca invente preços, taxas nem itens: use apenas o que as ferramentas "
+        "devolvem. Se o cliente falar outra língua que a casa atende, responda nela. "
+        "Se pedirem para falar com uma pessoa, "
         "transfira. Ao final, despeça-se e encerre a chamada.\n{extra}"
     ),
     "en": (
         "You are the phone assistant of {business}. Speak English in short sentences, no "
         "lists or emojis. Take the order with the tools: search the menu, add and remove "
-        "items by menu id, read the order back with the system's total, ask pickup or "
-        "delivery (and the address), ask for confirmation and only then confirm. Never "
-        "invent prices or items: use only what the tools return. If the caller asks for a "
+        "items by menu id (with size, half-and-half flavours, extras and notes such as 'no "
+        "onions'), read the order back with the system's total, ask pickup or delivery (and "
+        "the full address with neighbourhood), the payment (cash with change, card or PIX) "
+        "and the customer's name, ask for confirmation and only then confirm; say the order "
+        "number. Never invent prices, fees or items: use only what the tools return. If "
+        "the caller speaks another language the business serves, answer in it. "
+        "If the caller asks for a "
         "person, transfer. At the end say goodbye and end the call.\n{extra}"
     ),
 }
@@ -128,7 +136,10 @@ _TEXT: dict[str, dict[Lang, str]] = {
         "pt": "Qual é o endereço de entrega?",
         "en": "What is the delivery address?",
     },
-    "fulfilment_pickup": {"pt": "Certo, para retirar.", "en": "Okay, for pickup."},
+    "fulfilment_pickup": {
+        "pt": "Certo, para retirar; fica pronto em uns {minutes} minutos.",
+        "en": "Okay, for pickup; it will be ready in about {minutes} minutes.",
+    },
     "fulfilment_delivery": {
         "pt": "Certo, entrega em {address}.",
         "en": "Okay, delivery to {address}.",
@@ -142,8 +153,10 @@ _TEXT: dict[str, dict[Lang, str]] = {
         "en": "Before I confirm: is it for pickup or delivery?",
     },
     "confirmed": {
-        "pt": "Pedido confirmado! Número {number}, total {total}. Obrigado!",
-        "en": "Order confirmed! Number {number}, total {total}. Thank you!",
+        "pt": "Pedido confirmado! Número {number}, total {total}. Previsão de {minutes} minutos. "
+        "Obrigado!",
+        "en": "Order confirmed! Number {number}, total {total}. About {minutes} minutes. "
+        "Thank you!",
     },
     "already_confirmed": {
         "pt": "Seu pedido já está confirmado: número {number}, total {total}.",
@@ -194,6 +207,141 @@ _TEXT: dict[str, dict[Lang, str]] = {
     "describe_options": {"pt": " Tamanhos: {options}.", "en": " Sizes: {options}."},
 }
 
+_MORE: dict[str, dict[Lang, str]] = {
+    "flavours_name": {"pt": "Pizza meio a meio {flavours}", "en": "Half-and-half pizza {flavours}"},
+    "with_modifiers": {"pt": "com {modifiers}", "en": "with {modifiers}"},
+    "fee_line": {"pt": "taxa de entrega {fee}", "en": "delivery fee {fee}"},
+    "no_flavours": {
+        "pt": "{name} não pode ser meio a meio.",
+        "en": "{name} cannot be half-and-half.",
+    },
+    "too_many_flavours": {
+        "pt": "{name} pode ter no máximo {max} sabores.",
+        "en": "{name} can have at most {max} flavours.",
+    },
+    "not_a_flavour": {
+        "pt": "{name} não pode ser sabor de {item}.",
+        "en": "{name} cannot be a flavour of {item}.",
+    },
+    "unknown_modifier": {
+        "pt": "{name} não tem esse adicional. Opções: {groups}.",
+        "en": "{name} does not have that extra. Options: {groups}.",
+    },
+    "modifier_sold_out": {
+        "pt": "Desculpe, {name} acabou hoje.",
+        "en": "Sorry, {name} is sold out today.",
+    },
+    "too_many_modifiers": {
+        "pt": "Em {group} dá para escolher no máximo {max}.",
+        "en": "You can choose at most {max} in {group}.",
+    },
+    "needs_modifier": {
+        "pt": "Qual {group} para {name}? Temos {options}.",
+        "en": "Which {group} for the {name}? We have {options}.",
+    },
+    "describe_group": {"pt": " {group}: {options}.", "en": " {group}: {options}."},
+    "describe_flavours": {
+        "pt": " Pode ser até {max} sabores.",
+        "en": " It can have up to {max} flavours.",
+    },
+    "replaced": {"pt": "Tirei {old}.", "en": "Removed {old}."},
+    "cleared": {
+        "pt": "Pronto, cancelei os itens; o pedido está vazio. O que vai querer?",
+        "en": "Done, I removed everything; the order is empty. What would you like?",
+    },
+    "readback_delivery": {"pt": "Entrega em {address}.", "en": "Delivery to {address}."},
+    "readback_pickup": {"pt": "Para retirar.", "en": "For pickup."},
+    "readback_name": {"pt": "No nome de {name}.", "en": "Under the name {name}."},
+    "ask_neighbourhood": {
+        "pt": "Qual é o bairro ou o CEP?",
+        "en": "Which neighbourhood, or what is the postcode?",
+    },
+    "quote_free": {
+        "pt": "Entregamos sem taxa, em uns {minutes} minutos.",
+        "en": "We deliver there with no fee, in about {minutes} minutes.",
+    },
+    "quote": {
+        "pt": "Para {zone} a taxa é {fee}, pedido mínimo {minimum}, em uns {minutes} minutos.",
+        "en": "For {zone} the fee is {fee}, minimum order {minimum}, about {minutes} minutes.",
+    },
+    "out_of_zone": {
+        "pt": "Desculpe, não entregamos em {place}; entregamos em {zones}.",
+        "en": "Sorry, we do not deliver to {place}; we deliver to {zones}.",
+    },
+    "offer_pickup": {
+        "pt": " Quer retirar no balcão, ou entregar em outro endereço?",
+        "en": " Would you like to pick it up, or have it delivered somewhere else?",
+    },
+    "no_pickup": {"pt": "Só trabalhamos com entrega.", "en": "We only deliver."},
+    "no_delivery": {"pt": "Só trabalhamos com retirada.", "en": "We only do pickup."},
+    "zone_fee": {
+        "pt": "Taxa de entrega {fee}, em uns {minutes} minutos.",
+        "en": "Delivery fee {fee}, about {minutes} minutes.",
+    },
+    "below_minimum": {
+        "pt": "O pedido mínimo para entrega em {zone} é {minimum}. Quer acrescentar algo?",
+        "en": "The minimum order for delivery to {zone} is {minimum}. Anything to add?",
+    },
+    "ask_payment": {"pt": "Como vai pagar: {methods}?", "en": "How will you pay: {methods}?"},
+    "pay_cash": {"pt": "dinheiro", "en": "cash"},
+    "pay_credit_card": {"pt": "cartão de crédito", "en": "credit card"},
+    "pay_debit_card": {"pt": "cartão de débito", "en": "debit card"},
+    "pay_card": {"pt": "cartão", "en": "card"},
+    "pay_pix": {"pt": "PIX", "en": "PIX"},
+    "pay_unknown": {"pt": "a combinar", "en": "to be agreed"},
+    "payment": {"pt": "Pagamento em {method}.", "en": "Paying by {method}."},
+    "payment_change": {
+        "pt": "Pagamento em {method}, troco para {change}.",
+        "en": "Paying by {method}, change for {change}.",
+    },
+    "payment_not_accepted": {
+        "pt": "Não aceitamos {method}. Aceitamos {methods}.",
+        "en": "We do not take {method}. We take {methods}.",
+    },
+    "change_too_small": {
+        "pt": "Troco para {change} não cobre o total de {total}. Troco para quanto?",
+        "en": "Change for {change} does not cover the total of {total}. Change for how much?",
+    },
+    "ask_name": {"pt": "Em nome de quem fica o pedido?", "en": "What name is the order under?"},
+    "name_noted": {"pt": "Obrigado, {name}.", "en": "Thank you, {name}."},
+    "welcome_back": {
+        "pt": "Olá, {name}! Que bom falar com você de novo. Quer o de sempre ou algo diferente?",
+        "en": "Hello {name}, good to hear from you again! The same as last time, or something "
+        "different?",
+    },
+    "no_last_order": {
+        "pt": "Não encontrei um pedido anterior. O que vai querer?",
+        "en": "I could not find a previous order. What would you like?",
+    },
+    "last_order_added": {
+        "pt": "Coloquei o seu último pedido, com os preços de hoje.",
+        "en": "I added your last order at today's prices.",
+    },
+    "last_order_missing": {
+        "pt": "Hoje não temos {names}.",
+        "en": "Today we do not have {names}.",
+    },
+    "which_one": {"pt": "Qual deles? Temos {items}.", "en": "Which one? We have {items}."},
+    "not_understood_suggest": {
+        "pt": "Desculpe, não entendi. Temos, por exemplo, {items}. O que vai querer?",
+        "en": "Sorry, I did not get that. We have, for example, {items}. What would you like?",
+    },
+    "offer_person": {
+        "pt": "Desculpe, não estou conseguindo entender. Quer que eu chame um atendente?",
+        "en": "Sorry, I am having trouble understanding. Shall I get you a person?",
+    },
+    "sorry_again": {"pt": "Desculpe, não entendi.", "en": "Sorry, I did not catch that."},
+    "what_to_order": {
+        "pt": "Tudo bem. O que vai querer?",
+        "en": "All right. What would you like?",
+    },
+    "ask_size_again": {
+        "pt": "Qual tamanho? Temos {options}.",
+        "en": "Which size? We have {options}.",
+    },
+}
+_TEXT.update(_MORE)
+
 
 def text(key: str, lang: Lang, **values: object) -> str:
     """The sentence ``key`` in ``lang`` with ``values`` filled in."""
@@ -205,9 +353,9 @@ def system_instructions(lang: Lang, *, business: str, extra: str = "") -> str:
     return SYSTEM_INSTRUCTIONS[lang].format(business=business, extra=extra).strip()
 
 
-def join_names(names: list[str], lang: Lang) -> str:
-    """``a, b e c`` / ``a, b and c``."""
+def join_names(names: list[str], lang: Lang, *, choice: bool = False) -> str:
+    """``a, b e c`` / ``a, b and c`` (``choice``: ``a, b ou c`` / ``a, b or c``)."""
     if len(names) <= 1:
         return "".join(names)
-    conj = " e " if lang == "pt" else " and "
+    conj = (" ou " if choice else " e ") if lang == "pt" else (" or " if choice else " and ")
     return ", ".join(names[:-1]) + conj + names[-1]

@@ -19,6 +19,13 @@ from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_incrementing,
+)
 
 from atende_shared.errors import AtendeError, DependencyUnavailable
 from atende_shared.events import OrderPlaced
@@ -193,15 +200,18 @@ class BlingTokenManager:
         )
         # The old refresh token is dead now: the new pair must be stored before anything
         # uses it, or a crash here would lose the account's only valid refresh token.
-        for attempt in range(3):
-            try:
-                self._vault.save(renewed)
-                break
-            except DependencyUnavailable:
-                if attempt == 2:
-                    logger.error("ALERT could not store the rotated Bling tokens")
-                    raise
-                self._sleep(0.5 * (attempt + 1))
+        saving = Retrying(
+            stop=stop_after_attempt(3),
+            wait=wait_incrementing(start=0.5, increment=0.5),
+            retry=retry_if_exception_type(DependencyUnavailable),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            saving(self._vault.save, renewed)
+        except DependencyUnavailable:
+            logger.error("ALERT could not store the rotated Bling tokens")
+            raise
         self._cached = renewed
         metrics.add_metric(name="BlingTokenRefreshed", unit=MetricUnit.Count, value=1)
         assert renewed.access_token is not None
@@ -243,12 +253,23 @@ class BlingApi:
         delay = min(self._cap, self._base * 2**attempt)
         return delay * (0.5 + self._rng.random() / 2)
 
+    def _wait(self, state: RetryCallState) -> float:
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None else None
+        retry_after = error.retry_after if isinstance(error, _Transient) else None
+        return self._backoff(state.attempt_number - 1, retry_after)
+
     def request(
         self, method: Literal["GET", "POST"], path: str, *, params: Any = None, json: Any = None
     ) -> dict[str, Any]:
+        """One Bling call: transport errors, 429 (honouring ``Retry-After``) and 5xx are
+        retried with jittered exponential backoff (tenacity); a 401 refreshes the token
+        once and retries at once; other 4xx are final."""
         token = self._tokens.access_token()
         refreshed = False
-        for attempt in range(self._max_attempts):
+
+        def attempt() -> dict[str, Any]:
+            nonlocal token, refreshed
             self._limiter.acquire()
             self.requests_sent += 1
             try:
@@ -261,28 +282,46 @@ class BlingApi:
                 )
             except httpx.TransportError as exc:
                 logger.warning("Bling unreachable, backing off", extra={"error": str(exc)})
-                self._sleep(self._backoff(attempt, None))
-                continue
+                raise _Transient(str(exc)) from exc
             status = answer.status_code
             if status == 429:
                 self.throttled += 1
                 metrics.add_metric(name="BlingThrottled", unit=MetricUnit.Count, value=1)
-                self._sleep(self._backoff(attempt, answer.headers.get("Retry-After")))
-                continue
+                raise _Transient("throttled", retry_after=answer.headers.get("Retry-After"))
             if status == 401 and not refreshed:
                 # Expired or revoked mid-run: refresh once (unless someone already did).
                 token = self._tokens.refresh(stale=token)
                 refreshed = True
-                continue
+                raise _Transient("token refreshed", retry_after="0")
             if status >= 500:
-                self._sleep(self._backoff(attempt, None))
-                continue
+                raise _Transient(f"{status}")
             if status == 404:
                 raise BlingNotFound(f"{method} {path}: not found")
             if status >= 400:
                 raise BlingRefused(f"{method} {path}: {status} {answer.text[:300]}")
             return dict(answer.json()) if answer.content else {}
-        raise DependencyUnavailable(f"{method} {path}: gave up after {self._max_attempts} attempts")
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self._max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(_Transient),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except _Transient as exc:
+            raise DependencyUnavailable(
+                f"{method} {path}: gave up after {self._max_attempts} attempts"
+            ) from exc
+
+
+class _Transient(Exception):
+    """A Bling answer worth retrying (transport error, 429, 5xx, a refreshed token)."""
+
+    def __init__(self, reason: str, *, retry_after: str | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 def bling_datetime(moment: datetime) -> str:
@@ -290,9 +329,44 @@ def bling_datetime(moment: datetime) -> str:
     return moment.astimezone(_BLING_TZ).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def is_variation(product: Mapping[str, Any]) -> bool:
+    """A variation of another product (Bling lists them with ``idProdutoPai``)."""
+    return str(product.get("idProdutoPai") or "0") not in ("", "0")
+
+
+def variation_options(parent: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A product with variations (``formato`` V): its ``variacoes`` as the item's options.
+
+    A variation's label is ``variacao.nome`` ("Tamanho:Grande;Borda:Catupiry" → "Grande
+    Catupiry"), else its name without the parent's; its price falls back to the parent's."""
+    parent_name = str(parent.get("nome") or "")
+    options: list[dict[str, Any]] = []
+    for variation in parent.get("variacoes") or []:
+        if not isinstance(variation, Mapping) or variation.get("situacao") == "E":
+            continue
+        label = str((variation.get("variacao") or {}).get("nome") or "")
+        if label:
+            name = " ".join(part.split(":", 1)[-1].strip() for part in label.split(";"))
+        else:
+            name = str(variation.get("nome") or "").removeprefix(parent_name).strip(" -")
+        price = variation.get("preco")
+        options.append(
+            {
+                "option_id": str(variation.get("codigo") or variation.get("id")),
+                "name": name or str(variation.get("id")),
+                "price": price if price not in (None, 0, 0.0) else parent.get("preco"),
+                "available": variation.get("situacao", "A") == "A",
+            }
+        )
+    return options
+
+
 def product_record(product: Mapping[str, Any], stock: float | None = None) -> dict[str, Any]:
-    """A Bling product (list or detail shape) as a canonical record."""
+    """A Bling product (list or detail shape) as a canonical record; a product with
+    variations becomes one item whose options are its variations (folded, not mirrored as
+    separate items)."""
     category = product.get("categoria") or {}
+    options = variation_options(product) if product.get("formato") == "V" else []
     return {
         "source_id": str(product.get("id", "")),
         "sku": product.get("codigo"),
@@ -302,8 +376,9 @@ def product_record(product: Mapping[str, Any], stock: float | None = None) -> di
         "category": str(category.get("descricao") or "") if isinstance(category, dict) else "",
         # I (inactive) is mirrored as unavailable; E never gets here (see read_page).
         "available": product.get("situacao") == "A",
-        "stock": stock,
+        "stock": None if options else stock,
         "source_version": product.get("dataAlteracao"),
+        "options": options,
     }
 
 
@@ -335,7 +410,10 @@ class BlingCatalogConnector:
             params["dataAlteracaoInicial"] = bling_datetime(since)
         products = self._api.request("GET", "/produtos", params=params).get("data", [])
         removed = [str(p["id"]) for p in products if p.get("situacao") == "E"]
-        kept = [p for p in products if p.get("situacao") in ("A", "I")]
+        # Variations are folded into their parent's options (read from its detail, which
+        # lists them all whatever page they fall on), never mirrored as items of their own.
+        kept = [p for p in products if p.get("situacao") in ("A", "I") and not is_variation(p)]
+        kept = [self._with_variations(p) for p in kept]
         stock = self.balances([str(p["id"]) for p in kept]) if kept else {}
         return SourcePage(
             records=[product_record(p, stock.get(str(p["id"]))) for p in kept],
@@ -350,10 +428,18 @@ class BlingCatalogConnector:
             product = self._api.request("GET", f"/produtos/{product_id}").get("data") or {}
         except BlingNotFound:
             return None
+        if is_variation(product):  # a variation changed: its parent's item carries it
+            return self.read_product(str(product["idProdutoPai"]))
         if product.get("situacao") not in ("A", "I"):
             return None
         stock = self.balances([str(product_id)]).get(str(product_id))
         return product_record(product, stock)
+
+    def _with_variations(self, product: Mapping[str, Any]) -> Mapping[str, Any]:
+        if product.get("formato") != "V" or product.get("variacoes"):
+            return product
+        detail = self._api.request("GET", f"/produtos/{product['id']}").get("data") or {}
+        return {**product, "variacoes": detail.get("variacoes") or []}
 
 
 class BlingOrderTarget:

@@ -1,4 +1,6 @@
-"""Default dependencies built from the validated environment (cached per process)."""
+"""Billing's composition root: the dependencies every billing handler uses, built from
+the validated environment once per process (DynamoDB store, tenant store, EventBridge
+publisher, price table). Logic receives them; it never builds them."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from atende_shared.settings import load_settings
 from atende_shared.tenant_secrets import SecretsManagerReader
 from functions.billing.dal.asaas import AsaasPaymentSource
 from functions.billing.dal.dynamo import billing_store
+from functions.billing.logic.credits import CreditResult, credit
 from functions.billing.logic.engine import BillingDeps
 from functions.billing.logic.verification import NoPaymentSource, PaymentSource
 from functions.billing.models.pricing import ProviderPriceTable
@@ -52,3 +55,16 @@ def default_deps() -> BillingDeps:
 def reset_default_deps() -> None:
     """Forget the cached dependencies (tests and the local platform change the env)."""
     default_deps.cache_clear()
+
+
+def grant_credit(
+    tenant_id: str,
+    amount_cents: int,
+    reference: str,
+    *,
+    reason: str = "opening balance",
+    actor: str = "local-seed",
+) -> CreditResult:
+    """Credit ``tenant_id`` once per ``reference`` with the environment's dependencies
+    (the local platform's seed calls this)."""
+    return credit(tenant_id, amount_cents, reason, actor, reference, deps=default_deps())
