@@ -34,7 +34,7 @@ from infra_cdk.assets import LambdaSources
 from infra_cdk.config import DeploymentConfig
 from infra_cdk.constructs.agent import AgentService
 from infra_cdk.constructs.api import Api
-from infra_cdk.constructs.console import Console
+from infra_cdk.constructs.console import Console, TenantApi
 from infra_cdk.constructs.functions import Functions
 from infra_cdk.constructs.livekit import LiveKitNodes
 from infra_cdk.constructs.messaging import Messaging
@@ -95,10 +95,22 @@ class AtendeStack(Stack):
             rate_limit_per_path=config.waf_rate_limit_per_path,
             rate_limit_per_ip=config.waf_rate_limit_per_ip,
             log_retention=retention,
-            tenant_authorizer=self.console.authorizer,
         )
         # The console's site in a nested stack: the main stack is near CloudFormation's
         # 500-resource cap.
+        self.tenant_api = TenantApi(
+            self,
+            "TenantApi",
+            stage=stage,
+            api=self.api.api,
+            user_pool=self.console.user_pool,
+            routes=[
+                (route, self.functions.functions[spec.name])
+                for spec in FUNCTIONS
+                for route in spec.routes
+                if route.tenant_roles
+            ],
+        )
         self.console_site = NestedStack(self, "ConsoleSite")
         self.console.add_site(self.console_site, self.api.api, logs_bucket=self.state.access_logs)
         self.network = VoiceNetwork(self, "Network", config=config, log_retention=retention)

@@ -143,7 +143,6 @@ class Api(Construct):
         rate_limit_per_path: int,
         rate_limit_per_ip: int,
         log_retention: logs.RetentionDays,
-        tenant_authorizer: apigw.IAuthorizer | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.access_logs = logs.LogGroup(
@@ -190,10 +189,6 @@ class Api(Construct):
             "RequestValidator", validate_request_parameters=True, validate_request_body=True
         )
         integrations: dict[str, apigw.LambdaIntegration] = {}
-        #: /app methods: one invoke permission per function for all its /app methods (the
-        #: stack is close to CloudFormation's 500-resource cap; per-method permissions
-        #: would add one resource per tenant route).
-        tenant_integrations: dict[str, apigw.LambdaIntegration] = {}
         self.methods: dict[str, apigw.Method] = {}
         for route, function in routes:
             node_id = function.node.path
@@ -214,32 +209,6 @@ class Api(Construct):
                     f"method.request.path.{name}": True for name in route.path_parameters
                 },
             )
-            if route.tenant_path and tenant_authorizer is not None:
-                # The same Lambda for restaurant users, behind the Cognito authorizer; the
-                # resolver checks the token's tenant and role (atende_shared.http).
-                self.methods[f"{route.method} {route.tenant_path}"] = (
-                    self.api.root.resource_for_path(route.tenant_path).add_method(
-                        route.method,
-                        tenant_integrations.setdefault(
-                            node_id,
-                            apigw.LambdaIntegration(
-                                function,
-                                proxy=True,
-                                scope_permission_to_method=False,
-                            ),
-                        ),
-                        authorization_type=apigw.AuthorizationType.COGNITO,
-                        authorizer=tenant_authorizer,
-                        request_validator=self.validator,
-                        request_parameters={
-                            "method.request.header.Authorization": True,
-                            **{
-                                f"method.request.path.{name}": True
-                                for name in route.path_parameters
-                            },
-                        },
-                    )
-                )
         declared = [route for route, _ in routes]
         public_path_prefixes = public_path_fragments(declared)
         # Operators attach this to the roles that administer tenants (SigV4 callers).

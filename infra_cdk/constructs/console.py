@@ -5,8 +5,8 @@
   custom attributes ``tenant_id`` and ``role`` (owner|staff) that land in the ID token.
 * ``client``: the console's app client, WITHOUT a secret (a browser cannot keep one),
   USER_PASSWORD_AUTH and SRP; it may read but never write the tenant attributes.
-* ``authorizer``: the Cognito user pools authorizer of every ``/app/...`` method (the
-  routes flagged ``tenant_roles`` in the wiring); the resolver then checks tenant and role.
+* ``TenantApi``: every route flagged ``tenant_roles`` in the wiring under ``/app``, behind
+  the Cognito user pools authorizer (a nested stack); the resolver checks tenant and role.
 * ``add_site(api)``: the static site bucket (private, OAC), a CloudFront distribution
   (HTTPS only, security headers) whose ``/app/*`` behaviour forwards to the API — so the
   console calls its API on its own origin (no CORS) — and ``config.json`` (public values
@@ -17,15 +17,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, Duration, NestedStack, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from functions.wiring_model import TENANT_APP_PREFIX, HttpRoute
 from infra_cdk import constants
 
 DIST = Path(__file__).resolve().parents[2] / "console" / "dist"
@@ -39,7 +41,7 @@ CONTENT_SECURITY_POLICY = (
 
 
 class Console(Construct):
-    """``user_pool``, ``client``, ``authorizer``; after ``add_site``: ``bucket``,
+    """``user_pool``, ``client``; after ``add_site``: ``bucket``,
     ``distribution``, ``deployment``, created in the scope given there (a nested stack:
     the main stack is near CloudFormation's 500-resource cap)."""
 
@@ -89,15 +91,6 @@ class Console(Construct):
             read_attributes=tenant_read.with_custom_attributes(*TENANT_ATTRIBUTES),
             # Users may change their e-mail, never their tenant or role (admins set those).
             write_attributes=cognito.ClientAttributes().with_standard_attributes(email=True),
-        )
-
-        self.authorizer = apigw.CognitoUserPoolsAuthorizer(
-            self,
-            "Authorizer",
-            cognito_user_pools=[self.user_pool],
-            authorizer_name=constants.physical_name(self.stage, "tenant-users"),
-            identity_source="method.request.header.Authorization",
-            results_cache_ttl=Duration.minutes(5),
         )
 
     def add_site(
@@ -205,3 +198,83 @@ class Console(Construct):
             prune=False,  # hashed bundles of the previous release stay for open tabs
             memory_limit=256,
         )
+
+
+class TenantApi(NestedStack):
+    """The restaurant users' routes: every route flagged ``tenant_roles`` in the wiring,
+    again under ``/app`` on the same REST API and the same Lambda, behind the Cognito user
+    pool authorizer (the resolver then checks tenant and role). A nested stack: the main
+    stack is at CloudFormation's 500-resource cap. One invoke permission per function
+    covers its ``/app`` methods. ``methods`` keyed "METHOD /app/path"."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        api: apigw.RestApi,
+        user_pool: cognito.IUserPool,
+        routes: list[tuple[HttpRoute, lambda_.IFunction]],
+    ) -> None:
+        super().__init__(scope, construct_id, description="Atende restaurant-user API routes")
+        imported = apigw.RestApi.from_rest_api_attributes(
+            self,
+            "Api",
+            rest_api_id=api.rest_api_id,
+            root_resource_id=api.rest_api_root_resource_id,
+        )
+        self.authorizer = apigw.CognitoUserPoolsAuthorizer(
+            self,
+            "Authorizer",
+            cognito_user_pools=[user_pool],
+            authorizer_name=constants.physical_name(stage, "tenant-users"),
+            identity_source="method.request.header.Authorization",
+            results_cache_ttl=Duration.minutes(5),
+        )
+        validator = apigw.RequestValidator(
+            self, "Validator", rest_api=imported, validate_request_parameters=True
+        )
+        self.methods: dict[str, apigw.Method] = {}
+        granted: set[str] = set()
+        region = Stack.of(self).region
+        for route, function in routes:
+            if not route.tenant_path:
+                continue
+            if function.node.path not in granted:
+                granted.add(function.node.path)
+                lambda_.CfnPermission(
+                    self,
+                    f"Invoke{len(granted)}",
+                    action="lambda:InvokeFunction",
+                    function_name=function.function_arn,
+                    principal="apigateway.amazonaws.com",
+                    source_arn=imported.arn_for_execute_api(
+                        method="*", path=f"{TENANT_APP_PREFIX}/*", stage="*"
+                    ),
+                )
+            integration = apigw.Integration(
+                type=apigw.IntegrationType.AWS_PROXY,
+                integration_http_method="POST",
+                uri=(
+                    f"arn:{Stack.of(self).partition}:apigateway:{region}:lambda:path/"
+                    f"2015-03-31/functions/{function.function_arn}/invocations"
+                ),
+            )
+            self.methods[f"{route.method} {route.tenant_path}"] = imported.root.resource_for_path(
+                route.tenant_path
+            ).add_method(
+                route.method,
+                integration,
+                authorization_type=apigw.AuthorizationType.COGNITO,
+                authorizer=self.authorizer,
+                request_validator=validator,
+                request_parameters={
+                    "method.request.header.Authorization": True,
+                    **{f"method.request.path.{name}": True for name in route.path_parameters},
+                },
+            )
+        # The API's deployment must follow these methods: a new one whenever they change,
+        # made after this stack's methods exist.
+        api.latest_deployment.add_to_logical_id(sorted(self.methods))  # type: ignore[union-attr]
+        api.latest_deployment.node.add_dependency(self)  # type: ignore[union-attr]

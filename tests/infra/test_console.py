@@ -14,11 +14,10 @@ import json
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Match
 
 from functions.wiring import FUNCTIONS
 
-from .conftest import Synthesized
+from .conftest import Synthesized, refs_in
 from .test_wiring_matches_template import _function_id, _resource_paths
 
 pytestmark = pytest.mark.infra
@@ -26,10 +25,14 @@ pytestmark = pytest.mark.infra
 TENANT_ROUTES = [(s, r) for s in FUNCTIONS for r in s.routes if r.tenant_roles]
 
 
+def _nested(synth: Synthesized, name: str) -> dict[str, Any]:
+    (path,) = synth.outdir.glob(f"*{name}*.nested.template.json")
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
 def _site(synth: Synthesized) -> dict[str, dict[str, Any]]:
     """The console site's nested stack's resources."""
-    (path,) = synth.outdir.glob("*ConsoleSite*.nested.template.json")
-    return dict(json.loads(path.read_text(encoding="utf-8"))["Resources"])
+    return dict(_nested(synth, "ConsoleSite")["Resources"])
 
 
 def _one(synth: Synthesized, type_name: str, *, site: bool = False) -> tuple[str, dict[str, Any]]:
@@ -38,6 +41,32 @@ def _one(synth: Synthesized, type_name: str, *, site: bool = False) -> tuple[str
     assert len(found) == 1, f"{type_name}: {list(found)}"
     logical_id, resource = next(iter(found.items()))
     return logical_id, resource["Properties"]
+
+
+def _tenant_api(synth: Synthesized) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """The TenantApi nested stack's resources, and its parameters resolved to the parent's
+    logical ids (``{"Fn::GetAtt": [id, "Arn"]}`` / ``{"Ref": id}`` -> id)."""
+    template = _nested(synth, "TenantApi")
+    (nested,) = [
+        r for k, r in synth.of_type("AWS::CloudFormation::Stack").items() if "TenantApi" in k
+    ]
+    parameters = {
+        name: next(iter(refs_in(value)))
+        for name, value in nested["Properties"]["Parameters"].items()
+    }
+    return dict(template["Resources"]), parameters
+
+
+def _tenant_paths(resources: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Nested resource id -> full path (the parent's root resource is a parameter)."""
+
+    def path_of(logical_id: str) -> str:
+        props = resources[logical_id]["Properties"]
+        parent = props["ParentId"].get("Ref", "")
+        prefix = path_of(parent) if parent in resources else ""
+        return f"{prefix}/{props['PathPart']}"
+
+    return {k: path_of(k) for k, v in resources.items() if v["Type"] == "AWS::ApiGateway::Resource"}
 
 
 def test_the_user_pool_holds_tenant_and_role_and_admits_no_self_sign_up(synth: Synthesized):
@@ -64,47 +93,55 @@ def test_the_console_client_has_no_secret_and_cannot_write_tenant_or_role(synth:
 def test_every_tenant_route_is_under_app_behind_the_cognito_authorizer(
     synth: Synthesized, spec, route
 ):
-    authorizer_id, authorizer = _one(synth, "AWS::ApiGateway::Authorizer")
+    resources, parameters = _tenant_api(synth)
+    (authorizer_id,) = [
+        k for k, v in resources.items() if v["Type"] == "AWS::ApiGateway::Authorizer"
+    ]
+    authorizer = resources[authorizer_id]["Properties"]
     assert authorizer["Type"] == "COGNITO_USER_POOLS"
     assert authorizer["IdentitySource"] == "method.request.header.Authorization"
-    resource_id = {path: rid for rid, path in _resource_paths(synth).items()}[route.tenant_path]
-    methods = synth.template.find_resources(
-        "AWS::ApiGateway::Method",
-        {
-            "Properties": {
-                "HttpMethod": route.method,
-                "ResourceId": {"Ref": resource_id},
-                "AuthorizationType": "COGNITO_USER_POOLS",
-                "AuthorizerId": {"Ref": authorizer_id},
-                "Integration": Match.object_like(
-                    {
-                        "Type": "AWS_PROXY",
-                        "Uri": {
-                            "Fn::Join": [
-                                "",
-                                Match.array_with(
-                                    [{"Fn::GetAtt": [_function_id(synth, spec.name), "Arn"]}]
-                                ),
-                            ]
-                        },
-                    }
-                ),
-            }
-        },
-    )
+    resource_id = {path: rid for rid, path in _tenant_paths(resources).items()}[route.tenant_path]
+    methods = [
+        v["Properties"]
+        for v in resources.values()
+        if v["Type"] == "AWS::ApiGateway::Method"
+        and v["Properties"]["ResourceId"] == {"Ref": resource_id}
+        and v["Properties"]["HttpMethod"] == route.method
+    ]
     assert len(methods) == 1
+    method = methods[0]
+    assert method["AuthorizationType"] == "COGNITO_USER_POOLS"
+    assert method["AuthorizerId"] == {"Ref": authorizer_id}
+    assert method["Integration"]["Type"] == "AWS_PROXY"
+    # integrated with the route's own function (a parameter carrying its ARN)
+    targets = {parameters[p] for p in refs_in(method["Integration"]["Uri"]) if p in parameters}
+    assert targets == {_function_id(synth, spec.name)}
 
 
 def test_nothing_but_flagged_routes_lives_under_app(synth: Synthesized):
-    paths = _resource_paths(synth)
-    expected = {f"{r.method} {r.tenant_path}" for _, r in TENANT_ROUTES}
-    found = set()
-    for props in (v["Properties"] for v in synth.of_type("AWS::ApiGateway::Method").values()):
-        path = paths.get(props["ResourceId"].get("Ref", ""), "/")
-        if path.startswith("/app/"):
-            found.add(f"{props['HttpMethod']} {path}")
-            assert props["AuthorizationType"] == "COGNITO_USER_POOLS", path
-    assert found == expected
+    resources, _ = _tenant_api(synth)
+    paths = _tenant_paths(resources)
+    found = {
+        f"{v['Properties']['HttpMethod']} {paths[v['Properties']['ResourceId']['Ref']]}"
+        for v in resources.values()
+        if v["Type"] == "AWS::ApiGateway::Method"
+    }
+    assert found == {f"{r.method} {r.tenant_path}" for _, r in TENANT_ROUTES}
+    # and the main stack's API has no /app method at all
+    main_paths = _resource_paths(synth)
+    assert not any(path.startswith("/app") for path in main_paths.values())
+
+
+def test_each_function_may_be_invoked_by_its_app_methods_only(synth: Synthesized):
+    resources, parameters = _tenant_api(synth)
+    permissions = [
+        v["Properties"] for v in resources.values() if v["Type"] == "AWS::Lambda::Permission"
+    ]
+    functions = {parameters[next(iter(refs_in(p["FunctionName"])))] for p in permissions}
+    assert functions == {_function_id(synth, spec.name) for spec, _ in TENANT_ROUTES}
+    for permission in permissions:
+        assert permission["Principal"] == "apigateway.amazonaws.com"
+        assert "/app/*" in json.dumps(permission["SourceArn"])
 
 
 def test_the_site_is_private_behind_cloudfront_https_only(synth: Synthesized):

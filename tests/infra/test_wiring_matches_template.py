@@ -89,14 +89,12 @@ def test_the_api_has_exactly_the_declared_methods_and_no_cloud_health_route(
     paths = _resource_paths(synth)
     # When the template's methods are listed as "METHOD /path"
     declared = {f"{r.method} {r.path}" for _, r in ROUTES}
-    declared |= {f"{r.method} {r.tenant_path}" for _, r in ROUTES if r.tenant_path}
     found = set()
     for props in (v["Properties"] for v in synth.of_type("AWS::ApiGateway::Method").values()):
         resource = props["ResourceId"]
         path = paths[resource["Ref"]] if "Ref" in resource else "/"
         found.add(f"{props['HttpMethod']} {path}")
-    # Then they are the declared routes (and the tenant-user ones under /app), and /health
-    # exists only locally
+    # Then they are the declared routes, and /health exists only locally
     assert found == declared
     assert not any(path == "/health" for path in paths.values())
 
