@@ -5,7 +5,7 @@ from __future__ import annotations
 from botocore.exceptions import BotoCoreError, ClientError
 
 from atende_shared.aws import client
-from atende_shared.errors import Conflict, DependencyUnavailable
+from atende_shared.errors import Conflict, DependencyUnavailable, ValidationFailed
 from functions.provision.models.users import TenantUserView, UserInvite
 
 
@@ -31,8 +31,14 @@ class CognitoUserDirectory:
                 DesiredDeliveryMediums=["EMAIL"],
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "UsernameExistsException":
+            code = exc.response.get("Error", {}).get("Code")
+            if code == "UsernameExistsException":
                 raise Conflict(f"a user {invite.email} already exists") from exc
+            if code == "InvalidParameterException":
+                raise ValidationFailed(
+                    "request failed validation",
+                    details={"fields": [{"field": "email", "problem": "Cognito refused it"}]},
+                ) from exc
             raise DependencyUnavailable(f"Cognito AdminCreateUser failed: {exc}") from exc
         except BotoCoreError as exc:
             raise DependencyUnavailable(f"Cognito unreachable: {exc}") from exc

@@ -13,7 +13,10 @@ class UserInvite(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: str = Field(
-        min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="sign-in"
+        min_length=6,
+        max_length=254,
+        pattern=r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$",
+        description="the user's e-mail: sign-in name and where the invitation goes",
     )
     role: Literal["owner", "staff"] = "staff"
 
