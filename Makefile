@@ -8,7 +8,7 @@ EXTRAS := aws,agent,cdk,extract,local,dev
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: help setup media stand-ins run test test-runtime lint typecheck pytest synth build bench lock clean
+.PHONY: help setup media stand-ins console run test test-runtime lint typecheck pytest synth build bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -27,11 +27,14 @@ media: ## install the real media stack (Debian packages + pinned livekit-server/
 stand-ins: ## install what the provider stand-ins and real-database tests need (espeak-ng, PostgreSQL, MariaDB, FerretDB)
 	atende_local/stand_ins/install.sh
 
-run: $(STAMP) ## run the whole platform locally (ATENDE_MEDIA=real: with the real LiveKit stack)
+console: ## build the restaurant console (npm ci + esbuild) and install Debian's chromium for its browser tests
+	atende_local/console_install.sh
+
+run: $(STAMP) console ## run the whole platform locally (ATENDE_MEDIA=real: with the real LiveKit stack)
 	@if [ "$$ATENDE_MEDIA" = real ]; then atende_local/media/install.sh; fi
 	$(BIN)/atende local run
 
-test: $(STAMP) media stand-ins lint typecheck pytest ## tool installs + ruff + mypy + the whole pytest suite
+test: $(STAMP) media stand-ins console lint typecheck pytest ## tool installs (media, stand-ins, console) + ruff + mypy + the whole pytest suite
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -113,6 +113,12 @@ class RouteTable:
         # API Gateway prefers the most specific resource: literal segments first.
         self.entries.sort(key=lambda e: e.specificity, reverse=True)
 
+    def match_flagged(self, path: str) -> list[str]:
+        """Methods of the tenant-user (``tenant_roles``) routes on ``path``."""
+        return [
+            e.route.method for e in self.entries if e.route.tenant_roles and e.pattern.match(path)
+        ]
+
     def match(self, method: str, path: str) -> RouteMatch | list[str] | None:
         """The matching route; else the allowed methods on that path (405); else None (404)."""
         allowed: list[str] = []
@@ -160,9 +166,12 @@ def build_proxy_event(
     *,
     request_id: str | None = None,
     caller: dict[str, str] | None = None,
+    resource_prefix: str = "",
+    claims: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The API Gateway REST proxy event for ``request`` on route ``match``; ``caller``
-    fills the IAM identity fields (admin routes)."""
+    fills the IAM identity fields (admin routes); ``claims`` are a Cognito authorizer's
+    (tenant-user routes, whose resource is the route under ``resource_prefix``)."""
     headers: dict[str, str] = {}
     multi_headers: dict[str, list[str]] = {}
     for key, value in request.headers:
@@ -183,7 +192,7 @@ def build_proxy_event(
     now = datetime.now(UTC)
     request_id = request_id or str(uuid.uuid4())
     path = unquote(request.raw_path)
-    resource = match.entry.route.path
+    resource = f"{resource_prefix}{match.entry.route.path}"
     return {
         "resource": resource,
         "path": path,
@@ -223,6 +232,7 @@ def build_proxy_event(
                 "cognitoAuthenticationProvider": None,
                 **(caller or {}),
             },
+            **({"authorizer": {"claims": dict(claims)}} if claims is not None else {}),
         },
         "body": body,
         "isBase64Encoded": bool(body) and binary,

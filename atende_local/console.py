@@ -95,6 +95,16 @@ def print_banner(info: PlatformInfo, console: Console | None = None) -> None:
             title="atende local run",
         )
     )
+    if info.console:
+        owner = next((u for u in info.console.get("users", []) if u["role"] == "owner"), None)
+        out.print(f"[bold]Restaurant console:[/] {info.console['url']}")
+        for user in info.console.get("users", []):
+            out.print(
+                f"  {user['role']:<5} of {user['tenant_id']}: [bold]{user['username']}[/] "
+                f"password [bold]{user['password']}[/]"
+            )
+        if owner is None:
+            out.print("  (no console users seeded)")
     if info.seed_error:
         out.print(f"[bold red]demo tenant not seeded:[/] {info.seed_error}")
     if info.seed:

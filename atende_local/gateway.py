@@ -21,10 +21,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 from aws_lambda_powertools import Logger
 
 from atende_local import apigw, openapi
 from atende_local.apigw import HttpRequest, HttpResponse, error_response, json_response
+from atende_local.console_site import ConsoleSite
 from atende_local.fake_whatsapp import FakeWhatsApp
 from atende_local.runtime import (
     FunctionRegistry,
@@ -33,6 +35,13 @@ from atende_local.runtime import (
     context_for,
     format_exception,
 )
+from atende_local.tenant_auth import (
+    PUBLIC_COGNITO_ACTIONS,
+    CognitoVerifier,
+    TokenRejected,
+    cognito_target,
+)
+from functions.wiring_model import TENANT_APP_PREFIX
 
 log = Logger(service="atende-local", use_rfc3339=True)
 
@@ -61,6 +70,9 @@ class Gateway:
         peek: Callable[[str], list[dict[str, Any]]] | None = None,
         server_url: Callable[[], str] = lambda: "http://127.0.0.1:8000",
         whatsapp: FakeWhatsApp | None = None,
+        tenant_auth: CognitoVerifier | None = None,
+        cognito_endpoint: str | None = None,
+        console: ConsoleSite | None = None,
     ) -> None:
         self.registry = registry
         self.routes = apigw.RouteTable(registry.specs.values())
@@ -73,6 +85,9 @@ class Gateway:
         self._peek = peek
         self._server_url = server_url
         self._whatsapp = whatsapp
+        self._tenant_auth = tenant_auth
+        self._cognito_endpoint = cognito_endpoint
+        self._console = console
 
     # -- auth ------------------------------------------------------------------------
 
@@ -116,6 +131,8 @@ class Gateway:
         local = self._local(request, request_id)
         if local is not None:
             return local, None
+        if path.startswith(f"{TENANT_APP_PREFIX}/"):
+            return self._tenant_dispatch(request, request_id)
         found = self.routes.match(request.method, path)
         if found is None:
             return error_response(
@@ -136,6 +153,47 @@ class Gateway:
             return self._unauthorized(request_id), spec.name
         return self.invoke(request, found, request_id), spec.name
 
+    def _tenant_dispatch(
+        self, request: HttpRequest, request_id: str
+    ) -> tuple[HttpResponse, str | None]:
+        """``/app/...``: only routes flagged ``tenant_roles`` exist here (the CDK creates
+        no others under ``/app``), each behind the Cognito authorizer."""
+        path = request.raw_path.removeprefix(TENANT_APP_PREFIX)
+        found = self.routes.match(request.method, path)
+        if isinstance(found, list):
+            flagged = self.routes.match_flagged(path)
+            if flagged:
+                response = error_response(
+                    405,
+                    "method_not_allowed",
+                    f"{request.method} is not allowed on {request.raw_path}",
+                    request_id=request_id,
+                )
+                response.headers.append(("Allow", ", ".join(sorted(set(flagged)))))
+                return response, None
+            found = None
+        if found is None or not found.entry.route.tenant_roles:
+            return error_response(
+                404,
+                "not_found",
+                f"no route for {request.method} {request.raw_path}",
+                request_id=request_id,
+            ), None
+        spec = found.entry.function
+        if self._tenant_auth is None:
+            return error_response(
+                503, "tenant_auth_unavailable", "no user pool", request_id=request_id
+            ), spec.name
+        authorization = next((v for k, v in request.headers if k.lower() == "authorization"), None)
+        try:
+            claims = self._tenant_auth.verify(authorization)
+        except TokenRejected as exc:
+            log.info("token rejected", extra={"correlation_id": request_id, "reason": str(exc)})
+            return error_response(401, "unauthorized", "Unauthorized", request_id=request_id), (
+                spec.name
+            )
+        return self.invoke(request, found, request_id, claims=claims), spec.name
+
     def _unauthorized(self, request_id: str) -> HttpResponse:
         response = error_response(
             401,
@@ -147,13 +205,28 @@ class Gateway:
         return response
 
     def invoke(
-        self, request: HttpRequest, match: apigw.RouteMatch, request_id: str
+        self,
+        request: HttpRequest,
+        match: apigw.RouteMatch,
+        request_id: str,
+        *,
+        claims: dict[str, str] | None = None,
     ) -> HttpResponse:
         """Build the event, call the handler, map its answer (502 like API Gateway when the
-        handler is missing, raises or answers something malformed)."""
+        handler is missing, raises or answers something malformed). With ``claims`` the
+        request is a restaurant user's under ``/app`` (no IAM identity)."""
         spec = match.entry.function
-        caller = apigw.LOCAL_ADMIN_IDENTITY if match.entry.route.auth == "admin" else None
-        event = apigw.build_proxy_event(request, match, request_id=request_id, caller=caller)
+        if claims is not None:
+            event = apigw.build_proxy_event(
+                request,
+                match,
+                request_id=request_id,
+                resource_prefix=TENANT_APP_PREFIX,
+                claims=claims,
+            )
+        else:
+            caller = apigw.LOCAL_ADMIN_IDENTITY if match.entry.route.auth == "admin" else None
+            event = apigw.build_proxy_event(request, match, request_id=request_id, caller=caller)
         try:
             handler = self.registry.load(spec.name)
         except HandlerUnavailable as exc:
@@ -228,11 +301,44 @@ class Gateway:
                     openapi.swagger_asset(name),
                 )
             return None
+        if self._console is not None:
+            site = self._console.serve(request)
+            if site is not None:
+                return site
+        if path == "/_local/cognito":
+            return self._cognito(request, request_id)
         if not path.startswith("/_local/"):
             return None
         if not self.authorized(request):
             return self._unauthorized(request_id)
         return self._local_admin(request, request_id)
+
+    def _cognito(self, request: HttpRequest, request_id: str) -> HttpResponse:
+        """The Cognito JSON API for the browser's sign-in, forwarded to moto: the public
+        actions only (no ``Admin*``), as ``cognito-idp.<region>.amazonaws.com`` answers."""
+        action = cognito_target(list(request.headers))
+        if request.method != "POST" or action not in PUBLIC_COGNITO_ACTIONS:
+            return error_response(
+                400, "malformed_request", "not a public Cognito action", request_id=request_id
+            )
+        if self._cognito_endpoint is None:
+            return error_response(503, "cognito_unavailable", "no user pool", request_id=request_id)
+        endpoint, region = self._cognito_endpoint.rsplit("#", 1)
+        answer = httpx.post(
+            f"{endpoint}/",
+            content=request.body,
+            headers={
+                "Host": f"cognito-idp.{region}.amazonaws.com",
+                "X-Amz-Target": f"AWSCognitoIdentityProviderService.{action}",
+                "Content-Type": "application/x-amz-json-1.1",
+            },
+            timeout=10.0,
+        )
+        return HttpResponse(
+            answer.status_code,
+            [("Content-Type", "application/x-amz-json-1.1"), ("Cache-Control", "no-store")],
+            answer.content,
+        )
 
     def _local_admin(self, request: HttpRequest, request_id: str) -> HttpResponse:
         path, method = request.raw_path, request.method

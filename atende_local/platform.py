@@ -27,19 +27,27 @@ from moto.server import ThreadedMotoServer
 from atende_local import fake_whatsapp
 from atende_local.apigw import HttpRequest
 from atende_local.bootstrap import LocalResources, create_resources
+from atende_local.console_site import CONSOLE_PREFIX, ConsoleSite
 from atende_local.dlq import find_queue, list_queues, move_messages
 from atende_local.dlq import peek as peek_dlq
 from atende_local.gateway import Gateway, LocalHttpServer
 from atende_local.pumps import PumpSet, QueuePump
 from atende_local.runtime import LOCAL_REGION, FunctionRegistry
 from atende_local.schedules import Scheduler
-from atende_local.seed import SeedReport, demo_whatsapp_instances, seed_demo
+from atende_local.seed import (
+    SeedReport,
+    demo_whatsapp_instances,
+    seed_console_users,
+    seed_demo,
+)
 from atende_local.settings import DEV_LIVEKIT_API_KEY, LocalSettings
+from atende_local.tenant_auth import CognitoVerifier, UserPool, create_user_pool, fetch_jwks
 from atende_shared.aws import client, reset_clients
+from atende_shared.http import TENANT_ROUTES_ENV
 from atende_shared.resources import Table, table_env
 from atende_shared.settings import reset_settings_cache
 from functions.wiring import FUNCTIONS
-from functions.wiring_model import FunctionSpec
+from functions.wiring_model import FunctionSpec, tenant_routes_env
 
 log = Logger(service="atende-local", use_rfc3339=True)
 
@@ -71,6 +79,8 @@ class PlatformInfo:
     functions: dict[str, dict[str, Any]] = field(default_factory=dict)
     startup_seconds: float = 0.0
     seed_error: str | None = None
+    #: The restaurant console: URL, user pool and the seeded users (local demo passwords).
+    console: dict[str, Any] = field(default_factory=dict)
     pid: int = field(default_factory=os.getpid)
 
     def as_dict(self) -> dict[str, Any]:
@@ -150,6 +160,13 @@ class LocalPlatform:
                 self.seed_error = f"{type(exc).__name__}: {exc}"
                 log.exception("demo tenant not seeded")
 
+        pool, console = self._start_user_pool(endpoint)
+        # Which routes restaurant users may call (every function's, from the wiring); in
+        # AWS the CDK app sets each function's own.
+        tenant_routes = tenant_routes_env(self.functions)
+        if tenant_routes:
+            os.environ[TENANT_ROUTES_ENV] = tenant_routes
+
         self.registry.load_all()
         self._start_pumps()
         self.scheduler = Scheduler(
@@ -168,6 +185,23 @@ class LocalPlatform:
             peek=self.peek,
             server_url=lambda: self.url,
             whatsapp=self.fake_whatsapp.fake if self.fake_whatsapp else None,
+            tenant_auth=CognitoVerifier(pool, fetch_jwks(endpoint, pool)),
+            cognito_endpoint=f"{endpoint}#{pool.region}",
+            console=ConsoleSite(
+                config={
+                    "apiBase": "/app",
+                    "cognito": {
+                        "endpoint": "/_local/cognito",
+                        "region": pool.region,
+                        "userPoolId": pool.user_pool_id,
+                        "clientId": pool.client_id,
+                    },
+                    "stage": "local",
+                    "pollSeconds": 3,
+                    # The browser test call has audio only with a real LiveKit server.
+                    "livekit": {"mode": livekit.mode},
+                }
+            ),
         )
         self.server.gateway = self.gateway
         if seed is not None:
@@ -183,6 +217,7 @@ class LocalPlatform:
             functions={n: asdict(s) for n, s in self.registry.states().items()},
             startup_seconds=round(time.perf_counter() - started, 3),
             seed_error=self.seed_error,
+            console={**console, "url": f"{self.url}{CONSOLE_PREFIX}/"},
         )
         # Serve last: once /health answers, the state file and the demo data are there.
         self._write_state()
@@ -262,6 +297,26 @@ class LocalPlatform:
                 self.fake_whatsapp.fake.add_evolution(instance)
         self.fake_whatsapp.fake.on_sent = self._echo_sent_message
         return self.fake_whatsapp.url
+
+    def _start_user_pool(self, endpoint: str) -> tuple[UserPool, dict[str, Any]]:
+        """The restaurant users' pool (moto's Cognito) and, with the demo, its users."""
+        pool = create_user_pool(
+            f"{self.settings.resource_prefix}-tenant-users", region=LOCAL_REGION
+        )
+        users: list[dict[str, str]] = []
+        if self.settings.seed_demo and self.resources is not None:
+            try:
+                seeded = seed_console_users(
+                    main_table=self.resources.env[table_env(Table.MAIN)], pool=pool
+                )
+                users = [asdict(u) for u in seeded]
+            except Exception as exc:  # the console's users must not keep the platform down
+                log.exception("console users not seeded")
+                self.seed_error = f"console users: {type(exc).__name__}: {exc}"
+        # Invitations (POST /v1/tenants/{tenant_id}/users) create users in this pool.
+        os.environ["ATENDE_TENANT_USER_POOL_ID"] = pool.user_pool_id
+        info = {"user_pool_id": pool.user_pool_id, "client_id": pool.client_id, "users": users}
+        return pool, info
 
     def _start_media_stack(self, livekit: LiveKitInfo) -> LiveKitInfo:
         from atende_local.media import stack

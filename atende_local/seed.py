@@ -14,6 +14,7 @@ import base64
 from dataclasses import dataclass, field
 
 from atende_local.fake_whatsapp import EvolutionInstance, ZapiInstance
+from atende_local.tenant_auth import ConsoleUser, UserPool, create_user
 from atende_shared.dal.tenants import tenant_store
 from atende_shared.models.menu import Menu, MenuItem, MenuOption, Modifier, ModifierGroup
 from atende_shared.models.tenant import (
@@ -36,6 +37,16 @@ DEMO_TENANT_ID = "demo-pizzaria"
 DEMO_PHONE_NUMBER = "+551130000000"
 DEMO_KITCHEN_PHONE = "+5511930000001"  # the restaurant's WhatsApp (orders notifications)
 DEMO_OPENING_BALANCE_CENTS = 50_000  # R$ 500,00 of prepaid minutes
+#: A second restaurant, so isolation can be seen (and tested) in the console.
+OTHER_TENANT_ID = "outra-pizzaria"
+
+#: The console's users (Cognito, moto locally): local demo credentials only.
+DEMO_OWNER = ConsoleUser("dono@pizzaria-demo.local", "Pizza-demo-2026!", DEMO_TENANT_ID, "owner")
+DEMO_STAFF = ConsoleUser(
+    "cozinha@pizzaria-demo.local", "Cozinha-demo-2026!", DEMO_TENANT_ID, "staff"
+)
+OTHER_OWNER = ConsoleUser("dono@outra-pizzaria.local", "Outra-demo-2026!", OTHER_TENANT_ID, "owner")
+CONSOLE_USERS = (DEMO_OWNER, DEMO_STAFF, OTHER_OWNER)
 
 #: Per integration, the secret fields the webhook verifiers read (see tenant_secrets).
 DEMO_SECRETS: dict[Integration, dict[str, str]] = {
@@ -366,3 +377,25 @@ def _seed_balance(report: SeedReport) -> None:
     report.balance = (
         f"R$ {DEMO_OPENING_BALANCE_CENTS // 100},{DEMO_OPENING_BALANCE_CENTS % 100:02d}"
     )
+
+
+def other_tenant() -> Tenant:
+    """The second restaurant: no phone number, no secrets; it exists to own other data."""
+    return demo_tenant().model_copy(
+        update={
+            "tenant_id": OTHER_TENANT_ID,
+            "name": "Outra Pizzaria",
+            "integrations": Integrations(catalog_source=CatalogSource.MANUAL),
+        }
+    )
+
+
+def seed_console_users(*, main_table: str, pool: UserPool) -> list[ConsoleUser]:
+    """The second tenant (with the demo menu) and the console users of both tenants,
+    invited as an admin does (AdminCreateUser with ``custom:tenant_id`` and ``custom:role``)."""
+    store = tenant_store(main_table)
+    store.put_tenant(other_tenant())
+    store.put_menu(OTHER_TENANT_ID, demo_menu())
+    for user in CONSOLE_USERS:
+        create_user(pool, user)
+    return list(CONSOLE_USERS)

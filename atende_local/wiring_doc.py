@@ -11,7 +11,16 @@ from functions.wiring_model import FunctionSpec
 
 
 def _triggers(spec: FunctionSpec) -> list[str]:
-    lines = [f"`{r.method} {r.path}` ({r.auth})" for r in spec.routes]
+    lines = [
+        f"`{r.method} {r.path}` ({r.auth}"
+        + (
+            f"; restaurant users: {', '.join(r.tenant_roles)} under `/app`"
+            if r.tenant_roles
+            else ""
+        )
+        + ")"
+        for r in spec.routes
+    ]
     lines += [
         f"SQS `{q.queue.value}` (batch {q.batch_size}"
         + (f", window {q.max_batching_window_seconds}s" if q.max_batching_window_seconds else "")
@@ -41,6 +50,8 @@ def _access(spec: FunctionSpec) -> str:
         parts.append("rewrites secrets " + ", ".join(a.secret_writes))
     if a.livekit:
         parts.append("LiveKit API")
+    if a.tenant_users:
+        parts.append("invites restaurant users (Cognito)")
     return "; ".join(parts) or "-"
 
 

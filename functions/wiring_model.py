@@ -6,7 +6,9 @@ both the CDK app (``infra_cdk``) and the local platform (``atende_local``) read.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -15,6 +17,12 @@ from atende_shared.resources import Bucket, Queue, Table
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 RouteAuth = Literal["public-signed", "admin"]
+#: A restaurant user's role (the ``custom:role`` attribute of the Cognito user pool).
+TenantRole = Literal["owner", "staff"]
+TENANT_ROLES: tuple[TenantRole, ...] = ("owner", "staff")
+#: Tenant-user routes are the flagged admin routes again under this prefix, behind the
+#: Cognito authorizer (``/app/v1/tenants/{tenant_id}/orders``): same Lambda, same resolver.
+TENANT_APP_PREFIX = "/app"
 Domain = Literal["webhooks", "sync", "billing", "provision", "orders"]
 
 #: A function's reserved concurrency unless its spec says otherwise.
@@ -42,12 +50,34 @@ class HttpRoute(_Spec):
     #: A ``large_body`` route's own cap (the constant its handler enforces): WAF refuses a
     #: declared ``Content-Length`` above it before API Gateway reads the body.
     max_body_bytes: int | None = Field(None, gt=0, le=10 * 1024 * 1024)
+    #: Roles of restaurant users (Cognito) that may call this admin route too, under
+    #: ``/app`` and only for their own ``{tenant_id}`` (checked by the resolver, see
+    #: ``atende_shared.http``). Empty: admins (IAM) only.
+    tenant_roles: tuple[TenantRole, ...] = ()
 
     @model_validator(mode="after")
     def _large_bodies_declare_their_cap(self) -> HttpRoute:
         if self.large_body and self.auth != "admin" and self.max_body_bytes is None:
             raise ValueError(f"{self.path}: a public large_body route declares max_body_bytes")
         return self
+
+    @model_validator(mode="after")
+    def _tenant_routes_are_tenant_scoped(self) -> HttpRoute:
+        if self.tenant_roles:
+            if self.auth != "admin":
+                raise ValueError(f"{self.path}: only admin routes can be opened to tenant users")
+            if not self.path.startswith("/v1/tenants/{tenant_id}"):
+                raise ValueError(
+                    f"{self.path}: a tenant route lies under /v1/tenants/{{tenant_id}}"
+                )
+            if len(set(self.tenant_roles)) != len(self.tenant_roles):
+                raise ValueError(f"{self.path}: tenant_roles repeats a role")
+        return self
+
+    @property
+    def tenant_path(self) -> str | None:
+        """The route's path for tenant users (``/app/...``), or None when not flagged."""
+        return f"{TENANT_APP_PREFIX}{self.path}" if self.tenant_roles else None
 
     @property
     def path_parameters(self) -> list[str]:
@@ -120,6 +150,9 @@ class Access(_Spec):
     #: also rewrites (rotating OAuth tokens): ``tenants/*/bling``, never a whole prefix.
     secret_writes: tuple[str, ...] = ()
     livekit: bool = False
+    #: Invites restaurant users: AdminCreateUser on the tenant-user Cognito pool
+    #: (``ATENDE_TENANT_USER_POOL_ID``).
+    tenant_users: bool = False
 
     @model_validator(mode="after")
     def _check_secret_writes(self) -> Access:
@@ -184,3 +217,17 @@ class TableSpec(_Spec):
     sort_key: str | None = None
     gsis: tuple[tuple[str, str, str], ...] = ()  # (index name, pk attribute, sk attribute)
     ttl_attribute: str | None = None
+
+
+def tenant_routes_env(functions: Iterable[FunctionSpec]) -> str | None:
+    """The value of ``ATENDE_TENANT_ROUTES`` (``atende_shared.http``) for these functions:
+    ``{"GET /v1/tenants/{tenant_id}/orders": ["owner", "staff"], ...}``, compact JSON, or
+    None when none of their routes is flagged. The CDK app sets it on each function (its
+    own routes); the local platform sets it once (every function's)."""
+    routes = {
+        f"{route.method} {route.path}": list(route.tenant_roles)
+        for spec in functions
+        for route in spec.routes
+        if route.tenant_roles
+    }
+    return json.dumps(routes, separators=(",", ":"), sort_keys=True) if routes else None

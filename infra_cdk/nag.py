@@ -152,8 +152,9 @@ def acknowledge_findings(stack: AtendeStack) -> None:
     acknowledge(
         api.api,
         "AwsSolutions-COG4",
-        "No end-user pool exists: admin routes are IAM (SigV4) authorized, webhook routes "
-        "are authenticated by the provider signature checked in the handler.",
+        "Admin routes are IAM (SigV4) authorized and webhook routes are authenticated by "
+        "the provider signature checked in the handler; only the /app routes (restaurant "
+        "users) use the Cognito user pool authorizer.",
     )
     for key, method in api.methods.items():
         if key in stack.public_route_keys:
@@ -272,3 +273,81 @@ def acknowledge_findings(stack: AtendeStack) -> None:
         f"AwsSolutions-IAM5[Resource::{_arn_ref(stack.state.tables[Table.MAIN])}/index/*]",
         "Read access to the main table includes its GSI (tenant by dialled number).",
     )
+    _acknowledge_console(stack, account)
+
+
+def _acknowledge_console(stack: AtendeStack, account: str) -> None:
+    """The restaurant console: its user pool, its CloudFront site and CDK's deployer."""
+    console = stack.console
+    acknowledge(
+        console.user_pool,
+        "AwsSolutions-COG2",
+        "MFA is optional (TOTP offered): kitchen staff sign in on shared tablets without a "
+        "personal second factor; threat protection (full function) and a 12-character "
+        "password policy apply to every user.",
+    )
+    distribution = console.distribution
+    acknowledge(
+        distribution,
+        "AwsSolutions-CFR1",
+        "Restaurant owners sign in from wherever they are (travel, accountants abroad); "
+        "the API behind /app is protected by the Cognito authorizer and the regional WAF.",
+    )
+    acknowledge(
+        distribution,
+        "AwsSolutions-CFR2",
+        "The site is static files; /app/* reaches the regional API whose WAF web ACL "
+        "(rate limits, body caps, managed rules) already applies. A CloudFront web ACL "
+        "would have to live in us-east-1 (a second stack).",
+    )
+    acknowledge(
+        distribution,
+        "AwsSolutions-CFR3",
+        "Standard logs need an ACL-enabled bucket; API calls are logged by API Gateway's "
+        "access log and the site bucket has S3 server access logs.",
+    )
+    acknowledge(
+        distribution,
+        "AwsSolutions-CFR4",
+        "The default *.cloudfront.net certificate cannot pin TLS 1.2 (CDK ignores a minimum "
+        "protocol without a custom certificate); set TLSv1.2_2021 with the custom domain.",
+    )
+    deployer = next(
+        child
+        for child in Stack.of(console.bucket).node.children
+        if child.node.id.startswith("Custom::CDKBucketDeployment")
+    )
+    acknowledge(
+        deployer,
+        _BASIC_EXECUTION,
+        "CDK's BucketDeployment function (publishes the built console): the AWS managed "
+        "basic execution policy only lets it write its own logs.",
+    )
+    acknowledge(
+        deployer,
+        "AwsSolutions-L1",
+        "The runtime of CDK's own BucketDeployment function is chosen by aws-cdk-lib and "
+        "moves with it.",
+    )
+    site_objects = f"AwsSolutions-IAM5[Resource::{_arn_ref(console.bucket)}/*]"
+    assets = (
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-"
+        f"{account}-{stack.config.region}/*]"
+    )
+    for finding in (
+        "AwsSolutions-IAM5[Action::s3:GetObject*]",
+        "AwsSolutions-IAM5[Action::s3:GetBucket*]",
+        "AwsSolutions-IAM5[Action::s3:List*]",
+        "AwsSolutions-IAM5[Action::s3:DeleteObject*]",
+        "AwsSolutions-IAM5[Action::s3:Abort*]",
+        "AwsSolutions-IAM5[Resource::*]",
+        site_objects,
+        assets,
+    ):
+        acknowledge(
+            deployer,
+            finding,
+            "CDK's BucketDeployment copies the console's asset from the CDK assets bucket "
+            "into the site bucket (and invalidates CloudFront, which has no resource-level "
+            "permissions): the grants are CDK's, on those two buckets only.",
+        )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import ArnFormat, Duration, NestedStack, Stack
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -19,6 +19,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from atende_shared.http import TENANT_ROUTES_ENV
 from atende_shared.pagination import CURSOR_KEY_SECRET_ENV
 from atende_shared.resources import (
     EVENT_BUS_ENV,
@@ -27,12 +28,13 @@ from atende_shared.resources import (
     table_env,
 )
 from functions.wiring import AGENT, BUCKETS, FUNCTIONS, QUEUES, TABLES
-from functions.wiring_model import Access, FunctionSpec, QueueTrigger
+from functions.wiring_model import Access, FunctionSpec, QueueTrigger, tenant_routes_env
 from infra_cdk import constants
 from infra_cdk.assets import LambdaSources
 from infra_cdk.config import DeploymentConfig
 from infra_cdk.constructs.agent import AgentService
 from infra_cdk.constructs.api import Api
+from infra_cdk.constructs.console import Console, TenantApi
 from infra_cdk.constructs.functions import Functions
 from infra_cdk.constructs.livekit import LiveKitNodes
 from infra_cdk.constructs.messaging import Messaging
@@ -77,6 +79,7 @@ class AtendeStack(Stack):
             use_reserved_concurrency=config.reserved_concurrency,
             trace_subsegments=config.trace_subsegments,
         )
+        self.console = Console(self, "Console", stage=stage)
         self.api = Api(
             self,
             "Api",
@@ -93,6 +96,23 @@ class AtendeStack(Stack):
             rate_limit_per_ip=config.waf_rate_limit_per_ip,
             log_retention=retention,
         )
+        # The console's site in a nested stack: the main stack is near CloudFormation's
+        # 500-resource cap.
+        self.tenant_api = TenantApi(
+            self,
+            "TenantApi",
+            stage=stage,
+            api=self.api.api,
+            user_pool=self.console.user_pool,
+            routes=[
+                (route, self.functions.functions[spec.name])
+                for spec in FUNCTIONS
+                for route in spec.routes
+                if route.tenant_roles
+            ],
+        )
+        self.console_site = NestedStack(self, "ConsoleSite")
+        self.console.add_site(self.console_site, self.api.api, logs_bucket=self.state.access_logs)
         self.network = VoiceNetwork(self, "Network", config=config, log_retention=retention)
         self.livekit = LiveKitNodes(
             self,
@@ -117,6 +137,9 @@ class AtendeStack(Stack):
         for spec in FUNCTIONS:
             function = self.functions.functions[spec.name]
             self._bind_access(spec.access, function, function.add_environment)
+            tenant_routes = tenant_routes_env([spec])
+            if tenant_routes:  # the routes restaurant users may call (atende_shared.http)
+                function.add_environment(TENANT_ROUTES_ENV, tenant_routes)
             self._bind_triggers(spec, function)
             if any(route.auth == "admin" for route in spec.routes):
                 # Admin APIs answer lists with signed cursors (atende_shared.pagination).
@@ -188,6 +211,15 @@ class AtendeStack(Stack):
                 iam.PolicyStatement(
                     actions=["secretsmanager:PutSecretValue", "secretsmanager:CreateSecret"],
                     resources=self._secret_name_arns(access.secret_writes),
+                )
+            )
+        if access.tenant_users:
+            # Invitations only: create and read users of the restaurant-user pool.
+            set_env("ATENDE_TENANT_USER_POOL_ID", self.console.user_pool.user_pool_id)
+            grantee.grant_principal.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser"],
+                    resources=[self.console.user_pool.user_pool_arn],
                 )
             )
         if access.livekit:

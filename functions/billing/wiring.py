@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from atende_shared.resources import Bucket, Queue, Table
-from functions.wiring_model import Access, FunctionSpec, HttpRoute, QueueTrigger, Schedule
+from functions.wiring_model import (
+    Access,
+    FunctionSpec,
+    HttpRoute,
+    QueueTrigger,
+    Schedule,
+    TenantRole,
+)
 
 _ADMIN = "admin"
+#: Restaurant users (console, under /app) on the routes flagged with these roles.
+_OWNER: tuple[TenantRole, ...] = ("owner",)
+_OWNER_STAFF: tuple[TenantRole, ...] = ("owner", "staff")
 _T = "/v1/tenants/{tenant_id}"
 _LEDGER_ACCESS = Access(
     tables_read=(Table.MAIN,),
@@ -72,12 +82,15 @@ BILLING_FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="functions.billing.handlers.admin_api.handler",
         description="Admin API: balance, ledger, calls, credits, statements.",
         routes=(
-            HttpRoute(method="GET", path=f"{_T}/balance", auth=_ADMIN),
-            HttpRoute(method="GET", path=f"{_T}/ledger", auth=_ADMIN),
+            HttpRoute(method="GET", path=f"{_T}/balance", auth=_ADMIN, tenant_roles=_OWNER),
+            HttpRoute(method="GET", path=f"{_T}/ledger", auth=_ADMIN, tenant_roles=_OWNER),
+            # Not for restaurant users: it shows the platform's provider cost and margin.
             HttpRoute(method="GET", path=f"{_T}/calls", auth=_ADMIN),
             HttpRoute(method="POST", path=f"{_T}/credits", auth=_ADMIN),
-            HttpRoute(method="GET", path=f"{_T}/statements", auth=_ADMIN),
-            HttpRoute(method="GET", path=f"{_T}/statements/{{period}}", auth=_ADMIN),
+            HttpRoute(method="GET", path=f"{_T}/statements", auth=_ADMIN, tenant_roles=_OWNER),
+            HttpRoute(
+                method="GET", path=f"{_T}/statements/{{period}}", auth=_ADMIN, tenant_roles=_OWNER
+            ),
         ),
         access=Access(
             tables_read=(Table.MAIN,),

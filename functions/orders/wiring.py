@@ -4,9 +4,18 @@ and the WhatsApp ordering channel (``WHATSAPP_FUNCTIONS``)."""
 from __future__ import annotations
 
 from atende_shared.resources import Bucket, Queue, Table
-from functions.wiring_model import Access, FunctionSpec, HttpRoute, QueueTrigger, Schedule
+from functions.wiring_model import (
+    Access,
+    FunctionSpec,
+    HttpRoute,
+    QueueTrigger,
+    Schedule,
+    TenantRole,
+)
 
 _ADMIN = "admin"
+#: Restaurant users (console, under /app) on the routes flagged with these roles.
+_OWNER_STAFF: tuple[TenantRole, ...] = ("owner", "staff")
 _T = "/v1/tenants/{tenant_id}"
 _ACCESS = Access(
     tables_read=(Table.MAIN,),
@@ -53,12 +62,34 @@ ORDERS_FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="functions.orders.handlers.admin_api.handler",
         description="Admin API: orders, status changes, call records, webhook endpoints.",
         routes=(
-            HttpRoute(method="GET", path=f"{_T}/orders", auth=_ADMIN),
-            HttpRoute(method="GET", path=f"{_T}/orders/{{order_id}}", auth=_ADMIN),
-            HttpRoute(method="GET", path=f"{_T}/orders/by-number/{{number}}", auth=_ADMIN),
-            HttpRoute(method="POST", path=f"{_T}/orders/{{order_id}}/status", auth=_ADMIN),
-            HttpRoute(method="GET", path=f"{_T}/call-records", auth=_ADMIN),
-            HttpRoute(method="GET", path=f"{_T}/call-records/{{call_id}}", auth=_ADMIN),
+            HttpRoute(method="GET", path=f"{_T}/orders", auth=_ADMIN, tenant_roles=_OWNER_STAFF),
+            HttpRoute(
+                method="GET",
+                path=f"{_T}/orders/{{order_id}}",
+                auth=_ADMIN,
+                tenant_roles=_OWNER_STAFF,
+            ),
+            HttpRoute(
+                method="GET",
+                path=f"{_T}/orders/by-number/{{number}}",
+                auth=_ADMIN,
+                tenant_roles=_OWNER_STAFF,
+            ),
+            HttpRoute(
+                method="POST",
+                path=f"{_T}/orders/{{order_id}}/status",
+                auth=_ADMIN,
+                tenant_roles=_OWNER_STAFF,
+            ),
+            HttpRoute(
+                method="GET", path=f"{_T}/call-records", auth=_ADMIN, tenant_roles=_OWNER_STAFF
+            ),
+            HttpRoute(
+                method="GET",
+                path=f"{_T}/call-records/{{call_id}}",
+                auth=_ADMIN,
+                tenant_roles=_OWNER_STAFF,
+            ),
             HttpRoute(method="POST", path=f"{_T}/order-webhooks", auth=_ADMIN),
             HttpRoute(method="GET", path=f"{_T}/order-webhooks", auth=_ADMIN),
             HttpRoute(method="DELETE", path=f"{_T}/order-webhooks/{{endpoint_id}}", auth=_ADMIN),

@@ -30,6 +30,8 @@ class AdminApiSettings(
     test_call_token_ttl_seconds: int = Field(
         600, validation_alias="ATENDE_TEST_CALL_TOKEN_TTL_SECONDS", ge=60, le=3_600
     )
+    #: The restaurant users' Cognito pool (Access.tenant_users); unset: invitations 503.
+    tenant_user_pool_id: str | None = Field(None, validation_alias="ATENDE_TENANT_USER_POOL_ID")
 
 
 class SipSettings(ServiceSettings, MainTableSettings, LiveKitSettings):

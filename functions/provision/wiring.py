@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from atende_shared.resources import Queue, Table
-from functions.wiring_model import Access, FunctionSpec, HttpRoute, QueueTrigger, Schedule
+from functions.wiring_model import (
+    Access,
+    FunctionSpec,
+    HttpRoute,
+    QueueTrigger,
+    Schedule,
+    TenantRole,
+)
 
 _ADMIN = "admin"
+#: Restaurant users (console, under /app) on the routes flagged with these roles.
+_OWNER: tuple[TenantRole, ...] = ("owner",)
+_OWNER_STAFF: tuple[TenantRole, ...] = ("owner", "staff")
 _T = "/v1/tenants/{tenant_id}"
 
 PROVISION_FUNCTIONS: tuple[FunctionSpec, ...] = (
@@ -17,18 +27,21 @@ PROVISION_FUNCTIONS: tuple[FunctionSpec, ...] = (
         routes=(
             HttpRoute(method="POST", path="/v1/tenants", auth=_ADMIN),
             HttpRoute(method="GET", path="/v1/tenants", auth=_ADMIN),
-            HttpRoute(method="GET", path=_T, auth=_ADMIN),
+            HttpRoute(method="GET", path=_T, auth=_ADMIN, tenant_roles=_OWNER_STAFF),
             HttpRoute(method="PATCH", path=_T, auth=_ADMIN),
-            HttpRoute(method="GET", path=f"{_T}/agent", auth=_ADMIN),
-            HttpRoute(method="PUT", path=f"{_T}/agent", auth=_ADMIN),
-            HttpRoute(method="GET", path=f"{_T}/menu", auth=_ADMIN),
-            HttpRoute(method="PUT", path=f"{_T}/menu", auth=_ADMIN),
-            HttpRoute(method="GET", path=f"{_T}/phone-numbers", auth=_ADMIN),
+            HttpRoute(method="GET", path=f"{_T}/agent", auth=_ADMIN, tenant_roles=_OWNER),
+            HttpRoute(method="PUT", path=f"{_T}/agent", auth=_ADMIN, tenant_roles=_OWNER),
+            HttpRoute(method="GET", path=f"{_T}/menu", auth=_ADMIN, tenant_roles=_OWNER_STAFF),
+            HttpRoute(method="PUT", path=f"{_T}/menu", auth=_ADMIN, tenant_roles=_OWNER_STAFF),
+            HttpRoute(method="GET", path=f"{_T}/phone-numbers", auth=_ADMIN, tenant_roles=_OWNER),
             HttpRoute(method="POST", path=f"{_T}/phone-numbers", auth=_ADMIN),
             HttpRoute(method="DELETE", path=f"{_T}/phone-numbers/{{number}}", auth=_ADMIN),
             HttpRoute(method="POST", path=f"{_T}/suspend", auth=_ADMIN),
             HttpRoute(method="POST", path=f"{_T}/resume", auth=_ADMIN),
-            HttpRoute(method="POST", path=f"{_T}/test-call-token", auth=_ADMIN),
+            HttpRoute(
+                method="POST", path=f"{_T}/test-call-token", auth=_ADMIN, tenant_roles=_OWNER
+            ),
+            HttpRoute(method="POST", path=f"{_T}/users", auth=_ADMIN),
             HttpRoute(method="DELETE", path=f"{_T}/customers/{{phone}}", auth=_ADMIN),
         ),
         access=Access(
@@ -38,6 +51,7 @@ PROVISION_FUNCTIONS: tuple[FunctionSpec, ...] = (
             publishes_events=True,
             secret_prefixes=("tenants",),
             livekit=True,
+            tenant_users=True,
         ),
     ),
     FunctionSpec(

@@ -53,6 +53,15 @@ class Unauthorized(AtendeError):
     public = False
 
 
+class Forbidden(AtendeError):
+    """Authenticated, but this caller may not do this (a tenant user outside its tenant
+    or role). Says nothing about whether the resource exists."""
+
+    status = HTTPStatus.FORBIDDEN
+    code = "forbidden"
+    public = True
+
+
 class NotFound(AtendeError):
     """The resource does not exist (or belongs to another tenant: same answer)."""
 

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+import os
 import re
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -26,11 +29,13 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.types import EventHandlerInstance
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from atende_shared.errors import (
     AtendeError,
     ConfigurationError,
+    Forbidden,
     MalformedRequest,
     NotFound,
     PayloadTooLarge,
@@ -62,6 +67,7 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "Malformed request: the body is not valid, bounded JSON, or a cursor this API "
     "did not issue for this list",
     401: "Not authenticated",
+    403: "A restaurant user outside its own tenant or role",
     404: "Not found (another tenant's data answers the same)",
     409: "Conflicts with the current state",
     412: "Changed since the version named in If-Match; re-read and retry",
@@ -226,12 +232,106 @@ class RequestPrecheck(BaseMiddlewareHandler):
         decode_utf8(body)
 
 
+#: Where tenant-user routes live (``functions.wiring_model.TENANT_APP_PREFIX``).
+TENANT_APP_PREFIX = "/app"
+#: The flagged routes of this function and their roles, set from the wiring by the CDK app
+#: and the local platform (``functions.wiring_model.tenant_routes_env``): handlers do not
+#: import the wiring at run time.
+TENANT_ROUTES_ENV = "ATENDE_TENANT_ROUTES"
+TenantRoles = Mapping[tuple[str, str], frozenset[str]]
+
+
+@lru_cache(maxsize=4)
+def _parse_tenant_routes(raw: str) -> TenantRoles:
+    try:
+        declared = json.loads(raw) if raw else {}
+    except ValueError:
+        logger.error("ATENDE_TENANT_ROUTES is not JSON: every restaurant user is refused")
+        return {}
+    roles: dict[tuple[str, str], frozenset[str]] = {}
+    for key, names in declared.items():
+        method, _, path = key.partition(" ")
+        roles[(method, path)] = frozenset(names)
+    return roles
+
+
+def declared_tenant_routes() -> TenantRoles:
+    """``(method, path template) -> roles`` from ``ATENDE_TENANT_ROUTES`` (none: empty)."""
+    return _parse_tenant_routes(os.environ.get(TENANT_ROUTES_ENV, ""))
+
+
+def tenant_claims(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The Cognito user pool claims API Gateway's authorizer put in the event (None for
+    IAM-authorized admin requests, which carry none)."""
+    context = event.get("requestContext") or {}
+    authorizer = context.get("authorizer") if isinstance(context, Mapping) else None
+    claims = authorizer.get("claims") if isinstance(authorizer, Mapping) else None
+    return dict(claims) if isinstance(claims, Mapping) and claims else None
+
+
+def check_tenant_access(event: Mapping[str, Any], tenant_roles: TenantRoles) -> None:
+    """THE tenant isolation check. A request with Cognito claims may only reach a route
+    flagged for its role (``HttpRoute.tenant_roles``), for the tenant in its token; anything
+    else is refused with :class:`Forbidden` before any handler runs. Requests without
+    claims (IAM admins) pass unchanged."""
+    claims = tenant_claims(event)
+    if claims is None:
+        return
+    resource = str(event.get("resource") or "")
+    template = resource.removeprefix(TENANT_APP_PREFIX)
+    method = str(event.get("httpMethod") or "")
+    allowed = tenant_roles.get((method, template))
+    if not resource.startswith(f"{TENANT_APP_PREFIX}/") or allowed is None:
+        raise Forbidden("this route is not open to restaurant users")
+    role = str(claims.get("custom:role") or "")
+    if role not in allowed:
+        raise Forbidden(f"the role {role or '(none)'!r} may not use this route")
+    token_tenant = str(claims.get("custom:tenant_id") or "")
+    path_tenant = str((event.get("pathParameters") or {}).get("tenant_id") or "")
+    if not token_tenant or token_tenant != path_tenant:
+        raise Forbidden("restaurant users reach only their own tenant")
+
+
+def tenant_user(event: Mapping[str, Any]) -> str | None:
+    """``tenant-user:<username>`` for a restaurant user's request (audit trails), else None."""
+    claims = tenant_claims(event)
+    if claims is None:
+        return None
+    return f"tenant-user:{claims.get('cognito:username') or claims.get('sub')}"
+
+
+class TenantScopedResolver(APIGatewayRestResolver):
+    """Powertools' REST resolver whose every request first passes
+    :func:`check_tenant_access` — before routing, validation or any handler, so a refused
+    request learns nothing (not even which fields a body lacks)."""
+
+    def __init__(self, tenant_roles: TenantRoles | None = None, **options: Any) -> None:
+        super().__init__(enable_validation=True, strip_prefixes=[TENANT_APP_PREFIX], **options)
+        self._tenant_roles = tenant_roles
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        roles = self._tenant_roles if self._tenant_roles is not None else declared_tenant_routes()
+        try:
+            check_tenant_access(event, roles)
+        except Forbidden as refused:
+            logger.info("tenant user refused", extra={"reason": refused.message})
+            request_id = (event.get("requestContext") or {}).get("requestId")
+            return {
+                "statusCode": int(refused.status),
+                "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                "body": json.dumps(error_body(refused, correlation_id=request_id)),
+                "isBase64Encoded": False,
+            }
+        return super().resolve(event, context)
+
+
 def build_resolver(
     *,
     title: str,
     version: str = "1.0.0",
     max_body_bytes: int | Callable[[], int] = DEFAULT_MAX_BODY_BYTES,
     authenticate: Authenticator | None = None,
+    tenant_roles: TenantRoles | None = None,
 ) -> APIGatewayRestResolver:
     """A REST resolver with validation, the platform's error mapping, the request
     precheck (:class:`RequestPrecheck`) and the bounded JSON reading.
@@ -239,13 +339,16 @@ def build_resolver(
     ``max_body_bytes`` may be a callable, read per request (settings load at cold start,
     never at import); ``authenticate`` runs before anything is parsed and raises
     ``Unauthorized`` (public APIs such as ingestion; admin APIs are IAM-authenticated by
-    API Gateway and pass none)."""
+    API Gateway and pass none). Restaurant users reach the routes of ``tenant_roles``
+    (default: ``ATENDE_TENANT_ROUTES``, set from the wiring) under ``/app``, checked by
+    :class:`TenantScopedResolver` before anything else; with none declared every
+    tenant-user request is refused."""
     cap = max_body_bytes if callable(max_body_bytes) else (lambda: int(max_body_bytes))
 
     def deserialize(text: str) -> Any:
         return read_json(text, max_bytes=cap())
 
-    app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=deserialize)
+    app = TenantScopedResolver(tenant_roles, json_body_deserializer=deserialize)
     app.configure_openapi(title=title, version=version)
     # Powertools runs its request validation (which parses the body) before any
     # middleware registered with ``app.use``; the precheck must come first, so it wraps

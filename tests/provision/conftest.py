@@ -105,6 +105,11 @@ def stack(
     monkeypatch.setenv("ATENDE_SIP_RETRY_BASE_SECONDS", "0.01")
     monkeypatch.setenv("ATENDE_SIP_RETRY_ATTEMPTS", "2")
     monkeypatch.setenv("ATENDE_LIVEKIT_TIMEOUT_SECONDS", "2")
+    # The restaurant-user pool that invitations (POST .../users) write to.
+    from atende_local.tenant_auth import create_user_pool
+
+    pool = create_user_pool("atende-test-tenant-users", region="us-east-1")
+    monkeypatch.setenv("ATENDE_TENANT_USER_POOL_ID", pool.user_pool_id)
     for cached in (tenant_store, phone_store, lease_store, deps.breaker):
         cached.cache_clear()
     reset_settings_cache()

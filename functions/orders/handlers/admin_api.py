@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from atende_shared.dal import keys
 from atende_shared.errors import NotFound, ValidationFailed
 from atende_shared.events import OrderChannel, OrderStatus
-from atende_shared.http import build_resolver, documented_responses
+from atende_shared.http import build_resolver, documented_responses, tenant_user
 from atende_shared.models.common import TENANT_ID_PATTERN
 from atende_shared.observability import instrumented
 from atende_shared.pagination import (
@@ -53,7 +53,11 @@ _IF_MATCH = re.compile(r'^(?:W/)?"?(\d{1,12})"?$')
 
 
 def _actor() -> str:
-    """The admin's identity: the IAM caller in AWS, the local gateway's stand-in otherwise."""
+    """Who acts: the restaurant user (Cognito claims), else the IAM caller in AWS, else
+    the local gateway's stand-in."""
+    restaurant_user = tenant_user(app.current_event.raw_event)
+    if restaurant_user:
+        return restaurant_user
     identity = app.current_event.request_context.identity
     raw = app.current_event.raw_event.get("requestContext", {}) or {}
     authorizer = raw.get("authorizer") or {}
@@ -190,7 +194,7 @@ def list_call_records(
 ) -> Page[CallRecord]:
     scope = CursorScope("call-records", tenant_id)
     page = calls.list_call_records(api_deps(), tenant_id, limit=limit, after=_after(cursor, scope))
-    return page_of(page.items, page.position, scope)
+    return page_of([_for_viewer(c) for c in page.items], page.position, scope)
 
 
 @app.get(
@@ -204,7 +208,15 @@ def get_call_record(
     call_id: IdPath,
     transcript: Annotated[bool, Query(description="include the transcript itself")] = True,
 ) -> CallRecord:
-    return calls.get_call_record(api_deps(), tenant_id, call_id, with_transcript=transcript)
+    record = calls.get_call_record(api_deps(), tenant_id, call_id, with_transcript=transcript)
+    return _for_viewer(record)
+
+
+def _for_viewer(record: CallRecord) -> CallRecord:
+    """Restaurant users see what they were charged, not the platform's provider cost."""
+    if tenant_user(app.current_event.raw_event) is None:
+        return record
+    return record.model_copy(update={"provider_cost_cents": None})
 
 
 @app.post(

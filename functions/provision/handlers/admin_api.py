@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from atende_shared.dal.customers import customer_store
 from atende_shared.dal.tenants import TenantStore, tenant_store
 from atende_shared.errors import (
+    DependencyUnavailable,
     ValidationFailed,
 )
 from atende_shared.http import (
@@ -41,7 +42,8 @@ from atende_shared.pagination import (
 )
 from atende_shared.settings import load_settings
 from functions.provision.dal.phones import PhoneStore, phone_store
-from functions.provision.logic import agent_menu, phones, tenants
+from functions.provision.dal.users import CognitoUserDirectory
+from functions.provision.logic import agent_menu, phones, tenants, users
 from functions.provision.logic.call_token import issue_test_call_token
 from functions.provision.models.api import (
     AgentConfigInput,
@@ -55,6 +57,7 @@ from functions.provision.models.api import (
     TenantView,
     TestCallToken,
 )
+from functions.provision.models.users import TenantUserView, UserInvite
 from functions.provision.settings import AdminApiSettings
 
 
@@ -343,6 +346,27 @@ def test_call_token(tenant_id: TenantPath) -> TestCallToken:
         agent_name=settings.voice_agent_name,
         ttl_seconds=settings.test_call_token_ttl_seconds,
     )
+
+
+# -- restaurant users ----------------------------------------------------------------------
+
+
+@app.post(
+    "/v1/tenants/<tenant_id>/users",
+    status_code=201,
+    summary="Invite a restaurant user (console sign-in)",
+    description=(
+        "Creates the user in the tenant-user pool with `custom:tenant_id` and `custom:role`; "
+        "Cognito e-mails a temporary password, changed at the first sign-in."
+    ),
+    tags=["users"],
+    responses=_responses(201, "The invited user", *_BODY_ERRORS, 409),
+)
+def invite_user(tenant_id: TenantPath, body: Annotated[UserInvite, Body()]) -> TenantUserView:
+    pool = _settings().tenant_user_pool_id
+    if not pool:
+        raise DependencyUnavailable("no tenant-user pool configured (ATENDE_TENANT_USER_POOL_ID)")
+    return users.invite_user(_store(), CognitoUserDirectory(pool), tenant_id, body)
 
 
 # -- entry point ---------------------------------------------------------------------------
