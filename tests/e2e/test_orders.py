@@ -163,21 +163,25 @@ def test_a_call_ends_with_the_order_in_the_kitchen_and_everyone_told(
         )
         assert call["transcript"]["order"]["order_id"] == order_id
         assert call["transcript_url"].startswith("http")
-        # (the list is paged by room name; the session's other tests made calls too)
-        listed_orders: list[str | None] = []
-        cursor: str | None = None
-        while True:
-            listing = platform.http.get(
-                f"/v1/tenants/{tenant}/call-records",
-                params={"limit": 100, **({"cursor": cursor} if cursor else {})},
-                headers=platform.admin,
-            )
-            assert listing.status_code == 200, listing.text
-            listed_orders += [c["order_id"] for c in listing.json()["items"]]
-            cursor = listing.json()["next_cursor"]
-            if not cursor:
-                break
-        assert order_id in listed_orders
+
+        # (the list is paged by room name, the session's other tests made calls too, and the
+        # list links an order once billing's session carries the call id: eventually)
+        def listed_orders() -> list[str | None]:
+            found: list[str | None] = []
+            cursor: str | None = None
+            while True:
+                listing = platform.http.get(
+                    f"/v1/tenants/{tenant}/call-records",
+                    params={"limit": 100, **({"cursor": cursor} if cursor else {})},
+                    headers=platform.admin,
+                )
+                assert listing.status_code == 200, listing.text
+                found += [c["order_id"] for c in listing.json()["items"]]
+                cursor = listing.json()["next_cursor"]
+                if not cursor:
+                    return found
+
+        platform.wait_for(lambda: order_id in listed_orders(), timeout=60)
 
         # And the CLI shows the kitchen's number, the call with its transcript
         board = _cli(platform, "orders", "list", tenant)
