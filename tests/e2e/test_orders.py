@@ -163,9 +163,17 @@ def test_a_call_ends_with_the_order_in_the_kitchen_and_everyone_told(
         )
         assert call["transcript"]["order"]["order_id"] == order_id
         assert call["transcript_url"].startswith("http")
-        listing = platform.http.get(f"/v1/tenants/{tenant}/call-records", headers=platform.admin)
-        assert listing.status_code == 200, listing.text
-        assert any(c["order_id"] == order_id for c in listing.json()["items"])
+
+        # (the list reads billing's call sessions, written asynchronously from LiveKit's
+        # webhooks: wait for this one rather than race the billing pump)
+        def listed_call() -> bool:
+            listing = platform.http.get(
+                f"/v1/tenants/{tenant}/call-records", headers=platform.admin
+            )
+            assert listing.status_code == 200, listing.text
+            return any(c["order_id"] == order_id for c in listing.json()["items"])
+
+        platform.wait_for(listed_call, timeout=60)
 
         # And the CLI shows the kitchen's number, the call with its transcript
         board = _cli(platform, "orders", "list", tenant)
