@@ -29,7 +29,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.bench_webhooks import _closure, _fresh_import_ms, _zip_bytes
+from bench.bench_webhooks import _fresh_import_ms, _zip_bytes
 
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "100"))
@@ -222,7 +222,6 @@ def bench_message() -> None:
 
 
 def bench_size() -> None:
-    import tomllib
     from importlib import metadata
 
     print("(c) deployed size")
@@ -237,20 +236,22 @@ def bench_size() -> None:
         for p in sorted((REPO / "layers" / "atende_shared").rglob("*.py"))
     ]
     print(f"  layer: atende_shared (ordering core incl.)  {_zip_bytes(shared) / 1024:8.1f} KiB")
-    deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
-    wanted = _closure(deps)
+    from infra_cdk.assets import dependency_closure, domain_dependencies, layer_dependencies
+
+    layer = dependency_closure(layer_dependencies())
+    own = dependency_closure(domain_dependencies("orders")) - layer
     files = []
-    for name in sorted(wanted):
+    for name in sorted(layer | own):
         dist = metadata.distribution(name)
         for entry in dist.files or []:
             path = Path(str(dist.locate_file(entry)))
             if path.is_file() and "__pycache__" not in path.parts:
                 files.append((path, "python/" + str(entry)))
     print(
-        f"  layer deps closure ({len(wanted)} dists)            "
+        f"  layer deps closure + orders' own ({len(layer)}+{len(own)} dists) "
         f"{_zip_bytes(files) / 2**20:8.1f} MiB  (boto3/botocore: in the runtime)"
     )
-    print(f"  livekit-agents in the closure: {'livekit-agents' in wanted}")
+    print(f"  livekit-agents in what the function loads: {'livekit-agents' in layer | own}")
 
 
 def main() -> None:

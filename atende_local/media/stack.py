@@ -39,7 +39,9 @@ def missing_tools() -> list[str]:
         name for name in ("livekit-server", "livekit-sip") if not (tools_bin() / name).is_file()
     ]
     missing += [
-        name for name in ("redis-server", "sipp", "espeak-ng", "sox") if shutil.which(name) is None
+        name
+        for name in ("redis-server", "sipp", "espeak-ng", "sox", "tcpdump")
+        if shutil.which(name) is None
     ]
     return missing
 

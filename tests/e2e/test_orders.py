@@ -164,14 +164,23 @@ def test_a_call_ends_with_the_order_in_the_kitchen_and_everyone_told(
         assert call["transcript"]["order"]["order_id"] == order_id
         assert call["transcript_url"].startswith("http")
 
-        # (the list reads billing's call sessions, written asynchronously from LiveKit's
-        # webhooks: wait for this one rather than race the billing pump)
+        # (the list is paged by room name, the session's other tests made calls too, and it
+        # reads billing's call sessions, written asynchronously from LiveKit's webhooks:
+        # wait for this one rather than race the billing pump)
         def listed_call() -> bool:
-            listing = platform.http.get(
-                f"/v1/tenants/{tenant}/call-records", headers=platform.admin
-            )
-            assert listing.status_code == 200, listing.text
-            return any(c["order_id"] == order_id for c in listing.json()["items"])
+            listed_orders: list[str | None] = []
+            cursor: str | None = None
+            while True:
+                listing = platform.http.get(
+                    f"/v1/tenants/{tenant}/call-records",
+                    params={"limit": 100, **({"cursor": cursor} if cursor else {})},
+                    headers=platform.admin,
+                )
+                assert listing.status_code == 200, listing.text
+                listed_orders += [c["order_id"] for c in listing.json()["items"]]
+                cursor = listing.json()["next_cursor"]
+                if not cursor:
+                    return order_id in listed_orders
 
         platform.wait_for(listed_call, timeout=60)
 

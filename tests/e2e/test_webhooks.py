@@ -225,12 +225,20 @@ def test_asaas_pluggto_and_whatsapp_gateways(platform: PlatformClient) -> None:
     }
     zapi_headers = json_headers | {"Client-Token": secrets["zapi"]["client_token"]}
     zapi_path = f"/webhooks/zapi/{tenant}"
-    ignored = _post(platform, zapi_path, json.dumps(echo).encode(), zapi_headers)
-    assert ignored.json() == {"status": "ignored"}
+    # the restaurant's own phone (fromMe) reaches the conversation, which tells our echo
+    # from a person's takeover; a status callback is acknowledged and ignored
+    from_restaurant = _post(platform, zapi_path, json.dumps(echo).encode(), zapi_headers)
+    assert from_restaurant.json() == {"status": "accepted"}
     inbound = _post(
-        platform, zapi_path, json.dumps(echo | {"fromMe": False}).encode(), zapi_headers
+        platform,
+        zapi_path,
+        json.dumps(echo | {"fromMe": False, "messageId": uuid.uuid4().hex}).encode(),
+        zapi_headers,
     )
     assert inbound.json() == {"status": "accepted"}
+    status = {"type": "MessageStatusCallback", "status": "READ", "ids": ["X"], "momment": 1}
+    ignored = _post(platform, zapi_path, json.dumps(status).encode(), zapi_headers)
+    assert ignored.json() == {"status": "ignored"}
 
     evolution = {
         "event": "messages.upsert",

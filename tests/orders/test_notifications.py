@@ -237,3 +237,22 @@ def test_webhook_body_is_the_order_json(world: World):
     ids = [h["webhook-id"] for _, _, h in world.poster.received]
     assert len(set(ids)) == 2
     assert endpoint.secret.startswith("whsec_")
+
+
+def test_a_whatsapp_order_is_not_confirmed_twice_but_later_changes_are_sent(world: World):
+    # Given an order placed in a WhatsApp conversation (the chat already confirmed it)
+    place_order(world.deps, placed("ord-1", channel="whatsapp", conversation_id="chat-1"))
+    change_status(world.deps, TENANT, "ord-1", "accepted", actor="kitchen")
+    # When its announcements are fanned out and delivered
+    world.fan_out_published()
+    world.run_jobs()
+    # Then the customer is not sent a second "received", but hears the acceptance
+    customer = [m.text for m in world.sender.sent if m.to == "+5511988887777"]
+    assert len(customer) == 1
+    assert "#1" in customer[0]
+    assert "recebido" not in customer[0]
+    # And the order's record says why the confirmation was skipped
+    skipped = [
+        d.reason for d in world.store.deliveries_for_order(TENANT, "ord-1") if d.status == "skipped"
+    ]
+    assert skipped == ["confirmed in the customer's WhatsApp conversation"]

@@ -238,11 +238,35 @@ def test_custom_unroutable_type_is_422_with_the_prefixes(ingress: Harness) -> No
 
 
 @pytest.mark.parametrize("case", [ZAPI, EVOLUTION], ids=["zapi", "evolution"])
-def test_our_own_echoes_are_acknowledged_and_dropped(ingress: Harness, case) -> None:
+def test_messages_from_the_restaurants_phone_reach_the_conversation(ingress: Harness, case) -> None:
+    # Given a message the restaurant's own phone sent (fromMe): our echo or a person typing
     data = case.payload("acme", from_me=True)
+    # When the gateway delivers it
     answer = ingress.send(ingress.request(case, data=data))
-    assert (answer.status, answer.body) == (200, {"status": "ignored"})
-    assert ingress.total_messages() == 0
+    # Then it is enqueued: only the conversation handler, which recorded what it sent, can
+    # tell our echo (ignored) from a person's takeover (pauses the bot)
+    assert (answer.status, answer.body) == (200, {"status": "accepted"})
+    assert len(ingress.drain(Queue.MESSAGING)) == 1
+
+
+@pytest.mark.parametrize("case", [ZAPI, EVOLUTION], ids=["zapi", "evolution"])
+def test_each_whatsapp_conversation_is_its_own_fifo_group(ingress: Harness, case) -> None:
+    # Given messages from two customers of one tenant
+    first = case.payload("acme")
+    second = case.payload("acme")
+    if case is ZAPI:
+        second["phone"] = "5511977770000"
+    else:
+        second["data"]["key"]["remoteJid"] = "5511977770000@s.whatsapp.net"
+    # When both are delivered
+    for data in (first, second):
+        assert ingress.send(ingress.request(case, data=data)).status == 200
+    # Then each conversation is a message group of its own (in order within it; the other
+    # customer is never held behind it), both under the tenant
+    groups = sorted(m["system"]["MessageGroupId"] for m in ingress.drain(Queue.MESSAGING))
+    assert len(set(groups)) == 2
+    assert all(g.startswith("acme#") for g in groups)
+    assert any("5511977770000" in g for g in groups)
 
 
 def test_zapi_status_callbacks_are_ignored(ingress: Harness) -> None:

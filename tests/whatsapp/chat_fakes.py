@@ -130,6 +130,20 @@ class Clock:
         self.moment += timedelta(**delta)
 
 
+class MemoryOptOuts:
+    def __init__(self) -> None:
+        self.phones: set[tuple[str, str]] = set()
+
+    def put_opt_out(self, tenant_id: str, phone: str, *, at: datetime) -> None:
+        self.phones.add((tenant_id, phone))
+
+    def remove_opt_out(self, tenant_id: str, phone: str) -> None:
+        self.phones.discard((tenant_id, phone))
+
+    def is_opted_out(self, tenant_id: str, phone: str) -> bool:
+        return (tenant_id, phone) in self.phones
+
+
 @dataclass
 class World:
     store: MemoryConversations = field(default_factory=MemoryConversations)
@@ -138,6 +152,7 @@ class World:
     sent_log: MemorySentLog = field(default_factory=MemorySentLog)
     publisher: Publisher = field(default_factory=Publisher)
     clock: Clock = field(default_factory=Clock)
+    opt_outs: MemoryOptOuts = field(default_factory=MemoryOptOuts)
     chat: Any = None
 
     def deps(self) -> ConversationDeps:
@@ -150,6 +165,7 @@ class World:
             sent=self.sent_log,
             publisher=self.publisher,
             chat=self.chat,
+            opt_outs=self.opt_outs,
             now=self.clock,
         )
 

@@ -423,3 +423,16 @@ def test_a_refused_reply_is_a_permanent_failure_and_a_gateway_outage_a_transient
 def _with_allocator(deps, allocate):  # type: ignore[no-untyped-def]
     deps.allocate_number = allocate
     return deps
+
+
+def test_parar_stops_order_notifications_and_voltar_brings_them_back(world: World) -> None:
+    # When the customer writes PARAR (any case, with punctuation)
+    assert _say(world, zapi("Parar.")) == "opted_out"
+    # Then the orders domain will not notify them, and they are told how to come back
+    assert world.opt_outs.is_opted_out("demo-pizzaria", f"+{CUSTOMER}")
+    assert "VOLTAR" in world.gateway.texts()[-1]
+    assert _say(world, zapi("voltar")) == "opted_in"
+    assert not world.opt_outs.is_opted_out("demo-pizzaria", f"+{CUSTOMER}")
+    # And "parar" inside a sentence is an order conversation, not an opt-out
+    assert _say(world, zapi("quero parar de esperar, manda uma coca 2 litros")) == "answered"
+    assert not world.opt_outs.is_opted_out("demo-pizzaria", f"+{CUSTOMER}")

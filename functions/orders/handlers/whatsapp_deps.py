@@ -10,6 +10,7 @@ from typing import Any
 from aws_lambda_powertools.utilities import parameters
 from pydantic import Field, SecretStr
 
+from atende_shared.dal.opt_outs import opt_out_store
 from atende_shared.dal.order_numbers import order_numbers
 from atende_shared.dal.tenants import tenant_store
 from atende_shared.messaging import EventBridgePublisher
@@ -110,4 +111,5 @@ def whatsapp_deps(settings: WhatsAppChannelSettings) -> ConversationDeps:
         chat=OpenAIChat(api_key=key, model=settings.openai_model) if key else None,
         # The kitchen's sequential number, told to the customer at confirmation.
         allocate_number=lambda tenant_id, _order_id: numbers.next_number(tenant_id),
+        opt_outs=opt_out_store(settings.main_table),
     )

@@ -61,6 +61,15 @@ _TEXT: dict[str, dict[Lang, str]] = {
         "en": "Atende: customer {customer} asked for a person on WhatsApp. The assistant "
         "paused this conversation for {hours} h.",
     },
+    "opted_out": {
+        "pt": "Pronto: você não vai mais receber avisos de pedidos por aqui. Para voltar a "
+        "recebê-los, responda VOLTAR.",
+        "en": "Done: you will no longer get order updates here. To get them again, reply START.",
+    },
+    "opted_in": {
+        "pt": "Pronto: você voltará a receber os avisos dos seus pedidos por aqui.",
+        "en": "Done: you will get your order updates here again.",
+    },
     "trouble": {
         "pt": "Desculpe, tive um problema para entender agora. Pode repetir, por favor?",
         "en": "Sorry, I had trouble with that just now. Could you say it again, please?",

@@ -8,7 +8,9 @@ The steps, in order (each answers an outcome label that the handler logs and cou
 3. ``fromMe``: our own reply's echo (its id is in the sent-message log) → ignored; an echo
    we did not send is a person answering on the restaurant's phone → the bot pauses this
    conversation for the tenant's ``human_pause_hours``;
-4. a paused conversation → silent until the pause ends or an admin resumes it;
+4. "PARAR"/"VOLTAR" as the whole message → the customer's opt-out of order notifications
+   is recorded (or lifted) and acknowledged; a paused conversation → silent until the
+   pause ends or an admin resumes it;
 5. a message already answered (same id: a redelivery) → the same reply is re-sent, which
    the sender's idempotency key turns into nothing when it went out already;
 6. the per-customer rate limit: over ``messages_per_minute_per_customer`` the first extra
@@ -43,6 +45,13 @@ from atende_shared.ordering import tools
 from atende_shared.ordering.dialogue import respond, speakable
 from atende_shared.ordering.prompts import Lang, lang_of, text
 from atende_shared.ordering.state import EventPublisher, OrderState
+from atende_shared.ports.opt_outs import (
+    OptOutStore,
+    is_opt_in_request,
+    is_opt_out_request,
+    opt_in,
+    opt_out,
+)
 from atende_shared.whatsapp import OutboundText, WhatsAppSender, WhatsAppSendError
 from functions.orders.logic.chat_llm import LLMUnavailable, OpenAIChat, llm_turn
 from functions.orders.logic.chat_ports import ConversationStore
@@ -91,6 +100,8 @@ class ConversationDeps:
     publisher: EventPublisher
     chat: OpenAIChat | None = None
     allocate_number: NumberAllocator | None = None
+    #: Who asked for no more order notifications ("PARAR"); the orders domain honours it.
+    opt_outs: OptOutStore | None = None
     now: Callable[[], datetime] = field(default=utc_now)
 
     def core_options(self) -> dict[str, Any]:
@@ -139,6 +150,11 @@ async def _handle(event: InboundEvent, deps: ConversationDeps) -> str:
             return "api_echo"  # another integration's message, not a person typing
         _pause(deps, tenant, customer, now, "human_reply")
         return "paused_by_human"
+
+    if deps.opt_outs is not None and message.phone and message.kind == "text":
+        answered = _opt_out_or_in(deps, deps.opt_outs, tenant, message)
+        if answered is not None:
+            return answered
 
     pause = deps.store.get_pause(tenant.tenant_id, customer)
     if pause is not None and pause.paused_until > now:
@@ -337,6 +353,25 @@ class _Turn:
             self.state.order = placed or self.state.order
             self.handed_off = False
             return None
+
+
+def _opt_out_or_in(
+    deps: ConversationDeps, opt_outs: OptOutStore, tenant: Tenant, message: ChatMessage
+) -> str | None:
+    """ "PARAR" (or "VOLTAR") as the whole message: the customer's order notifications stop
+    (or resume) and they are told so; None for any other message."""
+    assert message.phone is not None
+    if is_opt_out_request(message.text):
+        opt_out(tenant.tenant_id, message.phone, store=opt_outs)
+        key, outcome = "opted_out", "opted_out"
+    elif is_opt_in_request(message.text):
+        opt_in(tenant.tenant_id, message.phone, store=opt_outs)
+        key, outcome = "opted_in", "opted_in"
+    else:
+        return None
+    lang = lang_of(_agent_config(deps, tenant.tenant_id).language)
+    _send(deps, tenant, message, [say(key, lang)])
+    return outcome
 
 
 def _reply_body(replies: list[str] | None) -> str:

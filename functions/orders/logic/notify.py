@@ -130,6 +130,9 @@ def plan_status_deliveries(
         skipped = None
         if not tenant.orders.notify_customer:
             skipped = "customer notifications are off for this tenant"
+        elif event.status == "received" and order.channel == "whatsapp":
+            # The WhatsApp conversation itself confirmed it (number, items, total).
+            skipped = "confirmed in the customer's WhatsApp conversation"
         elif deps.opt_outs.is_opted_out(order.tenant_id, customer):
             skipped = "the customer opted out (PARAR)"
         planned.append(

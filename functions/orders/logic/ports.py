@@ -23,8 +23,8 @@ from functions.orders.dal.protocol import (
 )
 
 if TYPE_CHECKING:  # protocols that share a module with their DynamoDB implementation
-    from atende_shared.dal.opt_outs import OptOutStore
     from atende_shared.dal.order_numbers import OrderNumberAllocator
+    from atende_shared.ports.opt_outs import OptOutStore
 
 
 @dataclass(frozen=True)

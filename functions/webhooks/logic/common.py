@@ -108,6 +108,7 @@ def accepted(
     type: str,
     occurred_at: datetime,
     payload: dict[str, Any],
+    group_key: str | None = None,
 ) -> Accepted:
     """The delivery as an envelope for ``queue``: provider and correlation id from the
     delivery, received now. Raises pydantic's ``ValidationError`` for a field out of range
@@ -122,7 +123,7 @@ def accepted(
         correlation_id=delivery.correlation_id,
         payload=payload,
     )
-    return Accepted(event=event, queue=queue)
+    return Accepted(event=event, queue=queue, group_key=group_key)
 
 
 def replay_window(context: AdapterContext, provider: str) -> timedelta:

@@ -50,6 +50,9 @@ class Accepted:
 
     event: InboundEvent
     queue: Queue
+    #: Orders a FIFO queue finer than per tenant: the WhatsApp conversation (its chat id),
+    #: so one customer's messages are handled in order while other customers run alongside.
+    group_key: str | None = None
 
 
 @dataclass(frozen=True)

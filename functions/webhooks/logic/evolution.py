@@ -2,7 +2,8 @@
 carries ``"apikey": null``) or in the body (v1, or v2 exposing it). It is removed from the
 payload before enqueueing: a credential has no business in a queue. Only
 ``messages.upsert`` is ingested (also spelled ``MESSAGES_UPSERT``, and posted to
-``.../<tenant>/messages-upsert`` with ``webhook_by_events``); ``fromMe`` echoes are dropped.
+``.../<tenant>/messages-upsert`` with ``webhook_by_events``); ``fromMe`` messages are
+forwarded (the conversation handler tells our echoes from a person's takeover).
 The message is read with the shared :mod:`atende_shared.models.whatsapp_inbound`."""
 
 from __future__ import annotations
@@ -59,14 +60,13 @@ def accept(delivery: Delivery, context: AdapterContext) -> Normalised:
             "messages.upsert without a message",
             details={"fields": [{"field": "data.key", "problem": "id and remoteJid required"}]},
         )
-    if message.from_me:
-        return Ignored(f"echo of our own message {message.message_id}")
     payload = {k: v for k, v in data.items() if k != "apikey"}
     return accepted(
         delivery,
         context,
         Queue.MESSAGING,
         tenant_id=tenant,
+        group_key=message.chat_id,
         event_id=message.message_id,
         type=EVOLUTION_MESSAGES_UPSERT,
         occurred_at=message.at or webhook.date_time or context.now,

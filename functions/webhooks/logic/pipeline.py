@@ -90,6 +90,18 @@ class IngressDeps:
     clock: Callable[[], Any] = field(default=utc_now)
 
 
+def message_group_id(tenant_id: str | None, group_key: str | None) -> str:
+    """The FIFO message group: the tenant, or one conversation of it. SQS allows 128
+    characters; a longer key is hashed (still stable per conversation)."""
+    tenant = tenant_id or "-"
+    if not group_key:
+        return tenant
+    group = f"{tenant}#{group_key}"
+    if len(group) <= 128:
+        return group
+    return f"{tenant}#{hashlib.sha256(group_key.encode()).hexdigest()}"
+
+
 def _is_json(content_type: str | None) -> bool:
     if not content_type:
         return False
@@ -213,7 +225,7 @@ def _deliver(accepted: Accepted, deps: IngressDeps) -> Outcome:
             deps.settings.url_for(accepted.queue),
             body,
             correlation_id=event.correlation_id,
-            group_id=event.tenant_id or "-",
+            group_id=message_group_id(event.tenant_id, accepted.group_key),
             deduplication_id=dedupe_message_id(key),
         )
     except Exception as exc:  # whatever failed, free the key so the sender's retry enqueues

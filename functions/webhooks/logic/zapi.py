@@ -1,8 +1,10 @@
 """Z-API: webhooks carry no signature; the tenant's client token must come with them, in
 the ``Client-Token`` header or, when the gateway cannot set headers, as ``?token=`` in the
 configured webhook URL. Only inbound messages (``ReceivedCallback``, also spelled
-``ReceivedCallBack``) are ingested and our own echoes (``fromMe: true``) are dropped; the
-message is read with the shared :mod:`atende_shared.models.whatsapp_inbound`."""
+``ReceivedCallBack``) are ingested, ``fromMe`` ones included: the conversation handler tells
+our own echoes (recorded when sent) from a person answering on the restaurant's phone, which
+pauses the bot. The message is read with the shared
+:mod:`atende_shared.models.whatsapp_inbound`; the FIFO group is the conversation."""
 
 from __future__ import annotations
 
@@ -37,13 +39,12 @@ def accept(delivery: Delivery, context: AdapterContext) -> Normalised:
     message = from_zapi(data)
     if message is None:
         return Ignored(f"Z-API {callback.type} is not an inbound message")
-    if message.from_me:
-        return Ignored(f"echo of our own message {message.message_id}")
     return accepted(
         delivery,
         context,
         Queue.MESSAGING,
         tenant_id=tenant,
+        group_key=message.chat_id,
         event_id=message.message_id,
         type=callback.type,
         occurred_at=callback.momment or context.now,

@@ -1,46 +1,38 @@
-"""Customers who asked for no more WhatsApp messages from a tenant ("PARAR").
-
-Shared because two domains need it: the WhatsApp conversation handler records the request
-(:func:`opt_out`, after :func:`is_opt_out_request` recognises it) and the orders domain
-honours it before every customer notification. One item per tenant and phone:
-``TENANT#<id>`` / ``OPTOUT#<phone>``.
+"""The DynamoDB store of WhatsApp opt-outs: one item per tenant and phone,
+``TENANT#<id>`` / ``OPTOUT#<phone>``. What logic uses (keywords, protocol, actions) lives in
+:mod:`atende_shared.ports.opt_outs` and is re-exported here for callers that wire the store.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime
 from functools import cache
-from typing import Protocol
 
 from atende_shared.dal import keys
 from atende_shared.dal.dynamo import TableStore, storage_call
-from atende_shared.models.common import utc_now
+from atende_shared.ports.opt_outs import (
+    OPT_IN_KEYWORDS,
+    OPT_OUT_KEYWORDS,
+    OPTOUT_PREFIX,
+    OptOutStore,
+    is_opt_in_request,
+    is_opt_out_request,
+    opt_in,
+    opt_out,
+)
 
-OPTOUT_PREFIX = "OPTOUT#"
-#: Whole-message keywords (accents and case ignored) that mean "stop messaging me".
-OPT_OUT_KEYWORDS = frozenset({"parar", "pare", "sair", "stop", "unsubscribe", "cancelar avisos"})
-OPT_IN_KEYWORDS = frozenset({"voltar", "start"})
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip(" .!")
-
-
-def is_opt_out_request(text: str) -> bool:
-    """True when the whole message asks to stop ("PARAR", "parar.", "Stop")."""
-    return _fold(text) in OPT_OUT_KEYWORDS
-
-
-def is_opt_in_request(text: str) -> bool:
-    return _fold(text) in OPT_IN_KEYWORDS
-
-
-class OptOutStore(Protocol):
-    def put_opt_out(self, tenant_id: str, phone: str, *, at: datetime) -> None: ...
-    def remove_opt_out(self, tenant_id: str, phone: str) -> None: ...
-    def is_opted_out(self, tenant_id: str, phone: str) -> bool: ...
+__all__ = [
+    "OPTOUT_PREFIX",
+    "OPT_IN_KEYWORDS",
+    "OPT_OUT_KEYWORDS",
+    "DynamoOptOuts",
+    "OptOutStore",
+    "is_opt_in_request",
+    "is_opt_out_request",
+    "opt_in",
+    "opt_out",
+    "opt_out_store",
+]
 
 
 class DynamoOptOuts(TableStore):
@@ -66,16 +58,6 @@ class DynamoOptOuts(TableStore):
         with storage_call("read WhatsApp opt-out"):
             answer = self._table.get_item(Key=self._key(tenant_id, phone), ConsistentRead=True)
         return "Item" in answer
-
-
-def opt_out(tenant_id: str, phone: str, *, store: OptOutStore, at: datetime | None = None) -> None:
-    """Record that ``phone`` wants no more messages from ``tenant_id`` (idempotent)."""
-    store.put_opt_out(tenant_id, phone, at=at or utc_now())
-
-
-def opt_in(tenant_id: str, phone: str, *, store: OptOutStore) -> None:
-    """Undo :func:`opt_out` (the customer wrote "VOLTAR")."""
-    store.remove_opt_out(tenant_id, phone)
 
 
 @cache
