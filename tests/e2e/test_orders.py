@@ -164,10 +164,11 @@ def test_a_call_ends_with_the_order_in_the_kitchen_and_everyone_told(
         assert call["transcript"]["order"]["order_id"] == order_id
         assert call["transcript_url"].startswith("http")
 
-        # (the list is paged by room name, the session's other tests made calls too, and the
-        # list links an order once billing's session carries the call id: eventually)
-        def listed_orders() -> list[str | None]:
-            found: list[str | None] = []
+        # (the list is paged by room name, the session's other tests made calls too, and it
+        # reads billing's call sessions, written asynchronously from LiveKit's webhooks:
+        # wait for this one rather than race the billing pump)
+        def listed_call() -> bool:
+            listed_orders: list[str | None] = []
             cursor: str | None = None
             while True:
                 listing = platform.http.get(
@@ -176,12 +177,12 @@ def test_a_call_ends_with_the_order_in_the_kitchen_and_everyone_told(
                     headers=platform.admin,
                 )
                 assert listing.status_code == 200, listing.text
-                found += [c["order_id"] for c in listing.json()["items"]]
+                listed_orders += [c["order_id"] for c in listing.json()["items"]]
                 cursor = listing.json()["next_cursor"]
                 if not cursor:
-                    return found
+                    return order_id in listed_orders
 
-        platform.wait_for(lambda: order_id in listed_orders(), timeout=60)
+        platform.wait_for(listed_call, timeout=60)
 
         # And the CLI shows the kitchen's number, the call with its transcript
         board = _cli(platform, "orders", "list", tenant)
