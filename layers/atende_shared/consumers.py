@@ -144,9 +144,28 @@ class SqsDeadLetters:
 _DEFAULT_DEAD_LETTERS = SqsDeadLetters()
 
 
+def _correlation_id_in_body(body: str | None) -> str | None:
+    """The correlation id inside an EventBridge envelope (``detail.correlation_id``): rules
+    deliver domain events to queues without SQS message attributes."""
+    try:
+        message = json.loads(body or "")
+    except ValueError:
+        return None
+    if not isinstance(message, dict):
+        return None
+    detail = message.get("detail")
+    value = (detail if isinstance(detail, dict) else message).get("correlation_id")
+    return value if isinstance(value, str) and value else None
+
+
 def bind_record(record: SQSRecord) -> str:
-    """Bind and return the record's correlation id (the message id when none was sent)."""
-    correlation_id = correlation_id_from_sqs_record(record.raw_event) or record.message_id
+    """Bind and return the record's correlation id: the SQS attribute a producer attached,
+    else the one in an EventBridge event's detail, else the message id."""
+    correlation_id = (
+        correlation_id_from_sqs_record(record.raw_event)
+        or _correlation_id_in_body(record.body)
+        or record.message_id
+    )
     bind_correlation_id(correlation_id)
     return correlation_id
 

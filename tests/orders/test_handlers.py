@@ -12,6 +12,7 @@ import pytest
 
 from atende_local.bootstrap import LocalResources
 from atende_local.runtime import LambdaContext
+from atende_shared.aws import client
 from atende_shared.dal.tenants import tenant_store
 from functions.orders.handlers import admin_api, intake
 from functions.orders.handlers.deps import reset_deps
@@ -100,8 +101,14 @@ def test_kitchen_batch_fails_only_the_bad_record_and_the_api_shows_the_order(env
     # Given a batch: a good OrderPlaced, a malformed one and a call outcome
     good = bus_body(placed("ord-1"))
     answer = intake.handler(sqs_event([good, '{"detail-type": "OrderPlaced"}', good]), context())
-    # Then only the malformed record is reported back to SQS
-    assert len(answer["batchItemFailures"]) == 1
+    # Then the malformed record (a permanent failure) goes to the kitchen DLQ at once with
+    # its reason, and nothing is left for redelivery (the shared poison-message policy)
+    assert answer["batchItemFailures"] == []
+    dead = client("sqs").receive_message(
+        QueueUrl=env.queues["kitchen"].dlq_url, MessageAttributeNames=["All"]
+    )["Messages"]
+    assert [m["Body"] for m in dead] == ['{"detail-type": "OrderPlaced"}']
+    assert dead[0]["MessageAttributes"]["atende_failure_reason"]["StringValue"]
 
     # And the order is listed, readable by id and by number, with what was sent
     status, page = api("GET", "/orders")

@@ -196,3 +196,19 @@ def test_the_catalog_consumer_logs_why_a_message_cannot_be_applied(
     )
     assert "without a tenant" in error["error"]
     assert len(_dlq(aws, "catalog")) == 1
+
+
+def test_an_eventbridge_delivery_binds_the_events_correlation_id(aws: LocalResources) -> None:
+    # Given a domain event an EventBridge rule delivered (no SQS message attributes)
+    from atende_shared.consumers import bind_record
+
+    body = json.dumps({"detail-type": "OrderPlaced", "detail": {"correlation_id": "corr-42"}})
+    [raw] = _event(aws.queues["calls"].url, [("-", body)], fifo=False)["Records"]
+    raw["messageAttributes"] = {}
+    # When the consumer binds the record
+    # Then the logs follow the event's own correlation id, not the SQS message id
+    assert bind_record(SQSRecord(raw)) == "corr-42"
+    # And a message without one falls back to its message id
+    [plain] = _event(aws.queues["calls"].url, [("-", "not json")], fifo=False)["Records"]
+    plain["messageAttributes"] = {}
+    assert bind_record(SQSRecord(plain)) == plain["messageId"]
