@@ -197,8 +197,10 @@ _TRANSFER_TAIL = """  <recv request="REFER" timeout="{hold_ms}" ontimeout="hangu
       SIP/2.0 200 OK
     ]]>
   </send>
+  <!-- LiveKit hangs up its leg once the transfer succeeded: wait generously, a loaded
+       machine (CI) has taken more than 15 s -->
   <recv response="200"/>
-  <recv request="BYE" timeout="15000" ontimeout="hangup"/>
+  <recv request="BYE" timeout="30000" ontimeout="hangup"/>
   <send next="done">
     <![CDATA[
       SIP/2.0 200 OK
