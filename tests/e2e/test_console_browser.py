@@ -73,7 +73,7 @@ def signed_in(
     page.set_default_timeout(20_000)
     page.goto(f"{platform.base_url}/console/")
     page.get_by_label("E-mail").fill(user["username"])
-    page.get_by_label("Senha").fill(user["password"])
+    page.get_by_label("Senha", exact=True).fill(user["password"])
     page.get_by_role("button", name="Entrar").click()
     expect(page.get_by_test_id("board")).to_be_visible()
     return page
@@ -259,3 +259,46 @@ def test_every_page_renders_at_phone_and_desktop_width(
         assert overflow <= 1, f"{hash_} overflows by {overflow}px at {viewport['width']}px"
         shot(page, hash_.strip("#/"))
     assert errors == []
+
+
+def test_an_invited_user_sets_a_new_password_at_the_first_sign_in(
+    platform: PlatformClient, browser: Browser
+):
+    import time
+
+    import boto3
+
+    # Given a staff user invited by an admin, with Cognito's temporary password
+    email = f"caixa-{int(time.time() * 1000)}@pizzaria-demo.local"
+    answer = platform.http.post(
+        f"/v1/tenants/{platform.demo_tenant_id}/users",
+        headers=platform.admin,
+        json={"email": email, "role": "staff"},
+    )
+    assert answer.status_code == 201, answer.text
+    cognito = boto3.client(
+        "cognito-idp",
+        endpoint_url=platform.state["aws_endpoint_url"],
+        region_name="us-east-1",
+        aws_access_key_id="atende-local",
+        aws_secret_access_key="atende-local",
+    )
+    temporary = "Temporaria-2026!"  # what Cognito would have e-mailed
+    cognito.admin_set_user_password(
+        UserPoolId=platform.state["console"]["user_pool_id"],
+        Username=email,
+        Password=temporary,
+        Permanent=False,
+    )
+    page = browser.new_context(viewport=PHONE, locale="pt-BR").new_page()
+    page.goto(f"{platform.base_url}/console/")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Senha", exact=True).fill(temporary)
+    page.get_by_role("button", name="Entrar").click()
+    # When the console asks for a new password and gets one
+    expect(page.get_by_role("alert")).to_contain_text("Primeiro acesso")
+    page.get_by_label("Nova senha").fill("Nova-senha-forte-2026!")
+    page.get_by_role("button", name="Entrar").click()
+    # Then the user is on the board, as staff (no balance in the menu)
+    expect(page.get_by_test_id("board")).to_be_visible()
+    expect(page.get_by_role("link", name="Saldo")).to_have_count(0)
