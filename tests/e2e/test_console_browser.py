@@ -302,3 +302,39 @@ def test_an_invited_user_sets_a_new_password_at_the_first_sign_in(
     # Then the user is on the board, as staff (no balance in the menu)
     expect(page.get_by_test_id("board")).to_be_visible()
     expect(page.get_by_role("link", name="Saldo")).to_have_count(0)
+
+
+def test_the_owner_changes_the_shops_settings_but_never_its_plan(
+    platform: PlatformClient, browser: Browser
+):
+    tenant = platform.demo_tenant_id
+
+    def stored() -> dict[str, Any]:
+        return dict(platform.http.get(f"/v1/tenants/{tenant}", headers=platform.admin).json())
+
+    before = stored()
+    page = signed_in(browser, platform, _user(platform, tenant), DESKTOP)
+    page.get_by_role("link", name="Configurações").click()
+    form = page.get_by_test_id("shop-form")
+    try:
+        # When the owner sets a 7-minute acceptance window and saves
+        form.get_by_label("Prazo para aceitar (minutos)").fill("7")
+        form.get_by_role("button", name="Salvar").click()
+        expect(page.locator("#toast")).to_have_text("Salvo.")
+        # Then the tenant has it, and nothing else of the admin's changed
+        after = stored()
+        assert after["orders"]["acceptance_window_minutes"] == 7
+        assert (after["plan"], after["integrations"]) == (before["plan"], before["integrations"])
+        # And an invalid number is refused next to its field
+        form.get_by_label("WhatsApp que recebe os pedidos").fill("not a phone")
+        form.get_by_role("button", name="Salvar").click()
+        expect(page.locator("#err-notification_phone")).not_to_be_empty()
+    finally:
+        platform.http.patch(
+            f"/v1/tenants/{tenant}/shop",
+            headers=platform.admin,
+            json={
+                "acceptance_window_minutes": before["orders"]["acceptance_window_minutes"],
+                "notification_phone": before["orders"]["notification_phone"],
+            },
+        )
