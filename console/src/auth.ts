@@ -16,6 +16,8 @@ export class SignInError extends Error {
   constructor(
     message: string,
     readonly code: string,
+    /** NEW_PASSWORD_REQUIRED (an invited user's first sign-in): Cognito's session. */
+    readonly session?: string,
   ) {
     super(message);
   }
@@ -51,9 +53,24 @@ export async function signIn(email: string, password: string): Promise<Session> 
     AuthFlow: "USER_PASSWORD_AUTH",
     AuthParameters: { USERNAME: email, PASSWORD: password },
   });
+  return finish(answer);
+}
+
+/** An invited user's first sign-in: replace the temporary password. */
+export async function setNewPassword(email: string, session: string, password: string): Promise<Session> {
+  const answer = await cognito("RespondToAuthChallenge", {
+    ClientId: config().cognito.clientId,
+    ChallengeName: "NEW_PASSWORD_REQUIRED",
+    Session: session,
+    ChallengeResponses: { USERNAME: email, NEW_PASSWORD: password },
+  });
+  return finish(answer);
+}
+
+function finish(answer: Record<string, unknown>): Session {
   const result = answer.AuthenticationResult as { IdToken?: string } | undefined;
   if (!result?.IdToken) {
-    throw new SignInError(String(answer.ChallengeName ?? "challenge"), "Challenge");
+    throw new SignInError(String(answer.ChallengeName ?? "challenge"), "Challenge", answer.Session as string | undefined);
   }
   return remember(result.IdToken);
 }

@@ -29,6 +29,7 @@ PROVISION_FUNCTIONS: tuple[FunctionSpec, ...] = (
             HttpRoute(method="GET", path="/v1/tenants", auth=_ADMIN),
             HttpRoute(method="GET", path=_T, auth=_ADMIN, tenant_roles=_OWNER_STAFF),
             HttpRoute(method="PATCH", path=_T, auth=_ADMIN),
+            HttpRoute(method="PATCH", path=f"{_T}/shop", auth=_ADMIN, tenant_roles=_OWNER),
             HttpRoute(method="GET", path=f"{_T}/agent", auth=_ADMIN, tenant_roles=_OWNER),
             HttpRoute(method="PUT", path=f"{_T}/agent", auth=_ADMIN, tenant_roles=_OWNER),
             HttpRoute(method="GET", path=f"{_T}/menu", auth=_ADMIN, tenant_roles=_OWNER_STAFF),

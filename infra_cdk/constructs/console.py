@@ -32,12 +32,17 @@ from infra_cdk import constants
 
 DIST = Path(__file__).resolve().parents[2] / "console" / "dist"
 TENANT_ATTRIBUTES = ("tenant_id", "role")
+
+
 #: What the console's HTML may load and call (mirrors atende_local.console_site).
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self' https://cognito-idp.*.amazonaws.com wss: https:; "
-    "media-src 'self' blob:; frame-ancestors 'none'"
-)
+def content_security_policy(region: str) -> str:
+    """The site's CSP: scripts from the site only; sign-in at the region's Cognito
+    endpoint (a CSP wildcard may only lead a host name); LiveKit over wss."""
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self' https://cognito-idp.{region}.amazonaws.com wss:; "
+        "media-src 'self' blob:; frame-ancestors 'none'"
+    )
 
 
 class Console(Construct):
@@ -123,7 +128,8 @@ class Console(Construct):
             response_headers_policy_name=constants.physical_name(stage, "console-headers"),
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy=CONTENT_SECURITY_POLICY, override=True
+                    content_security_policy=content_security_policy(Stack.of(scope).region),
+                    override=True,
                 ),
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
                     access_control_max_age=Duration.days(365),

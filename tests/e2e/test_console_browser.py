@@ -73,7 +73,7 @@ def signed_in(
     page.set_default_timeout(20_000)
     page.goto(f"{platform.base_url}/console/")
     page.get_by_label("E-mail").fill(user["username"])
-    page.get_by_label("Senha").fill(user["password"])
+    page.get_by_label("Senha", exact=True).fill(user["password"])
     page.get_by_role("button", name="Entrar").click()
     expect(page.get_by_test_id("board")).to_be_visible()
     return page
@@ -259,3 +259,82 @@ def test_every_page_renders_at_phone_and_desktop_width(
         assert overflow <= 1, f"{hash_} overflows by {overflow}px at {viewport['width']}px"
         shot(page, hash_.strip("#/"))
     assert errors == []
+
+
+def test_an_invited_user_sets_a_new_password_at_the_first_sign_in(
+    platform: PlatformClient, browser: Browser
+):
+    import time
+
+    import boto3
+
+    # Given a staff user invited by an admin, with Cognito's temporary password
+    email = f"caixa-{int(time.time() * 1000)}@pizzaria-demo.local"
+    answer = platform.http.post(
+        f"/v1/tenants/{platform.demo_tenant_id}/users",
+        headers=platform.admin,
+        json={"email": email, "role": "staff"},
+    )
+    assert answer.status_code == 201, answer.text
+    cognito = boto3.client(
+        "cognito-idp",
+        endpoint_url=platform.state["aws_endpoint_url"],
+        region_name="us-east-1",
+        aws_access_key_id="atende-local",
+        aws_secret_access_key="atende-local",
+    )
+    temporary = "Temporaria-2026!"  # what Cognito would have e-mailed
+    cognito.admin_set_user_password(
+        UserPoolId=platform.state["console"]["user_pool_id"],
+        Username=email,
+        Password=temporary,
+        Permanent=False,
+    )
+    page = browser.new_context(viewport=PHONE, locale="pt-BR").new_page()
+    page.goto(f"{platform.base_url}/console/")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Senha", exact=True).fill(temporary)
+    page.get_by_role("button", name="Entrar").click()
+    # When the console asks for a new password and gets one
+    expect(page.get_by_role("alert")).to_contain_text("Primeiro acesso")
+    page.get_by_label("Nova senha").fill("Nova-senha-forte-2026!")
+    page.get_by_role("button", name="Entrar").click()
+    # Then the user is on the board, as staff (no balance in the menu)
+    expect(page.get_by_test_id("board")).to_be_visible()
+    expect(page.get_by_role("link", name="Saldo")).to_have_count(0)
+
+
+def test_the_owner_changes_the_shops_settings_but_never_its_plan(
+    platform: PlatformClient, browser: Browser
+):
+    tenant = platform.demo_tenant_id
+
+    def stored() -> dict[str, Any]:
+        return dict(platform.http.get(f"/v1/tenants/{tenant}", headers=platform.admin).json())
+
+    before = stored()
+    page = signed_in(browser, platform, _user(platform, tenant), DESKTOP)
+    page.get_by_role("link", name="Configurações").click()
+    form = page.get_by_test_id("shop-form")
+    try:
+        # When the owner sets a 7-minute acceptance window and saves
+        form.get_by_label("Prazo para aceitar (minutos)").fill("7")
+        form.get_by_role("button", name="Salvar").click()
+        expect(page.locator("#toast")).to_have_text("Salvo.")
+        # Then the tenant has it, and nothing else of the admin's changed
+        after = stored()
+        assert after["orders"]["acceptance_window_minutes"] == 7
+        assert (after["plan"], after["integrations"]) == (before["plan"], before["integrations"])
+        # And an invalid number is refused next to its field
+        form.get_by_label("WhatsApp que recebe os pedidos").fill("not a phone")
+        form.get_by_role("button", name="Salvar").click()
+        expect(page.locator("#err-notification_phone")).not_to_be_empty()
+    finally:
+        platform.http.patch(
+            f"/v1/tenants/{tenant}/shop",
+            headers=platform.admin,
+            json={
+                "acceptance_window_minutes": before["orders"]["acceptance_window_minutes"],
+                "notification_phone": before["orders"]["notification_phone"],
+            },
+        )

@@ -1,4 +1,4 @@
-import { signIn, SignInError } from "../auth";
+import { setNewPassword, signIn, SignInError } from "../auth";
 import { h, mount } from "../dom";
 import { t } from "../i18n";
 
@@ -7,6 +7,9 @@ export function loginPage(root: HTMLElement, onSignedIn: () => void): void {
   const email = h("input", { id: "email", name: "email", type: "email", autocomplete: "username", required: true }) as HTMLInputElement;
   const password = h("input", { id: "password", name: "password", type: "password", autocomplete: "current-password", required: true }) as HTMLInputElement;
   const submit = h("button", { type: "submit", class: "primary" }, t("login.submit")) as HTMLButtonElement;
+  const newPassword = h("input", { id: "new-password", name: "new-password", type: "password", autocomplete: "new-password", minlength: 12 }) as HTMLInputElement;
+  const newRow = h("div", { class: "form-row", hidden: true }, h("label", { for: "new-password" }, t("login.newPasswordLabel")), newPassword);
+  let challenge: string | undefined;
   const form = h(
     "form",
     {
@@ -17,12 +20,24 @@ export function loginPage(root: HTMLElement, onSignedIn: () => void): void {
         submit.disabled = true;
         error.textContent = "";
         try {
-          await signIn(email.value.trim(), password.value);
+          if (challenge) {
+            await setNewPassword(email.value.trim(), challenge, newPassword.value);
+          } else {
+            await signIn(email.value.trim(), password.value);
+          }
           onSignedIn();
         } catch (e) {
-          error.textContent =
-            e instanceof SignInError && e.code === "Challenge" ? t("login.newPassword") : t("login.failed");
-          password.select();
+          if (e instanceof SignInError && e.code === "Challenge" && e.session) {
+            // An invited user's first sign-in: Cognito wants a new password.
+            challenge = e.session;
+            newRow.hidden = false;
+            newPassword.required = true;
+            error.textContent = t("login.newPassword");
+            newPassword.focus();
+          } else {
+            error.textContent = challenge ? t("login.newPasswordRefused") : t("login.failed");
+            (challenge ? newPassword : password).select();
+          }
         } finally {
           submit.disabled = false;
         }
@@ -33,6 +48,7 @@ export function loginPage(root: HTMLElement, onSignedIn: () => void): void {
     email,
     h("label", { for: "password" }, t("login.password")),
     password,
+    newRow,
     error,
     submit,
   );

@@ -9,9 +9,10 @@ import { t } from "../i18n";
 interface Agent { greeting: string; language: string; transfer_number: string | null; [k: string]: unknown }
 interface Tenant {
   name: string;
+  version: number;
   languages: string[];
   opening_hours: { day: string; opens: string; closes: string }[];
-  orders?: { notification_phone?: string | null; acceptance_window_minutes?: number };
+  orders?: { notification_phone?: string | null; acceptance_window_minutes?: number; on_acceptance_timeout?: string };
   delivery_zones?: { name?: string; fee_cents?: number }[];
   [k: string]: unknown;
 }
@@ -78,6 +79,42 @@ async function load(root: HTMLElement): Promise<void> {
         h("button", { type: "submit", class: "primary" }, t("common.save")),
       )
     : h("p", { class: "muted" }, t("settings.ownerOnly"));
+  const shopForm = owner
+    ? h(
+        "form",
+        {
+          class: "settings-form",
+          "data-testid": "shop-form",
+          onsubmit: async (e: Event) => {
+            e.preventDefault();
+            const data = new FormData(e.currentTarget as HTMLFormElement);
+            const body = {
+              languages: String(data.get("languages") ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+              notification_phone: String(data.get("notification_phone") ?? "").trim() || null,
+              acceptance_window_minutes: Number(data.get("acceptance_window_minutes")),
+            };
+            for (const slot of errors.values()) slot.textContent = "";
+            try {
+              tenant = await api<Tenant>("PATCH", "/shop", { body, ifMatch: tenant.version });
+              toast(t("common.saved"));
+            } catch (error) {
+              if (error instanceof ApiError && error.status === 422) {
+                for (const p of error.fields) {
+                  const slot = errors.get(p.field.replace(/^body\./, ""));
+                  if (slot) slot.textContent = p.problem;
+                }
+              }
+              if (error instanceof ApiError && error.status === 412) void load(root);
+              toast(t("common.error", { message: (error as Error).message }), "error");
+            }
+          },
+        },
+        field("languages", t("settings.languages"), tenant.languages.join(", ")),
+        field("notification_phone", t("settings.notification"), tenant.orders?.notification_phone ?? ""),
+        field("acceptance_window_minutes", t("settings.window"), String(tenant.orders?.acceptance_window_minutes ?? 5)),
+        h("button", { type: "submit", class: "primary" }, t("common.save")),
+      )
+    : null;
   mount(
     root,
     h("header", { class: "page-head" }, h("h1", {}, t("settings.title"))),
@@ -86,14 +123,15 @@ async function load(root: HTMLElement): Promise<void> {
       "section",
       {},
       h("h2", {}, t("settings.shop"), ": ", tenant.name),
+      shopForm,
       h(
         "dl",
         { class: "facts" },
         h("dt", {}, t("settings.hours")),
         h("dd", {}, h("ul", {}, ...tenant.opening_hours.map((w) => h("li", {}, `${w.day} ${w.opens}–${w.closes}`)))),
-        h("dt", {}, t("settings.languages")), h("dd", {}, tenant.languages.join(", ")),
-        h("dt", {}, t("settings.notification")), h("dd", {}, tenant.orders?.notification_phone ?? t("common.none")),
-        h("dt", {}, t("settings.window")), h("dd", {}, String(tenant.orders?.acceptance_window_minutes ?? t("common.none"))),
+        owner ? null : h("dt", {}, t("settings.languages")), owner ? null : h("dd", {}, tenant.languages.join(", ")),
+        owner ? null : h("dt", {}, t("settings.notification")), owner ? null : h("dd", {}, tenant.orders?.notification_phone ?? t("common.none")),
+        owner ? null : h("dt", {}, t("settings.window")), owner ? null : h("dd", {}, String(tenant.orders?.acceptance_window_minutes ?? t("common.none"))),
         tenant.delivery_zones ? h("dt", {}, t("settings.zones")) : null,
         tenant.delivery_zones ? h("dd", {}, tenant.delivery_zones.map((z) => z.name ?? "").join(", ")) : null,
       ),

@@ -51,6 +51,7 @@ from functions.provision.models.api import (
     MenuView,
     PhoneNumberAssign,
     PhoneNumberView,
+    ShopSettingsPatch,
     StatusChange,
     TenantCreate,
     TenantPatch,
@@ -163,6 +164,33 @@ def patch_tenant(
 ) -> TenantView:
     expected = tenants.parse_if_match(if_match)
     return TenantView.of(tenants.patch_tenant(_store(), tenant_id, body, expected_version=expected))
+
+
+@app.patch(
+    "/v1/tenants/<tenant_id>/shop",
+    summary="Change the restaurant's own settings",
+    description=(
+        "Languages, opening hours, the WhatsApp told of new orders and the acceptance "
+        "window: what the restaurant's owner may change from the console. Plan, "
+        "integrations and status stay with `PATCH /v1/tenants/{tenant_id}` (admins)."
+    ),
+    tags=_TENANTS,
+    responses=_responses(200, "The updated tenant", *_BODY_ERRORS, 412),
+)
+def patch_shop(
+    tenant_id: TenantPath,
+    body: Annotated[ShopSettingsPatch, Body()],
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            max_length=40,
+            description="the tenant's `version` as last read; 412 if it changed since",
+        ),
+    ] = None,
+) -> TenantView:
+    expected = tenants.parse_if_match(if_match)
+    return TenantView.of(tenants.patch_shop(_store(), tenant_id, body, expected_version=expected))
 
 
 @app.post(

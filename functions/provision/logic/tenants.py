@@ -18,6 +18,7 @@ from atende_shared.ports.messaging import EventPublisher
 from atende_shared.ports.tenants import TenantStore, update_tenant
 from functions.provision.models.api import (
     IntegrationsInput,
+    ShopSettingsPatch,
     StatusChange,
     TenantCreate,
     TenantPatch,
@@ -93,6 +94,36 @@ def patch_tenant(
         if patch.integrations is not None:
             changes["integrations"] = _integrations(patch.integrations, current.integrations)
         return Tenant.model_validate({**current.model_dump(), **changes})
+
+    updated, _ = update_tenant(store, tenant_id, apply)
+    return updated
+
+
+def patch_shop(
+    store: TenantStore,
+    tenant_id: str,
+    patch: ShopSettingsPatch,
+    *,
+    expected_version: int | None = None,
+) -> Tenant:
+    """The restaurant's own settings (fields sent only); 404/412 as :func:`patch_tenant`."""
+
+    def apply(current: Tenant) -> Tenant:
+        if expected_version is not None and current.version != expected_version:
+            raise PreconditionFailed(
+                f"tenant {tenant_id!r} is at version {current.version}, "
+                f"not {expected_version}; re-read it and apply the change again"
+            )
+        sent = patch.model_dump(exclude_unset=True)
+        profile = {k: sent[k] for k in ("languages", "opening_hours") if sent.get(k) is not None}
+        orders = {
+            k: sent[k]
+            for k in ("notification_phone", "acceptance_window_minutes", "on_acceptance_timeout")
+            if k in sent and (sent[k] is not None or k == "notification_phone")
+        }
+        merged = {**current.model_dump(), **profile}
+        merged["orders"] = {**current.orders.model_dump(), **orders}
+        return Tenant.model_validate(merged)
 
     updated, _ = update_tenant(store, tenant_id, apply)
     return updated

@@ -18,6 +18,7 @@ from atende_shared.models.tenant import (
     CatalogSource,
     Integrations,
     OpeningWindow,
+    OrderSettings,
     PaymentProvider,
     Tenant,
 )
@@ -90,6 +91,22 @@ class TenantPatch(_Strict):
     _langs = field_validator("languages")(_check_languages)
 
 
+class ShopSettingsPatch(_Strict):
+    """``PATCH /v1/tenants/{tenant_id}/shop``: what the restaurant itself may change (the
+    console's settings page): languages, opening hours and how orders reach it. Never
+    the plan, the integrations or the status (admins, ``PATCH /v1/tenants/{tenant_id}``)."""
+
+    languages: list[str] | None = Field(None, min_length=1, max_length=10)
+    opening_hours: list[OpeningWindow] | None = Field(None, max_length=50)
+    notification_phone: PhoneNumber | None = Field(
+        None, description="the restaurant's WhatsApp told of each new order"
+    )
+    acceptance_window_minutes: int | None = Field(None, ge=1, le=120)
+    on_acceptance_timeout: Literal["keep_waiting", "refuse"] | None = None
+
+    _langs = field_validator("languages")(_check_languages)
+
+
 class TenantView(BaseModel):
     """A tenant as the API shows it: secrets only by name (``secrets_configured``)."""
 
@@ -106,6 +123,7 @@ class TenantView(BaseModel):
     integrations: Integrations
     plan: BillingPlan
     version: int = Field(0, description="send it back as If-Match on PATCH to detect lost updates")
+    orders: OrderSettings | None = Field(None, description="how orders are received and told")
     created_at: datetime
     updated_at: datetime
 
