@@ -30,7 +30,9 @@ stand-ins: ## install what the provider stand-ins and real-database tests need (
 console: ## build the restaurant console (npm ci + esbuild) and install Debian's chromium for its browser tests
 	atende_local/console_install.sh
 
-run: $(STAMP) console ## run the whole platform locally (ATENDE_MEDIA=real: with the real LiveKit stack)
+run: $(STAMP) ## run the whole platform locally (ATENDE_MEDIA=real: with the real LiveKit stack)
+	@# the console is built; the browser its tests drive is not needed to run
+	ATENDE_CONSOLE_INSTALL=skip atende_local/console_install.sh
 	@if [ "$$ATENDE_MEDIA" = real ]; then atende_local/media/install.sh; fi
 	$(BIN)/atende local run
 
