@@ -107,7 +107,9 @@ def test_asking_for_a_person_transfers_the_call_to_the_restaurant(
     assert TRANSFER_NUMBER.lstrip("+") in (refers[0].header("Refer-To") or "")
     # And the caller's carrier reported success, after which LiveKit hung up its leg
     assert any(m.first_line.startswith("NOTIFY ") for m in sip)
-    assert any(m.first_line.startswith("BYE ") and m.src_port == stack.sip_port for m in sip)
+    assert any(m.first_line.startswith("BYE ") and m.src_port == stack.sip_port for m in sip), [
+        (m.src_port, m.first_line) for m in sip
+    ]
     assert run.returncode == 0, f"{run.stdout}\n{run.stderr}"
     # And the restaurant's phone was rung and answered (its sipp took its one call)
     assert restaurant.returncode == 0
