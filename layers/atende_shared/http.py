@@ -300,6 +300,25 @@ def tenant_user(event: Mapping[str, Any]) -> str | None:
     return f"tenant-user:{claims.get('cognito:username') or claims.get('sub')}"
 
 
+def request_actor(app: APIGatewayRestResolver) -> str:
+    """Who acts, for audit trails: the restaurant user (Cognito claims), else the IAM caller
+    in AWS, else the local gateway's stand-in."""
+    event = app.current_event
+    restaurant_user = tenant_user(event.raw_event)
+    if restaurant_user:
+        return restaurant_user
+    raw = event.raw_event.get("requestContext", {}) or {}
+    authorizer = raw.get("authorizer") or {}
+    for candidate in (
+        event.request_context.identity.user_arn,
+        event.request_context.identity.caller,
+        authorizer.get("principalId") if isinstance(authorizer, dict) else None,
+    ):
+        if candidate:
+            return str(candidate)
+    return "local-admin"
+
+
 class TenantScopedResolver(APIGatewayRestResolver):
     """Powertools' REST resolver whose every request first passes
     :func:`check_tenant_access` — before routing, validation or any handler, so a refused

@@ -14,6 +14,7 @@ from atende_shared.http import (
     TenantPath,
     build_resolver,
     documented_responses,
+    request_actor,
     request_correlation_id,
 )
 from atende_shared.observability import instrumented
@@ -50,21 +51,6 @@ STATEMENT_LINK_SECONDS = 300
 
 def _known_tenant(tenant_id: str) -> None:
     default_deps().tenants.get_tenant(tenant_id)  # NotFound → 404 through the resolver
-
-
-def _actor() -> str:
-    """The admin's identity: the IAM caller in AWS, the local gateway's stand-in otherwise."""
-    identity = app.current_event.request_context.identity
-    raw = app.current_event.raw_event.get("requestContext", {}) or {}
-    authorizer = raw.get("authorizer") or {}
-    for candidate in (
-        identity.user_arn,
-        identity.caller,
-        authorizer.get("principalId") if isinstance(authorizer, dict) else None,
-    ):
-        if candidate:
-            return str(candidate)
-    return "local-admin"
 
 
 @app.get(
@@ -136,7 +122,7 @@ def post_credit(tenant_id: TenantPath, body: Annotated[CreditRequest, Body()]) -
         tenant_id,
         body.amount_cents,
         body.reason,
-        _actor(),
+        request_actor(app),
         body.idempotency_key,
         deps=default_deps(),
         correlation_id=request_correlation_id(app),

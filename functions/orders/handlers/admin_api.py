@@ -13,7 +13,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from atende_shared.dal import keys
 from atende_shared.errors import NotFound, ValidationFailed
 from atende_shared.events import OrderChannel, OrderStatus
-from atende_shared.http import build_resolver, documented_responses, tenant_user
+from atende_shared.http import (
+    build_resolver,
+    documented_responses,
+    request_actor,
+    request_correlation_id,
+    tenant_user,
+)
 from atende_shared.models.common import TENANT_ID_PATTERN
 from atende_shared.observability import instrumented
 from atende_shared.pagination import (
@@ -52,27 +58,8 @@ _HOOKS = ["order notifications"]
 _IF_MATCH = re.compile(r'^(?:W/)?"?(\d{1,12})"?$')
 
 
-def _actor() -> str:
-    """Who acts: the restaurant user (Cognito claims), else the IAM caller in AWS, else
-    the local gateway's stand-in."""
-    restaurant_user = tenant_user(app.current_event.raw_event)
-    if restaurant_user:
-        return restaurant_user
-    identity = app.current_event.request_context.identity
-    raw = app.current_event.raw_event.get("requestContext", {}) or {}
-    authorizer = raw.get("authorizer") or {}
-    for candidate in (
-        identity.user_arn,
-        identity.caller,
-        authorizer.get("principalId") if isinstance(authorizer, dict) else None,
-    ):
-        if candidate:
-            return str(candidate)
-    return "local-admin"
-
-
 def _correlation_id() -> str:
-    return str(app.current_event.request_context.request_id or "admin")
+    return request_correlation_id(app) or "orders-api"
 
 
 def _if_match(value: str | None) -> int | None:
@@ -175,7 +162,7 @@ def change_order_status(
         tenant_id,
         order_id,
         body.status,
-        actor=_actor(),
+        actor=request_actor(app),
         reason=body.reason,
         if_match=_if_match(if_match),
         correlation_id=_correlation_id(),
